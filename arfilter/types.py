@@ -1,0 +1,61 @@
+"""Small dataclasses that carry data one way through the pipeline.
+
+capture -> Frame -> faces/tracking -> TrackedFace -> emotion + smoothing -> FaceResult
+-> overlay/packs -> composited image. Images are always RGB uint8 arrays of shape (H, W, 3)
+so that pygame, OpenCV and the models agree without conversions scattered around.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One image from a source.
+
+    `source` is what a user recognises: the image path for image and folder sources, the
+    video path, "camera 0" or "demo". `is_still` marks frames that are unrelated to the
+    previous one (images, folders), which must not be tracked or smoothed across.
+    """
+
+    image: np.ndarray  # (H, W, 3) uint8 RGB
+    index: int
+    source: str
+    timestamp_s: float
+    is_still: bool = False
+
+
+@dataclass
+class TrackedFace:
+    """A face found in one frame, with a track id that is stable across frames."""
+
+    track_id: int
+    landmarks: np.ndarray  # (468, 3) float32: x, y in frame pixels, z in the same scale
+    landmark_score: float  # the landmark model's face-presence confidence, 0..1
+
+
+@dataclass
+class FaceResult:
+    """Everything the overlay, HUD and JSON output need to know about one face."""
+
+    track_id: int
+    landmarks: np.ndarray  # (468, 3) float32, smoothed for live sources
+    box: tuple[int, int, int, int]  # x, y, w, h in frame pixels, from the landmarks
+    roll_deg: float  # head roll, positive when the face turns clockwise on screen
+    probabilities: np.ndarray  # (7,) calibrated and smoothed, in EMOTION_LABELS order
+    label: str  # the label shown (after hysteresis)
+    confidence: float  # probability of `label`
+    previous_label: str | None = None  # the label being faded out, if any
+    transition: float = 1.0  # cross-fade progress from previous_label to label, 0..1
+
+
+@dataclass
+class FrameResult:
+    """The output of the pipeline for one frame."""
+
+    frame: Frame
+    faces: list[FaceResult] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
