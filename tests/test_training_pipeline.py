@@ -1,0 +1,108 @@
+"""Train a few steps on generated data, export, reload: the .tflite matches Keras; evaluate.py reports correctly."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from arfilter.labels import EMOTION_LABELS
+from training.metrics import classification_report, expected_calibration_error, fit_temperature, softmax
+from tests.test_training_data import write_image_folder
+
+pytest.importorskip("tensorflow", reason="training tests need TensorFlow (pip install -e .[train])")
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """A tiny dataset, one short epoch, and a full export into a temporary models folder."""
+    from training import train
+
+    root = tmp_path_factory.mktemp("fer")
+    for split, count in (("train", 12), ("val", 4), ("test", 4)):
+        write_image_folder(root / split, per_label=count, seed=len(split))
+    models_dir = root / "models"
+    code = train.main(["--data", str(root), "--epochs", "1", "--batch-size", "16", "--run-dir", str(root / "run"),
+                       "--models-dir", str(models_dir)])
+    assert code == 0
+    return root, models_dir
+
+
+def test_export_writes_every_file_and_metadata(exported):
+    _, models_dir = exported
+    metadata = json.loads((models_dir / "emotion.json").read_text())
+    assert metadata["labels"] == list(EMOTION_LABELS)
+    assert metadata["input_size"] == 48 and metadata["preprocessing"]["input_size"] == 48
+    assert (models_dir / metadata["model_file"]).is_file()
+    assert metadata["temperatures"][metadata["model_file"]] > 0
+    assert metadata["parameters"] > 0 and "train.py" in metadata["training_command"]
+    for name in ("emotion.keras", "emotion.tflite", "confusion_test.png", "training_curve.png"):
+        assert (models_dir / name).is_file(), name
+
+
+def test_float_tflite_matches_keras(exported):
+    import keras
+
+    import training.model  # noqa: F401  (registers the custom layer)
+    from arfilter.emotion import EmotionNetwork
+
+    _, models_dir = exported
+    faces = np.random.default_rng(3).random((5, 48, 48, 1), dtype=np.float32)
+    keras_logits = keras.models.load_model(models_dir / "emotion.keras", compile=False).predict(faces, verbose=0)
+    tflite_logits = EmotionNetwork(models_dir / "emotion.tflite").infer(faces)
+    np.testing.assert_allclose(tflite_logits, keras_logits, atol=1e-4)
+
+
+def test_app_classifier_loads_export_without_tensorflow_calls(exported):
+    from arfilter.emotion import EmotionClassifier, EmotionOptions
+
+    _, models_dir = exported
+    classifier = EmotionClassifier(EmotionOptions(metadata_path=models_dir / "emotion.json"))
+    probabilities = classifier.infer(np.random.default_rng(4).random((3, 48, 48, 1), dtype=np.float32))
+    assert probabilities.shape == (3, 7)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_evaluate_cli_report_is_consistent(exported, tmp_path):
+    from training import evaluate
+
+    root, models_dir = exported
+    report_path = tmp_path / "report.json"
+    assert evaluate.main(["--data", str(root), "--split", "test", "--model", str(models_dir / "emotion.tflite"),
+                          "--report", str(report_path)]) == 0
+    report = json.loads(report_path.read_text())
+    matrix = np.array(report["confusion_matrix"])
+    assert matrix.sum() == report["samples"] == 28
+    assert report["accuracy"] == pytest.approx(np.trace(matrix) / matrix.sum())
+    assert report_path.with_suffix(".png").is_file()
+
+
+def test_classification_report_on_hand_computed_case():
+    # True:      0 0 1 1 2 2     Predicted: 0 1 1 1 2 0
+    true = np.array([0, 0, 1, 1, 2, 2])
+    predicted = np.array([0, 1, 1, 1, 2, 0])
+    logits = np.full((6, 3), -5.0)
+    logits[np.arange(6), predicted] = 5.0
+    report = classification_report(logits, true, ("a", "b", "c"))
+    assert report["confusion_matrix"] == [[1, 1, 0], [0, 2, 0], [1, 0, 1]]
+    assert report["accuracy"] == pytest.approx(4 / 6)
+    assert report["per_class"]["a"]["precision"] == pytest.approx(0.5)
+    assert report["per_class"]["b"]["recall"] == pytest.approx(1.0)
+    assert report["per_class"]["c"]["recall"] == pytest.approx(0.5)
+    # macro-F1: a: P=.5 R=.5 F=.5; b: P=2/3 R=1 F=.8; c: P=1 R=.5 F=2/3
+    assert report["macro_f1"] == pytest.approx((0.5 + 0.8 + 2 / 3) / 3, abs=1e-4)
+
+
+def test_ece_of_perfectly_calibrated_bins_is_zero_and_of_overconfidence_is_the_gap():
+    probabilities = np.array([[0.8, 0.2]] * 10)
+    labels = np.array([0] * 8 + [1] * 2)  # 80% right at 80% confidence
+    assert expected_calibration_error(probabilities, labels) == pytest.approx(0.0, abs=1e-9)
+    assert expected_calibration_error(np.array([[0.9, 0.1]] * 10), labels) == pytest.approx(0.1)
+
+
+def test_temperature_fit_recovers_the_generating_temperature():
+    rng = np.random.default_rng(0)
+    logits = rng.normal(0, 3, (4000, 7))
+    labels = np.array([rng.choice(7, p=p) for p in softmax(logits, 2.0)])
+    assert fit_temperature(logits, labels) == pytest.approx(2.0, rel=0.1)

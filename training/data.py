@@ -1,0 +1,176 @@
+"""FER2013 loaders for the two forms users have: image folders and the original CSV.
+
+Both return a `FaceDataset` of uint8 48x48 images and integer labels in EMOTION_LABELS order.
+Bad inputs never crash a run halfway: a missing folder or an unknown label folder is a
+one-line `DataError` up front; unreadable images and malformed CSV rows are skipped and
+counted in `FaceDataset.skipped`, so a caller can report them.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from arfilter.labels import EMOTION_LABELS, FER2013_CSV_CODES
+from arfilter.preprocessing import INPUT_SIZE
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".pgm", ".tif", ".tiff", ".webp"}
+
+# fer2013.csv `Usage` values and the split names used everywhere else.
+CSV_USAGE_TO_SPLIT = {"Training": "train", "PublicTest": "val", "PrivateTest": "test"}
+SPLITS = ("train", "val", "test")
+
+
+class DataError(ValueError):
+    """The dataset cannot be used as given; the message names the file and the fix."""
+
+
+@dataclass
+class FaceDataset:
+    """Images (N, 48, 48) uint8 and labels (N,) int64 indexing EMOTION_LABELS."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    source: str
+    skipped: list[str] = field(default_factory=list)  # one human-readable reason per skipped item
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def class_counts(self) -> np.ndarray:
+        return np.bincount(self.labels, minlength=len(EMOTION_LABELS))
+
+
+def _to_face_image(image: np.ndarray) -> np.ndarray:
+    if image.shape != (INPUT_SIZE, INPUT_SIZE):
+        image = cv2.resize(image, (INPUT_SIZE, INPUT_SIZE), interpolation=cv2.INTER_AREA)
+    return image
+
+
+def load_image_folder(split_dir: str | Path) -> FaceDataset:
+    """Load `split_dir/<label>/*.jpg`; labels are the folder names (case-insensitive)."""
+    split_dir = Path(split_dir)
+    if not split_dir.is_dir():
+        raise DataError(f"{split_dir}: folder not found; pass the folder that holds one sub-folder per label")
+    label_dirs = sorted(p for p in split_dir.iterdir() if p.is_dir())
+    if not label_dirs:
+        raise DataError(f"{split_dir}: no label folders inside; expected sub-folders named {', '.join(EMOTION_LABELS)}")
+    unknown = [p.name for p in label_dirs if p.name.lower() not in EMOTION_LABELS]
+    if unknown:
+        raise DataError(f"{split_dir}: unknown label folder(s) {', '.join(unknown)}; expected only {', '.join(EMOTION_LABELS)}")
+    images, labels, skipped = [], [], []
+    for label_dir in label_dirs:
+        label_index = EMOTION_LABELS.index(label_dir.name.lower())
+        for path in sorted(label_dir.iterdir()):
+            if path.suffix.lower() not in IMAGE_SUFFIXES:
+                continue
+            image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+            if image is None:
+                skipped.append(f"{path}: unreadable image")
+                continue
+            images.append(_to_face_image(image))
+            labels.append(label_index)
+    if not images:
+        raise DataError(f"{split_dir}: no readable images in the label folders")
+    return FaceDataset(np.stack(images), np.asarray(labels, np.int64), str(split_dir), skipped)
+
+
+def load_csv(csv_path: str | Path) -> dict[str, FaceDataset]:
+    """Load fer2013.csv (`emotion,pixels,Usage`) into train/val/test datasets.
+
+    Rows with a bad pixel count, non-numeric pixels or an unknown code are skipped and counted.
+    """
+    csv_path = Path(csv_path)
+    if not csv_path.is_file():
+        raise DataError(f"{csv_path}: file not found; pass the path of fer2013.csv")
+    per_split: dict[str, tuple[list, list]] = {split: ([], []) for split in SPLITS}
+    skipped: list[str] = []
+    with csv_path.open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = {"emotion", "pixels"} - set(reader.fieldnames or [])
+        if missing:
+            raise DataError(f"{csv_path}: missing column(s) {', '.join(sorted(missing))}; expected emotion,pixels,Usage")
+        for row_number, row in enumerate(reader, start=2):
+            where = f"{csv_path}:{row_number}"
+            try:
+                code = int(row["emotion"])
+                pixels = np.array(row["pixels"].split(), dtype=np.int64)
+            except (TypeError, ValueError):
+                skipped.append(f"{where}: emotion or pixels are not integers")
+                continue
+            if code not in FER2013_CSV_CODES:
+                skipped.append(f"{where}: unknown emotion code {code}")
+                continue
+            if pixels.size != INPUT_SIZE * INPUT_SIZE:
+                skipped.append(f"{where}: {pixels.size} pixels, expected {INPUT_SIZE * INPUT_SIZE}")
+                continue
+            if pixels.min() < 0 or pixels.max() > 255:
+                skipped.append(f"{where}: pixel values outside 0..255")
+                continue
+            split = CSV_USAGE_TO_SPLIT.get((row.get("Usage") or "Training").strip(), "train")
+            per_split[split][0].append(pixels.astype(np.uint8).reshape(INPUT_SIZE, INPUT_SIZE))
+            per_split[split][1].append(EMOTION_LABELS.index(FER2013_CSV_CODES[code]))
+    datasets = {}
+    for split, (images, labels) in per_split.items():
+        if images:
+            datasets[split] = FaceDataset(np.stack(images), np.asarray(labels, np.int64), f"{csv_path} ({split})", [])
+    if not datasets:
+        raise DataError(f"{csv_path}: no usable rows ({len(skipped)} skipped)")
+    # Attach the skip log to the training split (or whichever exists) so it is reported once.
+    next(iter(datasets.values())).skipped.extend(skipped)
+    return datasets
+
+
+def split_off_validation(dataset: FaceDataset, fraction: float, seed: int) -> tuple[FaceDataset, FaceDataset]:
+    """Stratified split of a training set, for downloads that ship only train/ and test/."""
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"validation fraction must be between 0 and 1, got {fraction}")
+    rng = np.random.default_rng(seed)
+    val_mask = np.zeros(len(dataset), bool)
+    for label in np.unique(dataset.labels):
+        indices = np.flatnonzero(dataset.labels == label)
+        chosen = rng.choice(indices, size=max(1, round(len(indices) * fraction)), replace=False)
+        val_mask[chosen] = True
+    train = FaceDataset(dataset.images[~val_mask], dataset.labels[~val_mask], f"{dataset.source} (train part)", dataset.skipped)
+    val = FaceDataset(dataset.images[val_mask], dataset.labels[val_mask], f"{dataset.source} (held-out {fraction:.0%})", [])
+    return train, val
+
+
+def load_fer2013(data_path: str | Path, validation_fraction: float = 0.1, seed: int = 0) -> dict[str, FaceDataset]:
+    """Load FER2013 from a CSV file or a folder with train/ [val/] test/ image folders.
+
+    Without a val/ (PublicTest) folder or rows, a stratified `validation_fraction` of train is held
+    out, so model selection never looks at the test split.
+    """
+    data_path = Path(data_path)
+    if data_path.is_file():
+        datasets = load_csv(data_path)
+    elif data_path.is_dir():
+        if (data_path / "fer2013.csv").is_file() and not (data_path / "train").is_dir():
+            datasets = load_csv(data_path / "fer2013.csv")
+        else:
+            datasets = {split: load_image_folder(data_path / split) for split in SPLITS if (data_path / split).is_dir()}
+            if "train" not in datasets:
+                raise DataError(f"{data_path}: no train/ folder; expected train/, val/ (optional) and test/ with one sub-folder per label")
+    else:
+        raise DataError(f"{data_path}: not found; pass a FER2013 folder (train/ val/ test/) or fer2013.csv")
+    if "train" not in datasets:
+        raise DataError(f"{data_path}: no training data found")
+    if "val" not in datasets:
+        datasets["train"], datasets["val"] = split_off_validation(datasets["train"], validation_fraction, seed)
+    return datasets
+
+
+def dataset_fingerprint(datasets: dict[str, FaceDataset]) -> str:
+    """Short content hash, recorded in the model metadata to say exactly what was trained on."""
+    digest = hashlib.sha256()
+    for split in sorted(datasets):
+        digest.update(split.encode())
+        digest.update(datasets[split].images.tobytes())
+        digest.update(datasets[split].labels.tobytes())
+    return digest.hexdigest()[:16]

@@ -1,0 +1,125 @@
+"""Evaluate an emotion model on a FER2013 split and write a JSON report and a confusion-matrix PNG.
+
+    python training/evaluate.py --data ../shared/datasets/fer2013 --split test \\
+        --model models/emotion_int8.tflite --report report.json
+
+Reports accuracy, macro-F1, per-class precision/recall/F1, the confusion matrix and the
+expected calibration error before (T = 1) and after the temperature stored in the metadata.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+
+from arfilter.errors import ModelError
+from arfilter.labels import EMOTION_LABELS
+from arfilter.preprocessing import preprocess_faces
+from training.data import DataError, load_fer2013
+from training.metrics import classification_report
+
+
+def model_logits(model_path: str | Path, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Logits of a .tflite (through LiteRT) or .keras model for uint8 face images (N, 48, 48)."""
+    model_path = Path(model_path)
+    faces = preprocess_faces(images)
+    if model_path.suffix == ".keras":
+        import keras
+
+        import training.model  # noqa: F401  (registers the custom standardisation layer)
+
+        model = keras.models.load_model(model_path, compile=False)
+        return np.asarray(model.predict(faces, batch_size=batch_size, verbose=0), np.float32)
+    from arfilter.emotion import EmotionNetwork
+
+    network = EmotionNetwork(model_path)
+    return np.concatenate([network.infer(faces[start:start + batch_size]) for start in range(0, len(faces), batch_size)])
+
+
+def stored_temperature(metadata_path: Path, model_path: Path) -> float:
+    """The calibration temperature the metadata stores for this model file (1.0 if none)."""
+    if not metadata_path.is_file():
+        return 1.0
+    metadata = json.loads(metadata_path.read_text())
+    return float(metadata.get("temperatures", {}).get(model_path.name, 1.0))
+
+
+def save_confusion_png(report: dict, path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    matrix = np.asarray(report["confusion_matrix"], np.float64)
+    normalised = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    labels = report["labels"]
+    figure, axes = plt.subplots(figsize=(6.4, 5.6), dpi=110)
+    axes.imshow(normalised, cmap="Blues", vmin=0, vmax=1)
+    for row in range(len(labels)):
+        for column in range(len(labels)):
+            axes.text(column, row, f"{normalised[row, column]:.0%}\n{int(matrix[row, column])}", ha="center", va="center",
+                      fontsize=7, color="white" if normalised[row, column] > 0.5 else "black")
+    axes.set_xticks(range(len(labels)), labels, rotation=35, ha="right")
+    axes.set_yticks(range(len(labels)), labels)
+    axes.set_xlabel("predicted")
+    axes.set_ylabel("true")
+    axes.set_title(title, fontsize=10)
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+
+
+def evaluate(data_path: Path, split: str, model_path: Path, metadata_path: Path | None = None) -> dict:
+    datasets = load_fer2013(data_path)
+    if split not in datasets:
+        raise DataError(f"{data_path}: no {split!r} split; available: {', '.join(sorted(datasets))}")
+    dataset = datasets[split]
+    metadata_path = metadata_path or model_path.with_name("emotion.json")
+    temperature = stored_temperature(metadata_path, model_path)
+    report = classification_report(model_logits(model_path, dataset.images), dataset.labels, EMOTION_LABELS, temperature)
+    report.update({"model": str(model_path), "data": dataset.source, "split": split, "skipped": len(dataset.skipped)})
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, required=True, help="FER2013 folder or fer2013.csv")
+    parser.add_argument("--split", default="test", choices=("train", "val", "test"))
+    parser.add_argument("--model", type=Path, required=True, help=".tflite or .keras model")
+    parser.add_argument("--metadata", type=Path, help="metadata JSON with the temperature (default: emotion.json beside the model)")
+    parser.add_argument("--report", type=Path, required=True, help="where to write the JSON report")
+    parser.add_argument("--confusion-png", type=Path, help="confusion-matrix image (default: the report path with .png)")
+    args = parser.parse_args(argv)
+    try:
+        report = evaluate(args.data, args.split, args.model, args.metadata)
+    except (DataError, ModelError) as error:
+        print(f"evaluate: error: {error}", file=sys.stderr)
+        return 2
+    try:
+        args.report.parent.mkdir(parents=True, exist_ok=True)
+        args.report.write_text(json.dumps(report, indent=2))
+        png = args.confusion_png or args.report.with_suffix(".png")
+        save_confusion_png(report, png, f"{args.model.name} on {args.split} (accuracy {report['accuracy']:.1%})")
+    except OSError as error:
+        print(f"evaluate: error: cannot write the report ({error}); pass a writable --report path", file=sys.stderr)
+        return 2
+    print(f"{args.split}: accuracy {report['accuracy']:.2%}  macro-F1 {report['macro_f1']:.3f}  "
+          f"ECE {report['ece_uncalibrated']:.3f} -> {report['ece']:.3f} (T={report['temperature']:.3f})")
+    for label, scores in report["per_class"].items():
+        print(f"  {label:9s} precision {scores['precision']:.2f}  recall {scores['recall']:.2f}  f1 {scores['f1']:.2f}  n={scores['support']}")
+    print(f"report: {args.report}  confusion matrix: {png}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,202 @@
+"""Export a trained checkpoint to models/: .keras, float and int8 .tflite, calibrated metadata.
+
+    python training/export.py --checkpoint runs/emotion/best.keras
+
+Steps: fit a temperature per exported file on val, keep the int8 model only if it loses at
+most 0.5 accuracy points on val against the float one, then measure the shipped files once
+on test, and write models/emotion.json, the confusion matrix and the training curve.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+
+from arfilter.emotion import METADATA_FORMAT, EmotionNetwork
+from arfilter.labels import EMOTION_LABELS
+from arfilter.preprocessing import INPUT_SIZE, PREPROCESSING, preprocess_faces
+from training.data import dataset_fingerprint, load_fer2013
+from training.evaluate import model_logits, save_confusion_png
+from training.metrics import classification_report, fit_temperature
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MAX_INT8_ACCURACY_LOSS = 0.005
+REPRESENTATIVE_SAMPLES = 512
+
+
+def convert_to_tflite(model, representative_images: np.ndarray | None = None) -> bytes:
+    """Float conversion, or full-integer post-training quantisation when images are given (float I/O kept)."""
+    import tensorflow as tf
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    if representative_images is not None:
+        faces = preprocess_faces(representative_images)
+
+        def representative_dataset():
+            for face in faces:
+                yield [face[None]]
+
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = representative_dataset
+    return converter.convert()
+
+
+def median_latency_ms(model_path: Path, repeats: int = 500) -> float:
+    """Median single-face latency through LiteRT on one thread (what the app pays per face)."""
+    network = EmotionNetwork(model_path, num_threads=1)
+    face = np.random.default_rng(0).random((1, INPUT_SIZE, INPUT_SIZE, 1), dtype=np.float32)
+    for _ in range(50):
+        network.infer(face)
+    timings = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        network.infer(face)
+        timings.append(time.perf_counter() - start)
+    return float(np.median(timings) * 1000)
+
+
+def save_training_curve(history_path: Path, png_path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with history_path.open() as handle:
+        rows = list(csv.DictReader(handle))
+    epochs = [int(row["epoch"]) + 1 for row in rows]
+    figure, (loss_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(9, 3.4), dpi=110)
+    loss_axes.plot(epochs, [float(row["loss"]) for row in rows], label="train (augmented, smoothed)")
+    loss_axes.plot(epochs, [float(row["val_loss"]) for row in rows], label="val")
+    loss_axes.set_xlabel("epoch")
+    loss_axes.set_ylabel("loss")
+    loss_axes.legend(fontsize=8)
+    accuracy_axes.plot(epochs, [float(row["accuracy"]) for row in rows], label="train (augmented)")
+    accuracy_axes.plot(epochs, [float(row["val_accuracy"]) for row in rows], label="val")
+    accuracy_axes.set_xlabel("epoch")
+    accuracy_axes.set_ylabel("accuracy")
+    accuracy_axes.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(png_path)
+    plt.close(figure)
+
+
+def export_from_checkpoint(checkpoint: Path, data_path: Path, models_dir: Path, run_dir: Path | None = None,
+                           seed: int = 0) -> dict:
+    """Write every model file and the metadata into `models_dir`; return the metadata."""
+    import keras
+
+    from training.model import build_model
+
+    datasets = load_fer2013(data_path, seed=seed)
+    models_dir.mkdir(parents=True, exist_ok=True)
+    trained = keras.models.load_model(checkpoint, compile=False)
+    # A fresh, uncompiled copy: the shipped .keras carries weights and graph, not optimiser state.
+    model = build_model()
+    model.set_weights(trained.get_weights())
+    model.save(models_dir / "emotion.keras")
+
+    rng = np.random.default_rng(seed)
+    samples = min(REPRESENTATIVE_SAMPLES, len(datasets["train"]))
+    representative = datasets["train"].images[rng.choice(len(datasets["train"]), samples, replace=False)]
+    files = {"emotion.tflite": convert_to_tflite(model), "emotion_int8.tflite": convert_to_tflite(model, representative)}
+    for name, content in files.items():
+        (models_dir / name).write_bytes(content)
+
+    val, test = datasets["val"], datasets["test"]
+    evaluations: dict[str, dict] = {}
+    for name in ["emotion.keras", *files]:
+        val_logits = model_logits(models_dir / name, val.images)
+        temperature = fit_temperature(val_logits, val.labels)
+        evaluations[name] = {"temperature": temperature,
+                             "val": classification_report(val_logits, val.labels, EMOTION_LABELS, temperature)}
+        print(f"{name}: val accuracy {evaluations[name]['val']['accuracy']:.4f}  T={temperature:.3f}", flush=True)
+
+    int8_loss = evaluations["emotion.tflite"]["val"]["accuracy"] - evaluations["emotion_int8.tflite"]["val"]["accuracy"]
+    shipped = "emotion_int8.tflite" if int8_loss <= MAX_INT8_ACCURACY_LOSS else "emotion.tflite"
+    if shipped == "emotion.tflite":
+        (models_dir / "emotion_int8.tflite").unlink()
+        del evaluations["emotion_int8.tflite"]
+        print(f"int8 model dropped: it loses {int8_loss:.2%} on val (limit {MAX_INT8_ACCURACY_LOSS:.1%})", flush=True)
+
+    # The test split, once per finished model, for reporting only.
+    for name, evaluation in evaluations.items():
+        evaluation["test"] = classification_report(model_logits(models_dir / name, test.images), test.labels,
+                                                    EMOTION_LABELS, evaluation["temperature"])
+        evaluation["latency_ms_1thread"] = median_latency_ms(models_dir / name) if name.endswith(".tflite") else None
+        print(f"{name}: test accuracy {evaluation['test']['accuracy']:.4f}", flush=True)
+
+    shipped_test = evaluations[shipped]["test"]
+    save_confusion_png(shipped_test, models_dir / "confusion_test.png",
+                       f"{shipped} on FER2013 PrivateTest (accuracy {shipped_test['accuracy']:.1%})")
+    command = None
+    if run_dir is not None and (run_dir / "command.json").is_file():
+        command = json.loads((run_dir / "command.json").read_text())["command"]
+        if (run_dir / "history.csv").is_file():
+            save_training_curve(run_dir / "history.csv", models_dir / "training_curve.png")
+
+    metadata = {
+        "format": METADATA_FORMAT,
+        "labels": list(EMOTION_LABELS),
+        "input_size": INPUT_SIZE,
+        "preprocessing": PREPROCESSING,
+        "model_file": shipped,
+        "temperatures": {name: round(evaluation["temperature"], 4) for name, evaluation in evaluations.items()},
+        "parameters": int(model.count_params()),
+        "metrics": {
+            name: {
+                "val_accuracy": round(evaluation["val"]["accuracy"], 4),
+                "test_accuracy": round(evaluation["test"]["accuracy"], 4),
+                "test_macro_f1": round(evaluation["test"]["macro_f1"], 4),
+                "test_recall": {label: scores["recall"] for label, scores in evaluation["test"]["per_class"].items()},
+                "test_ece_uncalibrated": round(evaluation["test"]["ece_uncalibrated"], 4),
+                "test_ece": round(evaluation["test"]["ece"], 4),
+                "latency_ms_1thread": evaluation["latency_ms_1thread"] and round(evaluation["latency_ms_1thread"], 3),
+            }
+            for name, evaluation in evaluations.items()
+        },
+        "training_data": {
+            "dataset": "FER2013 (ICML 2013 workshop): train = Training, val = PublicTest, test = PrivateTest",
+            "path": str(data_path),
+            "samples": {split: len(dataset) for split, dataset in datasets.items()},
+            "fingerprint": dataset_fingerprint(datasets),
+        },
+        "exported": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "training_command": command,
+        "export_command": f"python training/export.py --checkpoint {checkpoint}",
+    }
+    (models_dir / "emotion.json").write_text(json.dumps(metadata, indent=2))
+    (models_dir / "evaluation.json").write_text(json.dumps(evaluations, indent=2))
+    print(f"exported {shipped} (test accuracy {shipped_test['accuracy']:.2%}) and metadata to {models_dir}", flush=True)
+    return metadata
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--checkpoint", type=Path, default=PROJECT_ROOT / "runs" / "emotion" / "best.keras")
+    parser.add_argument("--data", type=Path, default=PROJECT_ROOT.parent / "shared" / "datasets" / "fer2013")
+    parser.add_argument("--models-dir", type=Path, default=PROJECT_ROOT / "models")
+    parser.add_argument("--run-dir", type=Path, help="training run folder (history and command); default: the checkpoint's folder")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    if not args.checkpoint.is_file():
+        print(f"export: error: checkpoint {args.checkpoint} not found; train first with training/train.py", file=sys.stderr)
+        return 2
+    export_from_checkpoint(args.checkpoint, args.data, args.models_dir, args.run_dir or args.checkpoint.parent, args.seed)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
