@@ -36,6 +36,7 @@ import pygame  # noqa: E402 (the prompt switch must come first)
 from arfilter.capture import CameraLostError, CameraSource, CameraUnavailableError, FrameSource  # noqa: E402
 from arfilter.errors import ArfilterError, OutputError  # noqa: E402
 from arfilter.hud import Hud, Toasts  # noqa: E402
+from arfilter.recording import Recorder, prepare_folder  # noqa: E402
 from arfilter.types import Frame, FrameResult  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -151,16 +152,6 @@ def timestamped_path(folder: Path, prefix: str, suffix: str, now: datetime.datet
     return path
 
 
-def _prepare_folder(folder: Path, what: str) -> None:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise OutputError(f"cannot create the {what} folder {folder}: {error.strerror or error}; "
-                          f"choose a writable folder") from None
-    if not os.access(folder, os.W_OK):
-        raise OutputError(f"the {what} folder {folder} is not writable; choose a writable folder")
-
-
 def surface_to_rgb(surface: pygame.Surface) -> np.ndarray:
     """A pygame surface as an (H, W, 3) uint8 RGB array (a copy)."""
     width, height = surface.get_size()
@@ -175,59 +166,13 @@ def rgb_to_surface(image: np.ndarray) -> pygame.Surface:
 
 def save_screenshot(surface: pygame.Surface, folder: Path) -> Path:
     """Write `surface` as a timestamped PNG into `folder`; raises OutputError when it cannot."""
-    _prepare_folder(folder, "screenshot")
+    prepare_folder(folder, "screenshot")
     path = timestamped_path(folder, "screenshot", ".png")
     try:
         pygame.image.save(surface, str(path))
     except (pygame.error, OSError) as error:
         raise OutputError(f"cannot write screenshot {path}: {error}; choose a writable folder") from None
     return path
-
-
-class Recorder:
-    """Writes frames to an MP4 (mp4v) in real time: a frame is repeated when the app is
-    slower than `fps`, so the video plays at the speed it was recorded."""
-
-    def __init__(self, path: Path, fps: float, frame_size: tuple[int, int]) -> None:
-        _prepare_folder(path.parent, "recording")
-        self.path = path
-        self.fps = fps
-        self.frame_size = frame_size  # (width, height)
-        self._writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, frame_size)
-        if not self._writer.isOpened():
-            raise OutputError(f"cannot write recording {path}: OpenCV could not open an mp4v writer there; "
-                              f"choose a writable folder")
-        self.frames_written = 0
-        self._start_s: float | None = None
-
-    def _frames_due(self, timestamp_s: float) -> int:
-        start = timestamp_s if self._start_s is None else self._start_s
-        return int((timestamp_s - start) * self.fps + 1e-6) + 1  # 1e-6: 9/30 s * 30 is frame 9, not 8.999
-
-    def wants_frame(self, timestamp_s: float) -> bool:
-        """Whether a frame shown at `timestamp_s` would be written (lets callers skip converting)."""
-        return self._frames_due(timestamp_s) > self.frames_written
-
-    def write(self, image_rgb: np.ndarray, timestamp_s: float) -> None:
-        """Add `image_rgb` as the frame shown at `timestamp_s` (any clock, seconds)."""
-        due = self._frames_due(timestamp_s)
-        if self._start_s is None:
-            self._start_s = timestamp_s
-        # After a long stall (a dragged window, a suspended laptop) skip ahead instead of
-        # writing seconds of copies of one frame.
-        copies = min(due - self.frames_written, max(1, round(self.fps)))
-        if copies <= 0:
-            return
-        if (image_rgb.shape[1], image_rgb.shape[0]) != self.frame_size:
-            image_rgb = cv2.resize(image_rgb, self.frame_size, interpolation=cv2.INTER_AREA)
-        image_bgr = cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR)
-        for _ in range(copies):
-            self._writer.write(image_bgr)
-        self.frames_written = max(due, self.frames_written + copies)
-
-    def close(self) -> Path:
-        self._writer.release()
-        return self.path
 
 
 # --------------------------------------------------------------------------- the app

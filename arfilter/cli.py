@@ -55,8 +55,9 @@ def _validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None
         parser.error(f"--max-frames must be at least 1, got {args.max_frames}")
     if args.max_faces < 1:
         parser.error(f"--max-faces must be at least 1, got {args.max_faces}")
-    if not args.headless and (args.record or args.out_dir or args.json):
-        parser.error("--record, --out-dir and --json need --headless (in the window, R records and S takes screenshots)")
+    if not args.headless and (args.record or args.out_dir or args.json or args.max_frames):
+        parser.error("--record, --out-dir, --json and --max-frames need --headless "
+                     "(in the window, R records and S takes screenshots)")
 
 
 def _pipeline_options(args: argparse.Namespace):

@@ -14,7 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from arfilter.errors import ModelError
-from arfilter.preprocessing import INPUT_SIZE
+from arfilter.labels import EMOTION_LABELS
+from arfilter.litert import load_interpreter
+from arfilter.preprocessing import INPUT_SIZE, preprocess_faces
 
 DEFAULT_METADATA_PATH = Path(__file__).resolve().parent.parent / "models" / "emotion.json"
 METADATA_FORMAT = "arfilter-emotion/1"
@@ -28,6 +30,7 @@ class EmotionModelInfo:
     model_path: Path
     temperature: float
     input_size: int
+    blur_sigma: float  # low-pass applied by preprocess_faces, to match the training data's sharpness
 
     @classmethod
     def load(cls, metadata_path: str | Path, model_file: str | None = None) -> "EmotionModelInfo":
@@ -46,11 +49,15 @@ class EmotionModelInfo:
             labels = tuple(metadata["labels"])
             temperature = float(metadata["temperatures"][chosen])
             input_size = int(metadata["input_size"])
+            blur_sigma = float(metadata.get("blur_sigma", 0.0))
         except (KeyError, TypeError, ValueError) as error:
             raise ModelError(f"{metadata_path}: missing or invalid field {error}; restore it from git") from None
-        if input_size != INPUT_SIZE or temperature <= 0 or not labels:
+        if labels != EMOTION_LABELS:
+            raise ModelError(f"{metadata_path}: labels {list(labels)} differ from arfilter's {list(EMOTION_LABELS)}; "
+                             "re-export the model with training/export.py")
+        if input_size != INPUT_SIZE or temperature <= 0 or blur_sigma < 0:
             raise ModelError(f"{metadata_path}: input size {input_size}, temperature {temperature} or labels are not usable")
-        return cls(labels, metadata_path.parent / chosen, temperature, input_size)
+        return cls(labels, metadata_path.parent / chosen, temperature, input_size, blur_sigma)
 
 
 @dataclass(frozen=True)
@@ -66,18 +73,9 @@ class EmotionNetwork:
     """The bare .tflite network: preprocessed faces in, raw logits out (no metadata needed)."""
 
     def __init__(self, model_path: str | Path, num_threads: int = 1):
-        from ai_edge_litert.interpreter import Interpreter
-
         self.model_path = Path(model_path)
-        if not self.model_path.is_file():
-            raise ModelError(f"emotion model {self.model_path} not found; restore models/ from git or re-export with training/export.py")
-        try:
-            self._interpreter = Interpreter(model_path=str(self.model_path), num_threads=num_threads)
-            self._interpreter.allocate_tensors()
-        except (ValueError, RuntimeError) as error:
-            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-            raise ModelError(f"emotion model {self.model_path} cannot be loaded ({reason}); "
-                             "restore models/ from git or re-export with training/export.py") from None
+        self._interpreter = load_interpreter(self.model_path, num_threads, "emotion model",
+                                             "restore models/ from git or re-export with training/export.py")
         self._input_index = self._interpreter.get_input_details()[0]["index"]
         self._output_index = self._interpreter.get_output_details()[0]["index"]
         self._batch_size = 1
@@ -107,8 +105,12 @@ class EmotionClassifier:
         self._network = EmotionNetwork(self.info.model_path, options.num_threads)
 
     def infer(self, faces: np.ndarray) -> np.ndarray:
-        """Calibrated probabilities: softmax(logits / temperature)."""
+        """Calibrated probabilities for a batch from `preprocess`: softmax(logits / temperature)."""
         return self._postprocess(self._network.infer(faces))
+
+    def preprocess(self, crops: list[np.ndarray]) -> np.ndarray:
+        """The shared preprocessing, with this model's blur."""
+        return preprocess_faces(crops, self.info.blur_sigma)
 
     def _postprocess(self, logits: np.ndarray) -> np.ndarray:
         scaled = logits / self.info.temperature

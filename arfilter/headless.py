@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Callable, TextIO
 
 import cv2
-import numpy as np
 
-from arfilter.capture import FrameSource
-from arfilter.errors import OutputError
+from arfilter.capture import WHAT_TO_PASS, FrameSource
+from arfilter.errors import OutputError, SourceError
 from arfilter.labels import EMOTION_LABELS
 from arfilter.pipeline import Pipeline
+from arfilter.recording import Recorder, prepare_folder
 from arfilter.types import FrameResult
 
 PROGRESS_INTERVAL_S = 2.0
@@ -71,55 +71,10 @@ def frame_record(result: FrameResult) -> dict:
     }
 
 
-def _check_writable_file(path: Path, what: str) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("ab"):
-            pass
-    except OSError as error:
-        raise OutputError(f"cannot write the {what} {path} ({error.strerror or error}); pass a writable path") from None
-
-
-class VideoRecorder:
-    """MP4 writer opened at the first frame (its size is not known before); later frames of another size are letterboxed."""
-
-    def __init__(self, path: Path, fps: float):
-        self.path = path
-        self.fps = fps if fps and fps > 0 else 30.0
-        self._writer: cv2.VideoWriter | None = None
-        self._size: tuple[int, int] | None = None
-
-    def write(self, image_rgb: np.ndarray) -> None:
-        if self._writer is None:
-            height, width = image_rgb.shape[:2]
-            self._size = (width - width % 2, height - height % 2)  # most codecs want even sizes
-            self._writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, self._size)
-            if not self._writer.isOpened():
-                raise OutputError(f"cannot write the video {self.path}; pass a writable --record path ending in .mp4")
-        if image_rgb.shape[1::-1] != self._size:
-            image_rgb = _letterbox(image_rgb, self._size)
-        self._writer.write(cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR))
-
-    def close(self) -> None:
-        if self._writer is not None:
-            self._writer.release()
-            self._writer = None
-
-
-def _letterbox(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    width, height = size
-    scale = min(width / image.shape[1], height / image.shape[0])
-    resized = cv2.resize(image, (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale))),
-                         interpolation=cv2.INTER_AREA)
-    canvas = np.zeros((height, width, 3), np.uint8)
-    top, left = (height - resized.shape[0]) // 2, (width - resized.shape[1]) // 2
-    canvas[top:top + resized.shape[0], left:left + resized.shape[1]] = resized
-    return canvas
-
-
 def _image_output_path(out_dir: Path, result: FrameResult) -> Path:
+    """The input's own file name for stills (so names never collide), numbered frames otherwise."""
     if result.frame.is_still:
-        return out_dir / (Path(result.frame.source).stem + ".png")
+        return out_dir / Path(result.frame.source).name
     return out_dir / f"frame_{result.frame.index:06d}.png"
 
 
@@ -128,27 +83,27 @@ def run_headless(pipeline: Pipeline, source: FrameSource, options: HeadlessOptio
     """Process `source` to its end (or `max_frames`), writing the requested outputs."""
     summary = RunSummary()
     if options.out_dir is not None:
-        try:
-            options.out_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise OutputError(f"cannot create the output folder {options.out_dir} ({error.strerror or error}); "
-                              "pass a writable --out-dir") from None
-        probe = options.out_dir / ".arfilter-write-test"
-        _check_writable_file(probe, "output folder")
-        probe.unlink(missing_ok=True)
-    for path, what in ((options.json_path, "JSON file"), (options.record_path, "video")):
+        prepare_folder(options.out_dir, "output")
+    for path, what in ((options.json_path, "JSON file"), (options.record_path, "recording")):
         if path is not None:
-            _check_writable_file(path, what)
-    json_file: TextIO | None = options.json_path.open("w") if options.json_path else None
-    recorder = VideoRecorder(options.record_path, source.fps) if options.record_path else None
+            prepare_folder(path.parent, what, for_file=path)
+    try:
+        json_file: TextIO | None = options.json_path.open("w") if options.json_path else None
+    except OSError as error:
+        raise OutputError(f"cannot write the JSON file {options.json_path} ({error.strerror or error}); "
+                          "pass a writable --json path") from None
+    recorder: Recorder | None = None
     start = last_progress = time.monotonic()
     try:
         for frame in source:
             result = pipeline.process(frame)
-            needs_image = recorder is not None or options.out_dir is not None
+            needs_image = options.record_path is not None or options.out_dir is not None
             image = pipeline.render(result) if needs_image else None
-            if recorder is not None:
-                recorder.write(image)
+            if options.record_path is not None:
+                if recorder is None:  # the size is known only now; codecs want it even
+                    size = (image.shape[1] - image.shape[1] % 2, image.shape[0] - image.shape[0] % 2)
+                    recorder = Recorder(options.record_path, source.fps, size)
+                recorder.write(image, frame.timestamp_s)
             if options.out_dir is not None:
                 path = _image_output_path(options.out_dir, result)
                 if not cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR)):
@@ -163,6 +118,9 @@ def run_headless(pipeline: Pipeline, source: FrameSource, options: HeadlessOptio
                 log(f"{summary.frames} frames, {summary.frames / (now - start):.1f} frames/s")
             if options.max_frames is not None and summary.frames >= options.max_frames:
                 break
+        if summary.frames == 0:
+            raise SourceError(f"{source.name} gave no readable frame ({source.skipped_frames} could not be decoded); "
+                              f"{WHAT_TO_PASS}")
     finally:
         summary.seconds = time.monotonic() - start
         summary.skipped_frames = source.skipped_frames

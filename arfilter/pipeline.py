@@ -17,7 +17,7 @@ from arfilter.errors import PackError
 from arfilter.geometry import FaceGeometry, landmark_box
 from arfilter.labels import EMOTION_LABELS
 from arfilter.packs import BUILTIN_PACKS_DIR, FilterPack, discover_packs
-from arfilter.preprocessing import align_face_crop, preprocess_faces
+from arfilter.preprocessing import align_face_crop
 from arfilter.smoothing import SmoothingBank, SmoothingOptions
 from arfilter.tracking import FaceTracker, TrackerOptions
 from arfilter.types import FaceResult, Frame, FrameResult, TrackedFace
@@ -112,7 +112,7 @@ class Pipeline:
         for face in tracked:
             geometry = FaceGeometry.from_landmarks(face.landmarks)
             crops.append(align_face_crop(image, geometry.left_eye, geometry.right_eye))
-        return self.classifier.infer(preprocess_faces(crops))
+        return self.classifier.infer(self.classifier.preprocess(crops))
 
     def _smooth(self, face: TrackedFace, probabilities: np.ndarray, frame: Frame) -> FaceResult:
         landmarks = face.landmarks

@@ -100,8 +100,10 @@ class LabelSmoother:
     def update(self, probabilities: np.ndarray, time_s: float) -> LabelState:
         probabilities = np.asarray(probabilities, np.float32)
         if self._probabilities is None or self._time is None or time_s <= self._time:
+            # A fresh start (or a clock that went back): nothing to fade from, no pending switch.
             self._probabilities = probabilities.copy()
             self._shown = int(np.argmax(probabilities))
+            self._previous, self._switched_at, self._candidate = None, -math.inf, None
         else:
             weight = 1.0 - math.exp(-(time_s - self._time) / self.options.probability_time_constant_s)
             self._probabilities = self._probabilities + weight * (probabilities - self._probabilities)

@@ -20,13 +20,13 @@ from arfilter.app import (  # noqa: E402
     App,
     AppOptions,
     KeyMap,
-    Recorder,
     letterbox_rect,
     run_app,
     run_headless_fallback,
     surface_to_rgb,
 )
 from arfilter.capture import CameraSource, CameraUnavailableError, FrameSource  # noqa: E402
+from arfilter.recording import Recorder  # noqa: E402
 from arfilter.labels import EMOTION_LABELS  # noqa: E402
 from arfilter.types import FaceResult, Frame, FrameResult  # noqa: E402
 from test_capture import FakeCameraRig  # noqa: E402
@@ -143,8 +143,8 @@ def test_unwritable_screenshot_folder_is_a_toast_not_a_crash(window, tmp_path: P
     press(app, pygame.K_s)
     press(app, pygame.K_r)
     messages = [text for text, _ in app.toasts.visible()]
-    assert any("cannot create the screenshot folder" in text for text in messages)
-    assert any("cannot create the recording folder" in text for text in messages)
+    assert any("cannot write the screenshot folder" in text for text in messages)
+    assert any("cannot write the recording folder" in text for text in messages)
     assert app.running and app.recorder is None
 
 

@@ -29,10 +29,10 @@ from training.data import DataError, load_fer2013
 from training.metrics import classification_report
 
 
-def model_logits(model_path: str | Path, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
+def model_logits(model_path: str | Path, images: np.ndarray, blur_sigma: float = 0.0, batch_size: int = 256) -> np.ndarray:
     """Logits of a .tflite (through LiteRT) or .keras model for uint8 face images (N, 48, 48)."""
     model_path = Path(model_path)
-    faces = preprocess_faces(images)
+    faces = preprocess_faces(images, blur_sigma)
     if model_path.suffix == ".keras":
         import keras
 
@@ -46,12 +46,12 @@ def model_logits(model_path: str | Path, images: np.ndarray, batch_size: int = 2
     return np.concatenate([network.infer(faces[start:start + batch_size]) for start in range(0, len(faces), batch_size)])
 
 
-def stored_temperature(metadata_path: Path, model_path: Path) -> float:
-    """The calibration temperature the metadata stores for this model file (1.0 if none)."""
+def stored_calibration(metadata_path: Path, model_path: Path) -> tuple[float, float]:
+    """(temperature, blur sigma) the metadata stores for this model file; (1.0, 0.0) without metadata."""
     if not metadata_path.is_file():
-        return 1.0
+        return 1.0, 0.0
     metadata = json.loads(metadata_path.read_text())
-    return float(metadata.get("temperatures", {}).get(model_path.name, 1.0))
+    return float(metadata.get("temperatures", {}).get(model_path.name, 1.0)), float(metadata.get("blur_sigma", 0.0))
 
 
 def save_confusion_png(report: dict, path: Path, title: str) -> None:
@@ -85,9 +85,11 @@ def evaluate(data_path: Path, split: str, model_path: Path, metadata_path: Path 
         raise DataError(f"{data_path}: no {split!r} split; available: {', '.join(sorted(datasets))}")
     dataset = datasets[split]
     metadata_path = metadata_path or model_path.with_name("emotion.json")
-    temperature = stored_temperature(metadata_path, model_path)
-    report = classification_report(model_logits(model_path, dataset.images), dataset.labels, EMOTION_LABELS, temperature)
-    report.update({"model": str(model_path), "data": dataset.source, "split": split, "skipped": len(dataset.skipped)})
+    temperature, blur_sigma = stored_calibration(metadata_path, model_path)
+    logits = model_logits(model_path, dataset.images, blur_sigma)
+    report = classification_report(logits, dataset.labels, EMOTION_LABELS, temperature)
+    report.update({"model": str(model_path), "data": dataset.source, "split": split, "skipped": len(dataset.skipped),
+                   "blur_sigma": blur_sigma})
     return report
 
 

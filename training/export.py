@@ -28,7 +28,7 @@ import numpy as np
 from arfilter.emotion import METADATA_FORMAT, EmotionNetwork
 from arfilter.labels import EMOTION_LABELS
 from arfilter.preprocessing import INPUT_SIZE, PREPROCESSING, preprocess_faces
-from training.data import dataset_fingerprint, load_fer2013
+from training.data import dataset_fingerprint, estimate_blur_gap, load_fer2013, sharpness
 from training.evaluate import model_logits, save_confusion_png
 from training.metrics import classification_report, fit_temperature
 
@@ -93,6 +93,28 @@ def save_training_curve(history_path: Path, png_path: Path) -> None:
     plt.close(figure)
 
 
+def training_blur_sigma(run_dir: Path | None, datasets: dict) -> float:
+    """The blur gap train.py measured (or measure it again when the run folder has none)."""
+    if run_dir is not None and (run_dir / "command.json").is_file():
+        recorded = json.loads((run_dir / "command.json").read_text()).get("blur_sigma")
+        if recorded is not None:
+            return float(recorded)
+    return estimate_blur_gap(datasets["train"].images, datasets["val"].images)
+
+
+def choose_blur_sigma(model_path: Path, val, measured: float) -> float:
+    """The serving blur, chosen on val from around the measured gap (accuracy, then NLL)."""
+    if measured <= 0:
+        return 0.0
+    candidates = sorted({round(max(0.0, measured + delta), 2) for delta in (-1.0, -0.5, 0.0, 0.5)})
+    scores = []
+    for sigma in candidates:
+        report = classification_report(model_logits(model_path, val.images, sigma), val.labels, EMOTION_LABELS)
+        scores.append((report["accuracy"], -report["nll"], sigma))
+        print(f"  val at blur sigma {sigma}: accuracy {report['accuracy']:.4f}", flush=True)
+    return max(scores)[2]
+
+
 def export_from_checkpoint(checkpoint: Path, data_path: Path, models_dir: Path, run_dir: Path | None = None,
                            seed: int = 0) -> dict:
     """Write every model file and the metadata into `models_dir`; return the metadata."""
@@ -116,9 +138,12 @@ def export_from_checkpoint(checkpoint: Path, data_path: Path, models_dir: Path, 
         (models_dir / name).write_bytes(content)
 
     val, test = datasets["val"], datasets["test"]
+    measured_blur = training_blur_sigma(run_dir, datasets)
+    blur_sigma = choose_blur_sigma(models_dir / "emotion.keras", val, measured_blur)
+    print(f"blur: measured sigma {measured_blur}, chosen on val {blur_sigma}", flush=True)
     evaluations: dict[str, dict] = {}
     for name in ["emotion.keras", *files]:
-        val_logits = model_logits(models_dir / name, val.images)
+        val_logits = model_logits(models_dir / name, val.images, blur_sigma)
         temperature = fit_temperature(val_logits, val.labels)
         evaluations[name] = {"temperature": temperature,
                              "val": classification_report(val_logits, val.labels, EMOTION_LABELS, temperature)}
@@ -133,7 +158,7 @@ def export_from_checkpoint(checkpoint: Path, data_path: Path, models_dir: Path, 
 
     # The test split, once per finished model, for reporting only.
     for name, evaluation in evaluations.items():
-        evaluation["test"] = classification_report(model_logits(models_dir / name, test.images), test.labels,
+        evaluation["test"] = classification_report(model_logits(models_dir / name, test.images, blur_sigma), test.labels,
                                                     EMOTION_LABELS, evaluation["temperature"])
         evaluation["latency_ms_1thread"] = median_latency_ms(models_dir / name) if name.endswith(".tflite") else None
         print(f"{name}: test accuracy {evaluation['test']['accuracy']:.4f}", flush=True)
@@ -153,6 +178,7 @@ def export_from_checkpoint(checkpoint: Path, data_path: Path, models_dir: Path, 
         "input_size": INPUT_SIZE,
         "preprocessing": PREPROCESSING,
         "model_file": shipped,
+        "blur_sigma": blur_sigma,
         "temperatures": {name: round(evaluation["temperature"], 4) for name, evaluation in evaluations.items()},
         "parameters": int(model.count_params()),
         "metrics": {
@@ -172,6 +198,8 @@ def export_from_checkpoint(checkpoint: Path, data_path: Path, models_dir: Path, 
             "path": str(data_path),
             "samples": {split: len(dataset) for split, dataset in datasets.items()},
             "fingerprint": dataset_fingerprint(datasets),
+            "sharpness": {split: round(sharpness(dataset.images), 4) for split, dataset in datasets.items()},
+            "train_blur_sigma_measured": measured_blur,
         },
         "exported": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "training_command": command,

@@ -27,7 +27,7 @@ import numpy as np
 
 from arfilter.labels import EMOTION_LABELS
 from arfilter.preprocessing import preprocess_faces
-from training.data import DataError, FaceDataset, load_fer2013
+from training.data import DataError, FaceDataset, estimate_blur_gap, load_fer2013
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = PROJECT_ROOT.parent / "shared" / "datasets" / "fer2013"
@@ -44,6 +44,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--class-weight-power", type=float, default=0.5,
                         help="class weight = (mean count / class count) ** power; 0 disables, 1 is fully balanced")
     parser.add_argument("--warmup-epochs", type=float, default=2.0)
+    parser.add_argument("--blur-sigma", type=float, default=None,
+                        help="Gaussian blur (px at 48x48) applied to val/test/app faces to match the training split; "
+                             "default: measured from the data (0 when train is as sharp as val)")
     parser.add_argument("--run-dir", type=Path, default=PROJECT_ROOT / "runs" / "emotion", help="checkpoints and logs")
     parser.add_argument("--models-dir", type=Path, default=PROJECT_ROOT / "models", help="where the final model is exported")
     parser.add_argument("--seed", type=int, default=0)
@@ -62,7 +65,8 @@ def class_weights(labels: np.ndarray, power: float) -> np.ndarray:
     return (weights / np.average(weights, weights=counts)).astype(np.float32)
 
 
-def make_datasets(train: FaceDataset, val: FaceDataset, batch_size: int, weights: np.ndarray, seed: int):
+def make_datasets(train: FaceDataset, val: FaceDataset, batch_size: int, weights: np.ndarray, seed: int,
+                  blur_sigma: float):
     import tensorflow as tf
 
     from training.augment import augment_batch
@@ -78,7 +82,7 @@ def make_datasets(train: FaceDataset, val: FaceDataset, batch_size: int, weights
         .prefetch(tf.data.AUTOTUNE)
     )
     val_ds = (
-        tf.data.Dataset.from_tensor_slices((preprocess_faces(val.images), tf.one_hot(val.labels, num_classes)))
+        tf.data.Dataset.from_tensor_slices((preprocess_faces(val.images, blur_sigma), tf.one_hot(val.labels, num_classes)))
         .batch(256)
         .cache()
     )
@@ -132,7 +136,13 @@ def train(args: argparse.Namespace) -> Path:
     weights = class_weights(train_set.labels, args.class_weight_power)
     print(f"train {len(train_set)}  val {len(val_set)}  class weights "
           + " ".join(f"{label}={weight:.2f}" for label, weight in zip(EMOTION_LABELS, weights)), flush=True)
-    train_ds, val_ds = make_datasets(train_set, val_set, args.batch_size, weights, args.seed)
+    blur_sigma = args.blur_sigma
+    if blur_sigma is None:
+        blur_sigma = estimate_blur_gap(train_set.images, val_set.images)
+        if blur_sigma > 0:
+            print(f"warning: the training images are much blurrier than the validation images (like a Gaussian blur of "
+                  f"sigma {blur_sigma} px); validation, test and the app blur faces by that much to match", flush=True)
+    train_ds, val_ds = make_datasets(train_set, val_set, args.batch_size, weights, args.seed, blur_sigma)
 
     args.run_dir.mkdir(parents=True, exist_ok=True)
     last_path, best_path = args.run_dir / "last.keras", args.run_dir / "best.keras"
@@ -162,6 +172,7 @@ def train(args: argparse.Namespace) -> Path:
     (args.run_dir / "command.json").write_text(json.dumps({
         "command": "python training/train.py " + shlex.join(args.argv),
         "args": {key: str(value) for key, value in vars(args).items()},
+        "blur_sigma": blur_sigma,
     }, indent=2))
     print(f"model {model.name}: {model.count_params():,} parameters", flush=True)
 

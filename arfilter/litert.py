@@ -1,0 +1,53 @@
+"""Loading .tflite models through the LiteRT interpreter, shared by every model wrapper."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import Iterator
+
+from arfilter.errors import ModelError
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Hide LiteRT's native start-up chatter ("INFO: Created TensorFlow Lite XNNPACK delegate").
+
+    It is written by C++ straight to file descriptor 2, so Python-level redirection cannot catch
+    it; failures still reach the caller as Python exceptions.
+    """
+    try:
+        saved = os.dup(2)
+    except OSError:  # no usable stderr (embedded interpreters): nothing to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def load_interpreter(model_path: str | Path, num_threads: int, what: str, remedy: str):
+    """An allocated LiteRT interpreter; every way it can fail becomes one ModelError line.
+
+    `what` names the model in the message ("face model", "emotion model"), `remedy` says how to fix it.
+    """
+    from ai_edge_litert.interpreter import Interpreter
+
+    if not isinstance(num_threads, int) or num_threads < 1:
+        raise ValueError(f"num_threads must be a positive integer, got {num_threads!r}")
+    path = Path(model_path)
+    if not path.is_file():
+        raise ModelError(f"{what} {path} not found: {remedy}")
+    try:
+        with _native_stderr_silenced():
+            interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
+            interpreter.allocate_tensors()
+    except (ValueError, RuntimeError) as error:
+        reason = " ".join(str(error).split()) or type(error).__name__
+        raise ModelError(f"{what} {path} could not be loaded ({reason[:200]}): {remedy}") from None
+    return interpreter

@@ -1,0 +1,84 @@
+"""Writing annotated video: one MP4 writer for the window app (R) and the headless runner (--record)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from arfilter.errors import OutputError
+
+
+def prepare_folder(folder: Path, what: str, for_file: Path | None = None) -> None:
+    """Create `folder` if needed; one OutputError line when it cannot be created or written.
+
+    `for_file` names the output file the folder is for, so the message points at what the user typed.
+    """
+    target = f"the {what} {for_file}" if for_file is not None else f"the {what} folder {folder}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        reason = f"{error.filename} is a file, not a folder" if isinstance(error, FileExistsError) else error.strerror or error
+        raise OutputError(f"cannot write {target}: {reason}; choose a writable folder") from None
+    if not os.access(folder, os.W_OK):
+        raise OutputError(f"cannot write {target}: {folder} is not writable; choose a writable folder")
+
+
+def letterbox(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """`image` scaled to fit (width, height) without distortion, centred on black."""
+    width, height = size
+    scale = min(width / image.shape[1], height / image.shape[0])
+    resized = cv2.resize(image, (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale))),
+                         interpolation=cv2.INTER_AREA)
+    canvas = np.zeros((height, width, 3), np.uint8)
+    top, left = (height - resized.shape[0]) // 2, (width - resized.shape[1]) // 2
+    canvas[top:top + resized.shape[0], left:left + resized.shape[1]] = resized
+    return canvas
+
+
+class Recorder:
+    """Writes frames to an MP4 (mp4v) in real time: a frame is repeated when the app is
+    slower than `fps`, so the video plays at the speed it was recorded."""
+
+    def __init__(self, path: Path, fps: float, frame_size: tuple[int, int]) -> None:
+        prepare_folder(path.parent, "recording")
+        self.path = path
+        self.fps = fps
+        self.frame_size = frame_size  # (width, height)
+        self._writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, frame_size)
+        if not self._writer.isOpened():
+            raise OutputError(f"cannot write recording {path}: OpenCV could not open an mp4v writer there; "
+                              f"choose a writable folder")
+        self.frames_written = 0
+        self._start_s: float | None = None
+
+    def _frames_due(self, timestamp_s: float) -> int:
+        start = timestamp_s if self._start_s is None else self._start_s
+        return int((timestamp_s - start) * self.fps + 1e-6) + 1  # 1e-6: 9/30 s * 30 is frame 9, not 8.999
+
+    def wants_frame(self, timestamp_s: float) -> bool:
+        """Whether a frame shown at `timestamp_s` would be written (lets callers skip converting)."""
+        return self._frames_due(timestamp_s) > self.frames_written
+
+    def write(self, image_rgb: np.ndarray, timestamp_s: float) -> None:
+        """Add `image_rgb` as the frame shown at `timestamp_s` (any clock, seconds)."""
+        due = self._frames_due(timestamp_s)
+        if self._start_s is None:
+            self._start_s = timestamp_s
+        # After a long stall (a dragged window, a suspended laptop) skip ahead instead of
+        # writing seconds of copies of one frame.
+        copies = min(due - self.frames_written, max(1, round(self.fps)))
+        if copies <= 0:
+            return
+        if (image_rgb.shape[1], image_rgb.shape[0]) != self.frame_size:
+            image_rgb = letterbox(image_rgb, self.frame_size)
+        image_bgr = cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR)
+        for _ in range(copies):
+            self._writer.write(image_bgr)
+        self.frames_written = max(due, self.frames_written + copies)
+
+    def close(self) -> Path:
+        self._writer.release()
+        return self.path

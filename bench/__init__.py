@@ -1,0 +1,80 @@
+"""Benchmarks of arfilter's stages and of the whole pipeline; see bench/README.md.
+
+Run them from the repository root as modules (`python3 -m bench.pipeline`). This module
+holds the few helpers every bench shares: percentiles, the printed table, target checks,
+the JSON dump and the machine context (load average) that explains noisy numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+# The public-domain astronaut portrait (tests/data/NOTICE): the one real face every bench uses.
+PHOTO = REPO_ROOT / "tests" / "data" / "astronaut.png"
+PHOTO_LANDMARKS = REPO_ROOT / "tests" / "data" / "astronaut_landmarks.npy"
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Median and 95th percentile of a list of samples (milliseconds, usually)."""
+
+    median: float
+    p95: float
+    count: int
+
+    @classmethod
+    def of(cls, samples: list[float] | np.ndarray) -> "Stats":
+        values = np.asarray(samples, np.float64)
+        if values.size == 0:
+            return cls(float("nan"), float("nan"), 0)
+        return cls(float(np.median(values)), float(np.percentile(values, 95)), int(values.size))
+
+    def as_dict(self) -> dict[str, float | int]:
+        return {"median": round(self.median, 4), "p95": round(self.p95, 4), "count": self.count}
+
+
+def verdict(ok: bool | None) -> str:
+    """PASS/FAIL mark for a target; '-' where the target could not be measured."""
+    return "-" if ok is None else ("PASS" if ok else "FAIL")
+
+
+def format_table(header: tuple[str, ...], rows: list[tuple[object, ...]]) -> str:
+    """A plain left-aligned text table (numbers already formatted by the caller)."""
+    cells = [tuple(str(cell) for cell in header)] + [tuple(str(cell) for cell in row) for row in rows]
+    widths = [max(len(row[column]) for row in cells) for column in range(len(header))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in cells]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def machine_context() -> dict[str, object]:
+    """What the numbers were measured on; the load average shows whether other work competed."""
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+    return {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "load_average_1_5_15min": [round(value, 2) for value in load],
+    }
+
+
+def describe_context(context: dict[str, object]) -> str:
+    load = context["load_average_1_5_15min"]
+    return (f"python {context['python']}, {context['cpu_count']} CPU(s) {context['machine']}, "
+            f"load average {load[0]:.2f} (1 min; other work running makes the numbers pessimistic)")
+
+
+def write_json(path: Path | None, report: dict[str, object]) -> None:
+    """Write the full report for later comparison; a no-op when --json was not given."""
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {path}")

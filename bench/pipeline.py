@@ -1,0 +1,217 @@
+"""End-to-end benchmark of the headless pipeline: decode, faces, emotion, smoothing, overlay.
+
+    python3 -m bench.pipeline                       # makes a 10 s 512x512 one-face clip first
+    python3 -m bench.pipeline --source demo         # two faces at 640x480
+    python3 -m bench.pipeline --source clip.mp4 [--frames 300] [--pack emoji] [--json out.json]
+
+Every frame goes through source.read() + Pipeline.process + Pipeline.render, as in
+arfilter/headless.py (without writing outputs). Prints per-stage median and p95 milliseconds,
+end-to-end frames/s, peak RSS, and the start-up time to the first processed frame measured in a
+fresh interpreter (imports, model loading and the first frame included). Targets: >= 100
+frames/s on 512x512 with one face, >= 30 frames/s with two faces at 640x480, start-up <= 2 s,
+peak RSS <= 350 MB, and TensorFlow never imported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from arfilter.capture import open_source
+from arfilter.errors import ArfilterError
+from arfilter.pipeline import DEFAULT_PACK, Pipeline, PipelineOptions
+from bench import REPO_ROOT, Stats, describe_context, format_table, machine_context, verdict, write_json
+
+STAGES = ("decode", "faces", "emotion", "smoothing", "overlay")  # decode: source.read() (demo: rendering)
+ONE_FACE_TARGET_FPS = 100.0
+TWO_FACE_TARGET_FPS = 30.0
+STARTUP_TARGET_S = 2.0
+RSS_TARGET_MB = 350.0
+
+# Runs in a fresh interpreter: what `python main.py --headless` does up to its first frame.
+# Prints wall-clock marks (time.time(), comparable with the parent's) as one JSON line.
+STARTUP_PROBE = """
+import json, resource, sys, time
+marks = {"interpreter_ready": time.time()}
+from arfilter.capture import open_source
+from arfilter.pipeline import Pipeline, PipelineOptions
+marks["imported"] = time.time()
+pipeline = Pipeline(PipelineOptions(pack=sys.argv[2]))
+marks["models_loaded"] = time.time()
+with open_source(sys.argv[1]) as source:
+    result = pipeline.process(source.read())
+    pipeline.render(result)
+marks["first_frame"] = time.time()
+print(json.dumps({"marks": marks, "faces": len(result.faces), "tensorflow_imported": "tensorflow" in sys.modules,
+                  "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+
+def peak_rss_mb(max_rss: int) -> float:
+    """ru_maxrss is kilobytes on Linux and bytes on macOS."""
+    return max_rss / (1024.0 * 1024.0) if sys.platform == "darwin" else max_rss / 1024.0
+
+
+def measure_startup(source_spec: str, pack: str) -> dict[str, object]:
+    """Seconds from spawning a fresh interpreter to its first processed and rendered frame."""
+    spawned = time.time()
+    completed = subprocess.run([sys.executable, "-c", STARTUP_PROBE, source_spec, pack], cwd=REPO_ROOT,
+                               capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        raise RuntimeError(f"start-up probe failed: {completed.stderr.strip().splitlines()[-1:]}")
+    probe = json.loads(completed.stdout.strip().splitlines()[-1])
+    marks = probe["marks"]
+    return {
+        "to_first_frame_s": marks["first_frame"] - spawned,
+        "interpreter_s": marks["interpreter_ready"] - spawned,
+        "imports_s": marks["imported"] - marks["interpreter_ready"],
+        "model_and_pack_load_s": marks["models_loaded"] - marks["imported"],
+        "first_frame_s": marks["first_frame"] - marks["models_loaded"],
+        "faces_in_first_frame": probe["faces"],
+        "rss_at_first_frame_mb": peak_rss_mb(probe["max_rss_kb"]),
+        "tensorflow_imported": probe["tensorflow_imported"],
+    }
+
+
+def run_frames(pipeline: Pipeline, source_spec: str, frames: int, warmup: int,
+               snapshot: Path | None) -> dict[str, object]:
+    """Time `warmup` + `frames` frames (fewer if the video ends); the warm-up ones are not counted."""
+    samples: dict[str, list[float]] = {stage: [] for stage in STAGES + ("total",)}
+    face_counts: list[int] = []
+    last_image = None
+    with open_source(source_spec) as source:
+        size = None
+        timed_start = None
+        for index in range(warmup + frames):
+            if index == warmup:
+                timed_start = time.perf_counter()
+            start = time.perf_counter()
+            frame = source.read()
+            decoded = time.perf_counter()
+            if frame is None:
+                break
+            result = pipeline.process(frame)
+            last_image = pipeline.render(result)
+            end = time.perf_counter()
+            size = frame.image.shape[1::-1]
+            if index < warmup:
+                continue
+            samples["decode"].append((decoded - start) * 1000.0)
+            for stage in STAGES[1:]:
+                samples[stage].append(result.timings_ms[stage])
+            samples["total"].append((end - start) * 1000.0)
+            face_counts.append(len(result.faces))
+        elapsed = time.perf_counter() - timed_start if timed_start is not None else 0.0
+        source_fps = source.fps
+    if not face_counts:
+        raise ValueError(f"{source_spec} ended within the {warmup} warm-up frames; pass a longer video or --warmup 0")
+    if snapshot is not None and last_image is not None:
+        import cv2
+
+        snapshot.parent.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(snapshot), cv2.cvtColor(last_image, cv2.COLOR_RGB2BGR))
+    counts, occurrences = np.unique(face_counts, return_counts=True)
+    return {
+        "frame_size": list(size),
+        "source_fps": source_fps,
+        "frames_timed": len(face_counts),
+        "stages_ms": {stage: Stats.of(values).as_dict() for stage, values in samples.items()},
+        "end_to_end_fps": len(face_counts) / elapsed if elapsed > 0 else float("nan"),
+        "faces_per_frame": {str(int(count)): int(number) for count, number in zip(counts, occurrences)},
+        "peak_rss_mb": peak_rss_mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss),
+        "tensorflow_imported": "tensorflow" in sys.modules,
+    }
+
+
+def make_default_clip(folder: Path, seconds: float) -> Path:
+    """The 512x512 one-face clip, written by bench.make_clip in its own process so that its
+    memory does not count towards this process's peak RSS."""
+    path = folder / "face512.mp4"
+    subprocess.run([sys.executable, "-m", "bench.make_clip", "--out", str(path), "--seconds", f"{seconds:g}"],
+                   cwd=REPO_ROOT, check=True, stdout=subprocess.DEVNULL)
+    return path
+
+
+def print_report(report: dict[str, object]) -> None:
+    run = report["run"]
+    startup = report["startup"]
+    width, height = run["frame_size"]
+    print(f"pipeline bench: {report['source']} ({width}x{height}), pack {report['pack']}, "
+          f"{run['frames_timed']} frames timed after {report['warmup']} warm-up")
+    print(describe_context(report["machine"]))
+    faces = ", ".join(f"{count} in {number}" for count, number in run["faces_per_frame"].items())
+    print(f"faces per frame: {faces} of {run['frames_timed']} frames")
+    names = {"decode": "decode (demo: rendering)"} if report["source"] == "demo" else {}
+    rows = [(names.get(stage, stage), f"{stats['median']:.2f}", f"{stats['p95']:.2f}")
+            for stage, stats in run["stages_ms"].items()]
+    print(format_table(("stage", "median ms", "p95 ms"), rows))
+    print()
+    two_faces = report["two_face_case"]
+    target_fps = TWO_FACE_TARGET_FPS if two_faces else ONE_FACE_TARGET_FPS
+    case = "two faces" if two_faces else "one face"
+    results = [
+        (f"end-to-end frames/s ({case})", f"{run['end_to_end_fps']:.1f}", f">= {target_fps:g}",
+         verdict(run["end_to_end_fps"] >= target_fps)),
+        ("start-up to first frame", f"{startup['to_first_frame_s']:.2f} s", f"<= {STARTUP_TARGET_S:g} s",
+         verdict(startup["to_first_frame_s"] <= STARTUP_TARGET_S)),
+        ("peak RSS", f"{run['peak_rss_mb']:.0f} MB", f"<= {RSS_TARGET_MB:g} MB", verdict(run["peak_rss_mb"] <= RSS_TARGET_MB)),
+        ("tensorflow imported (run/start-up)", f"{run['tensorflow_imported']}/{startup['tensorflow_imported']}", "False",
+         verdict(not run["tensorflow_imported"] and not startup["tensorflow_imported"])),
+    ]
+    print(format_table(("result", "value", "target", ""), results))
+    print(f"start-up: interpreter {startup['interpreter_s']:.2f} s + imports {startup['imports_s']:.2f} s + models/packs "
+          f"{startup['model_and_pack_load_s']:.2f} s + first frame {startup['first_frame_s']:.2f} s; "
+          f"RSS then {startup['rss_at_first_frame_mb']:.0f} MB, {startup['faces_in_first_frame']} face(s) found")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--source", help="a video file or 'demo' (default: a fresh 512x512 one-face clip)")
+    parser.add_argument("--frames", type=int, default=300, help="frames to time (default 300; fewer if the video ends)")
+    parser.add_argument("--warmup", type=int, default=10, help="untimed frames first (default 10)")
+    parser.add_argument("--pack", default=DEFAULT_PACK, help=f"filter pack to draw (default {DEFAULT_PACK})")
+    parser.add_argument("--snapshot", type=Path, metavar="PNG", help="save the last rendered frame here, to look at")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the full report as JSON")
+    arguments = parser.parse_args()
+    if arguments.frames < 1 or arguments.warmup < 0:
+        parser.error("--frames must be at least 1 and --warmup at least 0")
+
+    with tempfile.TemporaryDirectory(prefix="arfilter-bench-") as folder:
+        source_spec = arguments.source
+        if source_spec is not None and Path(source_spec).exists():
+            source_spec = str(Path(source_spec).resolve())  # the start-up probe runs from the repository root
+        if source_spec is None:
+            seconds = max(10.0, math.ceil((arguments.frames + arguments.warmup) / 30.0))
+            source_spec = str(make_default_clip(Path(folder), seconds))
+        try:
+            startup = measure_startup(source_spec, arguments.pack)
+            pipeline = Pipeline(PipelineOptions(pack=arguments.pack))
+            run = run_frames(pipeline, source_spec, arguments.frames, arguments.warmup, arguments.snapshot)
+        except (ArfilterError, ValueError, RuntimeError) as error:
+            parser.exit(1, f"bench.pipeline: {error}\n")
+    frames_with_two = sum(number for count, number in run["faces_per_frame"].items() if int(count) >= 2)
+    report = {
+        "bench": "pipeline",
+        "source": arguments.source or "generated 512x512 one-face clip",
+        "pack": arguments.pack,
+        "warmup": arguments.warmup,
+        "two_face_case": arguments.source == "demo" or frames_with_two > run["frames_timed"] / 2,
+        "machine": machine_context(),
+        "run": run,
+        "startup": startup,
+    }
+    print_report(report)
+    write_json(arguments.json, report)
+
+
+if __name__ == "__main__":
+    main()

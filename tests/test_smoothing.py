@@ -1,0 +1,204 @@
+"""Temporal smoothing on synthetic, seeded streams at 30 fps, with the default SmoothingOptions.
+
+The streams stand in for a classifier and a landmark model: a steady but noisy face, a real
+change of expression, a still head with jitter and a fast head move.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from arfilter.labels import EMOTION_LABELS
+from arfilter.smoothing import LabelSmoother, LabelState, OneEuroFilter, SmoothingBank, SmoothingOptions
+
+FPS = 30.0
+OPTIONS = SmoothingOptions()
+HAPPY = EMOTION_LABELS.index("happy")
+NEUTRAL = EMOTION_LABELS.index("neutral")
+
+
+def distribution(**probabilities: float) -> np.ndarray:
+    """A 7-label distribution: the named labels get their value, the rest share what is left."""
+    values = np.zeros(len(EMOTION_LABELS))
+    for label, probability in probabilities.items():
+        values[EMOTION_LABELS.index(label)] = probability
+    others = values == 0
+    values[others] = (1.0 - values.sum()) / others.sum()
+    return values
+
+
+# Two close labels: happy leads neutral by 0.07, less than the switch margin.
+CLOSE_HAPPY_NEUTRAL = distribution(happy=0.40, neutral=0.33)
+MOSTLY_HAPPY = distribution(happy=0.60, neutral=0.13)
+MOSTLY_NEUTRAL = distribution(happy=0.13, neutral=0.60)
+
+
+def one_euro() -> OneEuroFilter:
+    return OneEuroFilter(OPTIONS.landmark_min_cutoff_hz, OPTIONS.landmark_beta, OPTIONS.landmark_derivative_cutoff_hz)
+
+
+def count_switches(labels: list[int]) -> int:
+    return sum(1 for before, after in zip(labels, labels[1:]) if before != after)
+
+
+@pytest.mark.parametrize("concentration", [15.0, 40.0])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_noisy_steady_face_keeps_its_label(concentration: float, seed: int) -> None:
+    # Dirichlet noise with concentration 15 moves the top two probabilities by ~0.12 per frame,
+    # far more than the gap between them: the raw argmax flips every few frames.
+    rng = np.random.default_rng(seed)
+    smoother = LabelSmoother(OPTIONS)
+    seconds = 120.0
+    raw, shown = [], []
+    for index in range(int(seconds * FPS)):
+        probabilities = rng.dirichlet(concentration * CLOSE_HAPPY_NEUTRAL)
+        raw.append(int(np.argmax(probabilities)))
+        shown.append(smoother.update(probabilities, index / FPS).label_index)
+    assert count_switches(shown) <= seconds / 5.0, f"{count_switches(shown)} label switches in {seconds:.0f} s"
+    assert count_switches(raw) > 5 * count_switches(shown), "the stream is not noisy enough to test anything"
+    assert np.bincount(shown, minlength=len(EMOTION_LABELS)).argmax() == HAPPY
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_step_change_switches_the_label_within_300_ms(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    smoother = LabelSmoother(OPTIONS)
+    step_index = int(3.0 * FPS)
+    for index in range(step_index):
+        state = smoother.update(rng.dirichlet(20.0 * MOSTLY_HAPPY), index / FPS)
+    assert state.label_index == HAPPY
+    for index in range(step_index, step_index + int(FPS)):
+        state = smoother.update(rng.dirichlet(20.0 * MOSTLY_NEUTRAL), index / FPS)
+        if state.label_index == NEUTRAL:
+            break
+    delay = (index - step_index) / FPS
+    assert state.label_index == NEUTRAL
+    assert delay <= 0.3
+    assert delay > 0.0, "a single frame must not switch the label (no hysteresis?)"
+
+
+def happy_then_neutral(smoother: LabelSmoother, happy_frames: int = 30, neutral_frames: int = 30) -> list[LabelState]:
+    """The states of a clean change of expression: happy for a while, then neutral."""
+    stream = [MOSTLY_HAPPY] * happy_frames + [MOSTLY_NEUTRAL] * neutral_frames
+    return [smoother.update(probabilities, index / FPS) for index, probabilities in enumerate(stream)]
+
+
+def test_cross_fade_runs_from_zero_to_one_over_crossfade_s_after_a_switch() -> None:
+    states = happy_then_neutral(LabelSmoother(OPTIONS))
+    switch = next(index for index, state in enumerate(states) if state.label_index == NEUTRAL)
+    assert all((state.label_index, state.previous_label_index, state.transition) == (HAPPY, None, 1.0)
+               for state in states[:switch])
+    fading = [index for index, state in enumerate(states) if state.previous_label_index is not None]
+    # The fade starts at the switch and lasts crossfade_s: the first frame at or past it shows no previous label.
+    fade_frames = int(np.ceil(OPTIONS.crossfade_s * FPS - 1e-9))
+    assert fading == list(range(switch, switch + fade_frames))
+    for index in fading:
+        state = states[index]
+        assert (state.label_index, state.previous_label_index) == (NEUTRAL, HAPPY)
+        assert state.transition == pytest.approx((index - switch) / FPS / OPTIONS.crossfade_s, abs=1e-6)
+    transitions = [states[index].transition for index in fading]
+    assert transitions[0] == pytest.approx(0.0) and np.all(np.diff(transitions) > 0) and transitions[-1] < 1.0
+    assert all((state.label_index, state.previous_label_index, state.transition) == (NEUTRAL, None, 1.0)
+               for state in states[switch + fade_frames:])
+
+
+def test_label_smoother_restarts_cleanly_when_time_goes_back() -> None:
+    smoother = LabelSmoother(OPTIONS)
+    states = happy_then_neutral(smoother, neutral_frames=8)
+    assert states[-1].previous_label_index == HAPPY, "the stream should end mid-fade"
+    for time_s in (0.0, 0.0):  # backwards, then equal
+        state = smoother.update(MOSTLY_HAPPY, time_s)
+        assert state.label_index == HAPPY
+        np.testing.assert_allclose(state.probabilities, MOSTLY_HAPPY, atol=1e-6)
+        assert (state.previous_label_index, state.transition) == (None, 1.0)
+    state = smoother.update(MOSTLY_HAPPY, 1.0 / FPS)
+    assert (state.label_index, state.previous_label_index, state.transition) == (HAPPY, None, 1.0)
+
+
+def test_probabilities_stay_a_distribution() -> None:
+    rng = np.random.default_rng(3)
+    smoother = LabelSmoother(OPTIONS)
+    for index in range(60):
+        state = smoother.update(rng.dirichlet(np.ones(len(EMOTION_LABELS))), index / FPS)
+        assert state.probabilities.shape == (len(EMOTION_LABELS),)
+        assert state.probabilities.sum() == pytest.approx(1.0, abs=1e-5)
+        assert np.all(state.probabilities >= 0)
+
+
+def test_one_euro_removes_jitter_from_a_still_point() -> None:
+    rng = np.random.default_rng(0)
+    filter_ = one_euro()
+    center = np.array([[320.0, 240.0]])
+    raw, filtered = [], []
+    for index in range(300):
+        point = center + rng.normal(0.0, 1.0, center.shape)
+        raw.append(point)
+        filtered.append(filter_(point, index / FPS, scale=100.0).copy())
+    raw_variance = np.var(np.array(raw[30:]), axis=0)
+    filtered_variance = np.var(np.array(filtered[30:]), axis=0)
+    assert np.all(filtered_variance < 0.3 * raw_variance)
+    np.testing.assert_allclose(np.mean(filtered[30:], axis=0), center, atol=0.3)
+
+
+def lag_after_linear_move(filter_: OneEuroFilter, speed_px_s: float, seconds: float, scale: float) -> float:
+    for index in range(int(round(seconds * FPS)) + 1):
+        time_s = index / FPS
+        target = np.array([speed_px_s * time_s, 50.0])
+        filtered = filter_(target, time_s, scale=scale)
+    return float(target[0] - filtered[0])
+
+
+def test_one_euro_follows_a_fast_move_with_little_lag() -> None:
+    # A fast head move: 3 face widths per second, for 0.2 s.
+    face_width, speed = 100.0, 300.0
+    lag = lag_after_linear_move(one_euro(), speed, 0.2, face_width)
+    low_pass = OneEuroFilter(OPTIONS.landmark_min_cutoff_hz, 0.0, OPTIONS.landmark_derivative_cutoff_hz)
+    low_pass_lag = lag_after_linear_move(low_pass, speed, 0.2, face_width)
+    assert 0.0 <= lag < 0.1 * face_width
+    assert lag < 0.4 * low_pass_lag
+
+
+def test_one_euro_speed_is_measured_in_face_sizes() -> None:
+    # The same move is fast for a small face and slow for a big one: the big face lags more.
+    small_face_lag = lag_after_linear_move(one_euro(), 150.0, 0.2, scale=50.0)
+    big_face_lag = lag_after_linear_move(one_euro(), 150.0, 0.2, scale=400.0)
+    assert small_face_lag < big_face_lag
+
+
+def test_one_euro_restarts_when_time_does_not_move_forward() -> None:
+    filter_ = one_euro()
+    for index in range(10):
+        filter_(np.array([10.0 * index, 0.0]), index / FPS)
+    for time_s in (0.1, 0.1):  # backwards, then equal
+        restarted = filter_(np.array([500.0, 7.0]), time_s)
+        np.testing.assert_allclose(restarted, [500.0, 7.0])
+    following = filter_(np.array([501.0, 7.0]), 0.1 + 1.0 / FPS)
+    assert np.all(np.isfinite(following))
+    assert 500.0 <= following[0] <= 501.0
+
+
+def test_one_euro_keeps_the_shape_of_landmark_arrays() -> None:
+    filter_ = one_euro()
+    landmarks = np.random.default_rng(0).uniform(0, 400, (468, 3)).astype(np.float32)
+    first = filter_(landmarks, 0.0, scale=90.0)
+    second = filter_(landmarks + 1.0, 1.0 / FPS, scale=90.0)
+    assert first.shape == second.shape == (468, 3)
+    np.testing.assert_allclose(first, landmarks)
+    assert np.all((second > landmarks) & (second < landmarks + 1.0))
+
+
+def test_smoothing_bank_keeps_one_smoother_per_track_and_forgets_dropped_tracks() -> None:
+    bank = SmoothingBank(OPTIONS)
+    first, second = bank.get(1), bank.get(2)
+    assert bank.get(1) is first and first is not second
+    first.labels.update(MOSTLY_HAPPY, 0.0)
+    bank.keep_only({1})
+    assert bank.get(1) is first
+    assert bank.get(2) is not second, "track 2 was dropped, its smoother must be new"
+    # A forgotten track starts from scratch: no memory of the old label.
+    bank.keep_only(set())
+    state = bank.get(1).labels.update(MOSTLY_NEUTRAL, 1.0 / FPS)
+    assert (state.label_index, state.previous_label_index) == (NEUTRAL, None)
+    bank.reset()
+    assert bank.get(1) is not first
