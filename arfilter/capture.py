@@ -255,7 +255,7 @@ def open_camera_device(index: int) -> VideoCaptureLike:
     """
     device_path = _camera_device_path(index)
     if device_path is not None and not os.path.exists(device_path):
-        return _ClosedCapture()
+        return ClosedCapture()
     with _quiet_opencv():
         capture = cv2.VideoCapture(index)
     if capture.isOpened():
@@ -263,7 +263,7 @@ def open_camera_device(index: int) -> VideoCaptureLike:
     return capture
 
 
-class _ClosedCapture:
+class ClosedCapture:
     """Stands in for a camera that is not there."""
 
     def isOpened(self) -> bool:  # noqa: N802

@@ -31,6 +31,7 @@ class EmotionModelInfo:
     temperature: float
     input_size: int
     blur_sigma: float  # low-pass applied by preprocess_faces, to match the training data's sharpness
+    logit_bias: tuple[float, ...]  # added to the logits before the temperature (lifts rare classes; chosen on val)
 
     @classmethod
     def load(cls, metadata_path: str | Path, model_file: str | None = None) -> "EmotionModelInfo":
@@ -50,14 +51,16 @@ class EmotionModelInfo:
             temperature = float(metadata["temperatures"][chosen])
             input_size = int(metadata["input_size"])
             blur_sigma = float(metadata.get("blur_sigma", 0.0))
+            logit_bias = tuple(float(value) for value in metadata.get("logit_bias", [0.0] * len(labels)))
         except (KeyError, TypeError, ValueError) as error:
             raise ModelError(f"{metadata_path}: missing or invalid field {error}; restore it from git") from None
         if labels != EMOTION_LABELS:
             raise ModelError(f"{metadata_path}: labels {list(labels)} differ from arfilter's {list(EMOTION_LABELS)}; "
                              "re-export the model with training/export.py")
-        if input_size != INPUT_SIZE or temperature <= 0 or blur_sigma < 0:
-            raise ModelError(f"{metadata_path}: input size {input_size}, temperature {temperature} or labels are not usable")
-        return cls(labels, metadata_path.parent / chosen, temperature, input_size, blur_sigma)
+        if input_size != INPUT_SIZE or temperature <= 0 or blur_sigma < 0 or len(logit_bias) != len(labels):
+            raise ModelError(f"{metadata_path}: input size, temperature, blur_sigma or logit_bias is not usable; "
+                             "re-export the model with training/export.py")
+        return cls(labels, metadata_path.parent / chosen, temperature, input_size, blur_sigma, logit_bias)
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,7 @@ class EmotionClassifier:
         self._network = EmotionNetwork(self.info.model_path, options.num_threads)
 
     def infer(self, faces: np.ndarray) -> np.ndarray:
-        """Calibrated probabilities for a batch from `preprocess`: softmax(logits / temperature)."""
+        """Calibrated probabilities for a batch from `preprocess`: softmax((logits + bias) / temperature)."""
         return self._postprocess(self._network.infer(faces))
 
     def preprocess(self, crops: list[np.ndarray]) -> np.ndarray:
@@ -113,7 +116,7 @@ class EmotionClassifier:
         return preprocess_faces(crops, self.info.blur_sigma)
 
     def _postprocess(self, logits: np.ndarray) -> np.ndarray:
-        scaled = logits / self.info.temperature
+        scaled = (logits + np.asarray(self.info.logit_bias, np.float32)) / self.info.temperature
         scaled -= scaled.max(axis=1, keepdims=True)
         exp = np.exp(scaled)
         return (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)

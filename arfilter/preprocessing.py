@@ -82,8 +82,10 @@ def align_face_crop(image_rgb: np.ndarray, left_eye: np.ndarray, right_eye: np.n
     # Rotate by -roll and scale about the eye centre, then move the eye centre to `target`.
     matrix = np.array([[cos, sin, 0.0], [-sin, cos, 0.0]])
     matrix[:, 2] = target - matrix[:, :2] @ eye_center
-    gray = cv2.cvtColor(image_rgb, cv2.COLOR_RGB2GRAY) if image_rgb.ndim == 3 else image_rgb
-    crop = cv2.warpAffine(gray, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    # Warp first, then convert only the small crop to gray: converting the whole frame per face costs more.
+    crop = cv2.warpAffine(image_rgb, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    if crop.ndim == 3:
+        crop = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
     if oversample > 1:
         crop = cv2.resize(crop, (INPUT_SIZE, INPUT_SIZE), interpolation=cv2.INTER_AREA)
     return crop

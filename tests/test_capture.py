@@ -14,6 +14,7 @@ from arfilter.capture import (
     CameraLostError,
     CameraSource,
     CameraUnavailableError,
+    ClosedCapture,
     ImageListSource,
     VideoFileSource,
     list_cameras,
@@ -178,18 +179,7 @@ class FakeCamera:
         self.rig.released += 1
 
 
-class Unplugged:
-    def isOpened(self) -> bool:  # noqa: N802
-        return False
-
-    def read(self) -> tuple[bool, None]:
-        return False, None
-
-    def get(self, prop_id: int) -> float:
-        return 0.0
-
-    def release(self) -> None:
-        pass
+Unplugged = ClosedCapture
 
 
 class FakeCameraRig:

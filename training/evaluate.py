@@ -46,12 +46,13 @@ def model_logits(model_path: str | Path, images: np.ndarray, blur_sigma: float =
     return np.concatenate([network.infer(faces[start:start + batch_size]) for start in range(0, len(faces), batch_size)])
 
 
-def stored_calibration(metadata_path: Path, model_path: Path) -> tuple[float, float]:
-    """(temperature, blur sigma) the metadata stores for this model file; (1.0, 0.0) without metadata."""
+def stored_calibration(metadata_path: Path, model_path: Path) -> tuple[float, float, np.ndarray]:
+    """(temperature, blur sigma, logit bias) the metadata stores for this model file; neutral values without metadata."""
     if not metadata_path.is_file():
-        return 1.0, 0.0
+        return 1.0, 0.0, np.zeros(len(EMOTION_LABELS), np.float32)
     metadata = json.loads(metadata_path.read_text())
-    return float(metadata.get("temperatures", {}).get(model_path.name, 1.0)), float(metadata.get("blur_sigma", 0.0))
+    return (float(metadata.get("temperatures", {}).get(model_path.name, 1.0)), float(metadata.get("blur_sigma", 0.0)),
+            np.asarray(metadata.get("logit_bias", [0.0] * len(EMOTION_LABELS)), np.float32))
 
 
 def save_confusion_png(report: dict, path: Path, title: str) -> None:
@@ -85,8 +86,8 @@ def evaluate(data_path: Path, split: str, model_path: Path, metadata_path: Path 
         raise DataError(f"{data_path}: no {split!r} split; available: {', '.join(sorted(datasets))}")
     dataset = datasets[split]
     metadata_path = metadata_path or model_path.with_name("emotion.json")
-    temperature, blur_sigma = stored_calibration(metadata_path, model_path)
-    logits = model_logits(model_path, dataset.images, blur_sigma)
+    temperature, blur_sigma, logit_bias = stored_calibration(metadata_path, model_path)
+    logits = model_logits(model_path, dataset.images, blur_sigma) + logit_bias
     report = classification_report(logits, dataset.labels, EMOTION_LABELS, temperature)
     report.update({"model": str(model_path), "data": dataset.source, "split": split, "skipped": len(dataset.skipped),
                    "blur_sigma": blur_sigma})
