@@ -16,7 +16,7 @@ import numpy as np
 from arfilter.errors import ModelError
 from arfilter.labels import EMOTION_LABELS
 from arfilter.litert import load_interpreter
-from arfilter.preprocessing import INPUT_SIZE, preprocess_faces
+from arfilter.preprocessing import INPUT_SIZE, preprocess_faces, standardize_faces
 
 DEFAULT_METADATA_PATH = Path(__file__).resolve().parent.parent / "models" / "emotion.json"
 METADATA_FORMAT = "arfilter-emotion/1"
@@ -73,7 +73,7 @@ class EmotionOptions:
 
 
 class EmotionNetwork:
-    """The bare .tflite network: preprocessed faces in, raw logits out (no metadata needed)."""
+    """The bare .tflite network: preprocessed, standardised faces in, raw logits out (no metadata needed)."""
 
     def __init__(self, model_path: str | Path, num_threads: int = 1):
         self.model_path = Path(model_path)
@@ -112,8 +112,8 @@ class EmotionClassifier:
         return self._postprocess(self._network.infer(faces))
 
     def preprocess(self, crops: list[np.ndarray]) -> np.ndarray:
-        """The shared preprocessing, with this model's blur."""
-        return preprocess_faces(crops, self.info.blur_sigma)
+        """The shared preprocessing with this model's blur, then the standardisation the exported graph expects."""
+        return standardize_faces(preprocess_faces(crops, self.info.blur_sigma))
 
     def _postprocess(self, logits: np.ndarray) -> np.ndarray:
         scaled = (logits + np.asarray(self.info.logit_bias, np.float32)) / self.info.temperature

@@ -27,7 +27,8 @@ PREPROCESSING: dict[str, object] = {
     "resize": "cv2.INTER_AREA",
     "scale": "pixel / 255.0 -> float32 in [0, 1]",
     "blur": "cv2.GaussianBlur(sigma = metadata blur_sigma) after resizing, for every input but the already-blurred training split",
-    "in_model": "per-image standardisation (zero mean, unit variance)",
+    "standardize": "per image: (x - mean) / sqrt(variance + 1e-4); inside the Keras model, before the network for "
+                   "the exported .tflite graphs (they start after it, so int8 quantisation never sees it)",
     "alignment": {"eye_line_y": EYE_LINE_Y, "interocular_fraction": INTEROCULAR_FRACTION},
 }
 
@@ -57,6 +58,20 @@ def preprocess_faces(faces: np.ndarray | list[np.ndarray], blur_sigma: float = 0
     if not batch:
         return np.zeros((0, INPUT_SIZE, INPUT_SIZE, 1), np.float32)
     return (np.stack(batch).astype(np.float32) / 255.0)[..., None]
+
+
+STANDARDIZE_EPSILON = 1e-4  # the same constant as training.model.PerImageStandardization
+
+
+def standardize_faces(faces: np.ndarray) -> np.ndarray:
+    """Per-image zero mean and unit variance, what the exported .tflite graphs expect as input.
+
+    Done in NumPy for the exported graphs because it quantises badly: inside an int8 graph it
+    cost 2.8 accuracy points on val, outside it 0.25.
+    """
+    mean = faces.mean(axis=(1, 2, 3), keepdims=True)
+    variance = np.square(faces - mean).mean(axis=(1, 2, 3), keepdims=True)
+    return ((faces - mean) / np.sqrt(variance + STANDARDIZE_EPSILON)).astype(np.float32)
 
 
 def align_face_crop(image_rgb: np.ndarray, left_eye: np.ndarray, right_eye: np.ndarray) -> np.ndarray:

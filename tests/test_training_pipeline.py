@@ -46,11 +46,12 @@ def test_float_tflite_matches_keras(exported):
 
     import training.model  # noqa: F401  (registers the custom layer)
     from arfilter.emotion import EmotionNetwork
+    from arfilter.preprocessing import standardize_faces
 
     _, models_dir = exported
     faces = np.random.default_rng(3).random((5, 48, 48, 1), dtype=np.float32)
     keras_logits = keras.models.load_model(models_dir / "emotion.keras", compile=False).predict(faces, verbose=0)
-    tflite_logits = EmotionNetwork(models_dir / "emotion.tflite").infer(faces)
+    tflite_logits = EmotionNetwork(models_dir / "emotion.tflite").infer(standardize_faces(faces))
     np.testing.assert_allclose(tflite_logits, keras_logits, atol=1e-4)
 
 

@@ -24,13 +24,18 @@ import numpy as np
 
 from arfilter.errors import ModelError
 from arfilter.labels import EMOTION_LABELS
-from arfilter.preprocessing import preprocess_faces
+from arfilter.preprocessing import preprocess_faces, standardize_faces
 from training.data import DataError, load_fer2013
 from training.metrics import classification_report
 
 
-def model_logits(model_path: str | Path, images: np.ndarray, blur_sigma: float = 0.0, batch_size: int = 256) -> np.ndarray:
-    """Logits of a .tflite (through LiteRT) or .keras model for uint8 face images (N, 48, 48)."""
+def model_logits(model_path: str | Path, images: np.ndarray, blur_sigma: float = 0.0, flip_average: bool = False,
+                 batch_size: int = 256) -> np.ndarray:
+    """Logits of a .tflite (through LiteRT) or .keras model for uint8 face images (N, 48, 48).
+
+    `flip_average` averages a .keras model's logits with those of the mirrored faces; exported
+    .tflite files that use it have it inside their graph (metadata `test_time_flip`).
+    """
     model_path = Path(model_path)
     faces = preprocess_faces(images, blur_sigma)
     if model_path.suffix == ".keras":
@@ -39,20 +44,26 @@ def model_logits(model_path: str | Path, images: np.ndarray, blur_sigma: float =
         import training.model  # noqa: F401  (registers the custom standardisation layer)
 
         model = keras.models.load_model(model_path, compile=False)
-        return np.asarray(model.predict(faces, batch_size=batch_size, verbose=0), np.float32)
+        logits = np.asarray(model.predict(faces, batch_size=batch_size, verbose=0), np.float32)
+        if flip_average:
+            mirrored = np.asarray(model.predict(faces[:, :, ::-1], batch_size=batch_size, verbose=0), np.float32)
+            logits = (logits + mirrored) / 2
+        return logits
     from arfilter.emotion import EmotionNetwork
 
     network = EmotionNetwork(model_path)
+    faces = standardize_faces(faces)  # exported graphs start after the standardisation layer
     return np.concatenate([network.infer(faces[start:start + batch_size]) for start in range(0, len(faces), batch_size)])
 
 
-def stored_calibration(metadata_path: Path, model_path: Path) -> tuple[float, float, np.ndarray]:
-    """(temperature, blur sigma, logit bias) the metadata stores for this model file; neutral values without metadata."""
+def stored_calibration(metadata_path: Path, model_path: Path) -> tuple[float, float, np.ndarray, bool]:
+    """(temperature, blur sigma, logit bias, flip averaging) the metadata stores; neutral values without metadata."""
     if not metadata_path.is_file():
-        return 1.0, 0.0, np.zeros(len(EMOTION_LABELS), np.float32)
+        return 1.0, 0.0, np.zeros(len(EMOTION_LABELS), np.float32), False
     metadata = json.loads(metadata_path.read_text())
     return (float(metadata.get("temperatures", {}).get(model_path.name, 1.0)), float(metadata.get("blur_sigma", 0.0)),
-            np.asarray(metadata.get("logit_bias", [0.0] * len(EMOTION_LABELS)), np.float32))
+            np.asarray(metadata.get("logit_bias", [0.0] * len(EMOTION_LABELS)), np.float32),
+            bool(metadata.get("test_time_flip", False)))
 
 
 def save_confusion_png(report: dict, path: Path, title: str) -> None:
@@ -86,8 +97,8 @@ def evaluate(data_path: Path, split: str, model_path: Path, metadata_path: Path 
         raise DataError(f"{data_path}: no {split!r} split; available: {', '.join(sorted(datasets))}")
     dataset = datasets[split]
     metadata_path = metadata_path or model_path.with_name("emotion.json")
-    temperature, blur_sigma, logit_bias = stored_calibration(metadata_path, model_path)
-    logits = model_logits(model_path, dataset.images, blur_sigma) + logit_bias
+    temperature, blur_sigma, logit_bias, flip_average = stored_calibration(metadata_path, model_path)
+    logits = model_logits(model_path, dataset.images, blur_sigma, flip_average) + logit_bias
     report = classification_report(logits, dataset.labels, EMOTION_LABELS, temperature)
     report.update({"model": str(model_path), "data": dataset.source, "split": split, "skipped": len(dataset.skipped),
                    "blur_sigma": blur_sigma})

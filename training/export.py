@@ -27,7 +27,7 @@ import numpy as np
 
 from arfilter.emotion import METADATA_FORMAT, EmotionNetwork
 from arfilter.labels import EMOTION_LABELS
-from arfilter.preprocessing import INPUT_SIZE, PREPROCESSING, preprocess_faces
+from arfilter.preprocessing import INPUT_SIZE, PREPROCESSING, preprocess_faces, standardize_faces
 from training.data import dataset_fingerprint, estimate_blur_gap, load_fer2013, sharpness
 from training.evaluate import model_logits, save_confusion_png
 from training.metrics import classification_report, fit_temperature
@@ -39,12 +39,15 @@ REPRESENTATIVE_SAMPLES = 512
 
 
 def convert_to_tflite(model, representative_images: np.ndarray | None = None) -> bytes:
-    """Float conversion, or full-integer post-training quantisation when images are given (float I/O kept)."""
+    """Float conversion, or full-integer post-training quantisation when images are given (float I/O kept).
+
+    `model` takes standardised faces (see network_after_standardization).
+    """
     import tensorflow as tf
 
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     if representative_images is not None:
-        faces = preprocess_faces(representative_images)
+        faces = standardize_faces(preprocess_faces(representative_images))
 
         def representative_dataset():
             for face in faces:
@@ -116,6 +119,25 @@ def choose_blur_sigma(model_path: Path, val, measured: float) -> float:
     return max(scores)[2]
 
 
+def with_flip_averaging(model):
+    """The same network run on the face and its mirror image, logits averaged: one graph, one invoke."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(model.input_shape[1:], name="face")
+    mirrored = layers.Lambda(lambda faces: keras.ops.flip(faces, axis=2), name="mirror")(inputs)
+    outputs = layers.Average(name="flip_average")([model(inputs), model(mirrored)])
+    return keras.Model(inputs, outputs, name=f"{model.name}_flip_averaged")
+
+
+def choose_flip_averaging(model_path: Path, val, blur_sigma: float, min_gain: float = 0.003) -> bool:
+    """Whether averaging with the mirrored face buys at least `min_gain` accuracy on val (it doubles the cost)."""
+    plain = classification_report(model_logits(model_path, val.images, blur_sigma), val.labels, EMOTION_LABELS)
+    averaged = classification_report(model_logits(model_path, val.images, blur_sigma, True), val.labels, EMOTION_LABELS)
+    print(f"flip averaging on val: {plain['accuracy']:.4f} -> {averaged['accuracy']:.4f}", flush=True)
+    return averaged["accuracy"] - plain["accuracy"] >= min_gain
+
+
 def choose_logit_bias(val_logits: np.ndarray, val_labels: np.ndarray, max_accuracy_loss: float = 0.005) -> np.ndarray:
     """A bias on the `disgust` logit that best lifts macro-F1 on val for at most `max_accuracy_loss`.
 
@@ -139,7 +161,7 @@ def export_from_checkpoint(checkpoint: Path, data_path: Path, models_dir: Path, 
     """Write every model file and the metadata into `models_dir`; return the metadata."""
     import keras
 
-    from training.model import build_model
+    from training.model import build_model, network_after_standardization
 
     datasets = load_fer2013(data_path, seed=seed)
     models_dir.mkdir(parents=True, exist_ok=True)
@@ -149,22 +171,27 @@ def export_from_checkpoint(checkpoint: Path, data_path: Path, models_dir: Path, 
     model.set_weights(trained.get_weights())
     model.save(models_dir / "emotion.keras")
 
-    rng = np.random.default_rng(seed)
-    samples = min(REPRESENTATIVE_SAMPLES, len(datasets["train"]))
-    representative = datasets["train"].images[rng.choice(len(datasets["train"]), samples, replace=False)]
-    files = {"emotion.tflite": convert_to_tflite(model), "emotion_int8.tflite": convert_to_tflite(model, representative)}
-    for name, content in files.items():
-        (models_dir / name).write_bytes(content)
-
     val, test = datasets["val"], datasets["test"]
     measured_blur = training_blur_sigma(run_dir, datasets)
     blur_sigma = choose_blur_sigma(models_dir / "emotion.keras", val, measured_blur)
     print(f"blur: measured sigma {measured_blur}, chosen on val {blur_sigma}", flush=True)
-    logit_bias = choose_logit_bias(model_logits(models_dir / "emotion.keras", val.images, blur_sigma), val.labels)
+    flip_average = choose_flip_averaging(models_dir / "emotion.keras", val, blur_sigma)
+
+    rng = np.random.default_rng(seed)
+    samples = min(REPRESENTATIVE_SAMPLES, len(datasets["train"]))
+    representative = datasets["train"].images[rng.choice(len(datasets["train"]), samples, replace=False)]
+    core = network_after_standardization(model)
+    served = with_flip_averaging(core) if flip_average else core
+    files = {"emotion.tflite": convert_to_tflite(served), "emotion_int8.tflite": convert_to_tflite(served, representative)}
+    for name, content in files.items():
+        (models_dir / name).write_bytes(content)
+
+    logit_bias = choose_logit_bias(model_logits(models_dir / "emotion.keras", val.images, blur_sigma, flip_average),
+                                   val.labels)
     print(f"logit bias chosen on val: {dict(zip(EMOTION_LABELS, logit_bias.round(2).tolist()))}", flush=True)
     evaluations: dict[str, dict] = {}
     for name in ["emotion.keras", *files]:
-        val_logits = model_logits(models_dir / name, val.images, blur_sigma) + logit_bias
+        val_logits = model_logits(models_dir / name, val.images, blur_sigma, flip_average) + logit_bias
         temperature = fit_temperature(val_logits, val.labels)
         evaluations[name] = {"temperature": temperature,
                              "val": classification_report(val_logits, val.labels, EMOTION_LABELS, temperature)}
@@ -179,7 +206,7 @@ def export_from_checkpoint(checkpoint: Path, data_path: Path, models_dir: Path, 
 
     # The test split, once per finished model, for reporting only.
     for name, evaluation in evaluations.items():
-        evaluation["test"] = classification_report(model_logits(models_dir / name, test.images, blur_sigma) + logit_bias, test.labels,
+        evaluation["test"] = classification_report(model_logits(models_dir / name, test.images, blur_sigma, flip_average) + logit_bias, test.labels,
                                                     EMOTION_LABELS, evaluation["temperature"])
         evaluation["latency_ms_1thread"] = median_latency_ms(models_dir / name) if name.endswith(".tflite") else None
         print(f"{name}: test accuracy {evaluation['test']['accuracy']:.4f}", flush=True)
@@ -201,6 +228,7 @@ def export_from_checkpoint(checkpoint: Path, data_path: Path, models_dir: Path, 
         "model_file": shipped,
         "blur_sigma": blur_sigma,
         "logit_bias": [round(float(value), 4) for value in logit_bias],
+        "test_time_flip": flip_average,
         "temperatures": {name: round(evaluation["temperature"], 4) for name, evaluation in evaluations.items()},
         "parameters": int(model.count_params()),
         "metrics": {

@@ -14,7 +14,7 @@ import keras
 from keras import layers
 
 from arfilter.labels import EMOTION_LABELS
-from arfilter.preprocessing import INPUT_SIZE
+from arfilter.preprocessing import INPUT_SIZE, STANDARDIZE_EPSILON
 
 
 @keras.saving.register_keras_serializable(package="arfilter")
@@ -24,7 +24,7 @@ class PerImageStandardization(layers.Layer):
     def call(self, inputs):
         mean = keras.ops.mean(inputs, axis=(1, 2, 3), keepdims=True)
         variance = keras.ops.mean(keras.ops.square(inputs - mean), axis=(1, 2, 3), keepdims=True)
-        return (inputs - mean) * keras.ops.rsqrt(variance + 1e-4)
+        return (inputs - mean) * keras.ops.rsqrt(variance + STANDARDIZE_EPSILON)
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,11 @@ def _conv_bn(x, channels: int, strides: int, name: str):
     # momentum 0.9 (not 0.99): the moving statistics follow the weights closely enough that
     # per-epoch validation in inference mode measures the current model.
     return layers.BatchNormalization(momentum=0.9, name=f"{name}_bn")(x)
+
+
+def network_after_standardization(model: keras.Model) -> keras.Model:
+    """The same layers and weights, taking already-standardised faces (what the .tflite exports run)."""
+    return keras.Model(model.get_layer("standardize").output, model.output, name=f"{model.name}_core")
 
 
 def build_model(config: ModelConfig = ModelConfig()) -> keras.Model:
