@@ -62,6 +62,9 @@ class RecordingClassifier:
         self._classifier = classifier
         self.last = np.zeros((0, len(EMOTION_LABELS)), np.float32)
 
+    def preprocess(self, crops: list[np.ndarray]) -> np.ndarray:
+        return self._classifier.preprocess(crops)
+
     def infer(self, faces: np.ndarray) -> np.ndarray:
         self.last = self._classifier.infer(faces)
         return self.last
