@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     mirror.add_argument("--mirror", dest="mirror", action="store_true", default=None, help="mirror the image (default for cameras)")
     mirror.add_argument("--no-mirror", dest="mirror", action="store_false", help="do not mirror the image")
     parser.add_argument("--no-bars", action="store_true", help="start with the probability bars hidden (B toggles)")
-    parser.add_argument("--model", type=Path, metavar="EMOTION.json", help="emotion model metadata (default: models/emotion.json)")
+    parser.add_argument("--model", type=Path, metavar="EMOTION.json", help="emotion model metadata (default: the shipped arfilter/models/emotion.json)")
     return parser
 
 

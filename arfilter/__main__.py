@@ -1,0 +1,7 @@
+"""`python -m arfilter`: the same command line as the `arfilter` console script."""
+
+import sys
+
+from arfilter.cli import main
+
+sys.exit(main())
