@@ -33,10 +33,11 @@ import numpy as np
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame  # noqa: E402 (the prompt switch must come first)
 
-from arfilter.capture import CameraLostError, CameraSource, CameraUnavailableError, FrameSource  # noqa: E402
 from arfilter.errors import ArfilterError, OutputError  # noqa: E402
 from arfilter.hud import Hud, Toasts  # noqa: E402
 from arfilter.recording import Recorder, prepare_folder  # noqa: E402
+from arfilter.sources import FrameSource, SourceLostError, SourceUnavailableError  # noqa: E402
+from arfilter.sources.demo import DemoSource  # noqa: E402
 from arfilter.types import Frame, FrameResult  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -253,10 +254,10 @@ class App:
         return True
 
     def _acquire(self, now: float) -> Frame | None:
-        """A new frame: polled from a live camera, or read on schedule from a file or the demo,
+        """A new frame: the newest one of a live source, or the next one of a file or the demo,
         which are paced to their nominal frame rate."""
-        if isinstance(self.source, CameraSource):
-            return self._poll_camera(self.source)
+        if self.source.is_live:
+            return self._poll_live()
         # Half a redraw tick of slack: a frame due just after this tick would otherwise wait
         # a whole tick, which turns 30 fps into 20-24 fps at a 60 Hz redraw cap.
         if self._next_frame_due is not None and now < self._next_frame_due - 0.5 / self.options.max_fps:
@@ -270,10 +271,10 @@ class App:
             self._changed()
         return frame
 
-    def _poll_camera(self, camera: CameraSource) -> Frame | None:
+    def _poll_live(self) -> Frame | None:
         try:
-            frame = camera.poll()
-        except CameraLostError as error:
+            frame = self.source.poll()
+        except SourceLostError as error:
             if not self.camera_lost:
                 self.camera_lost = True
                 self._changed()
@@ -284,7 +285,7 @@ class App:
             self.camera_lost = False
             self._changed()
             self.toasts.show("Camera is back")
-            log.info("%s is back", camera.name)
+            log.info("%s is back", self.source.name)
             self.pipeline.reset()
         return frame
 
@@ -503,9 +504,7 @@ def _open_source_or_demo(source_factory: Callable[[], FrameSource]) -> FrameSour
     """Open the requested source; a camera that is not there falls back to the demo."""
     try:
         return source_factory()
-    except CameraUnavailableError as error:
-        from arfilter.demo import DemoSource
-
+    except SourceUnavailableError as error:
         print(f"No camera: {error.detail}; showing the built-in demo instead (pass --source to choose another source)")
         return DemoSource()
 
@@ -545,8 +544,6 @@ def run_headless_fallback(pipeline: Pipeline, options: AppOptions | None = None,
     Frames are processed as fast as the pipeline allows; the recording is timed by frame
     index, so it plays at the demo's 30 fps whatever the speed of this machine.
     """
-    from arfilter.demo import DemoSource
-
     options = options or AppOptions()
     pygame.font.init()
     try:

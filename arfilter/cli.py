@@ -13,8 +13,9 @@ from pathlib import Path
 from arfilter.errors import ArfilterError
 
 EPILOG = """\
-sources: a camera index (0, 1, ...), "demo" (built in, no camera needed), a video file, an image
-file, or a folder of images (each its own frame, sorted by path).
+sources: a camera index (0, 1, ...) or device (/dev/video2), a network stream URL (rtsp://...,
+http://...), "demo" (built in, no camera needed), a video file, an image file, or a folder of
+images (each its own frame, sorted by path).
 keys in the window: B bars, S screenshot, R record, M mirror, Space pause, F next filter pack,
 H help, Q/Esc quit.
 JSON lines (--json): {"frame", "source", "t_ms", "faces": [{"id", "box": [x, y, w, h], "roll_deg",
@@ -26,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="arfilter", description="Real-time AR emoji and filter lens driven by facial-emotion recognition.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--source", default="0", help='camera index, "demo", video, image or folder (default: camera 0)')
+    parser.add_argument("--source", default="0", help='camera index or /dev/video*, stream URL, "demo", video, image or folder (default: camera 0)')
     parser.add_argument("--headless", action="store_true", help="no window: process the source and write the outputs below")
     parser.add_argument("--max-frames", type=int, metavar="N", help="stop after N processed frames")
     parser.add_argument("--record", type=Path, metavar="OUT.mp4", help="headless: write the annotated video here")
@@ -95,7 +96,7 @@ def _list_packs(args: argparse.Namespace) -> int:
 
 
 def _list_cameras() -> int:
-    from arfilter.capture import list_cameras
+    from arfilter.sources import list_cameras
 
     cameras = list_cameras()
     if not cameras:
@@ -106,7 +107,7 @@ def _list_cameras() -> int:
 
 
 def _run_headless(args: argparse.Namespace) -> int:
-    from arfilter.capture import open_source
+    from arfilter.sources import open_source
     from arfilter.headless import HeadlessOptions, run_headless
 
     pipeline = _build_pipeline(args)
@@ -119,7 +120,7 @@ def _run_headless(args: argparse.Namespace) -> int:
 
 def _run_window(args: argparse.Namespace) -> int:
     from arfilter.app import AppOptions, display_unavailable_reason, run_app, run_headless_fallback
-    from arfilter.capture import open_source
+    from arfilter.sources import open_source
 
     pipeline = _build_pipeline(args)
     options = AppOptions(screenshot_dir=args.screenshot_dir, mirror=args.mirror, show_bars=not args.no_bars)

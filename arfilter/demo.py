@@ -1,4 +1,4 @@
-"""The built-in demo source: two real faces drifting, scaling and rolling on a soft background.
+"""The built-in demo's imagery (arfilter.sources.demo makes it a source): two real faces drifting, scaling and rolling on a soft background.
 
 It lets anyone see tracking, emotion bars and head-aligned overlays without a camera and
 without downloading anything. The face is the public-domain NASA portrait of astronaut
@@ -19,10 +19,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from arfilter.capture import FrameSource
 from arfilter.errors import SourceError
 from arfilter.resources import DEMO_DIR
-from arfilter.types import Frame
 
 HEAD_IMAGE = DEMO_DIR / "astronaut_head.png"
 
@@ -166,24 +164,3 @@ class DemoRenderer:
         for head, pose in zip(self._heads, demo_face_poses(index)):
             head.draw(canvas, pose)
         return canvas
-
-
-class DemoSource(FrameSource):
-    """An endless, deterministic 640x480 @ 30 fps source of two moving faces."""
-
-    name = "demo"
-    is_live = False
-    fps = DEMO_FPS
-
-    def __init__(self, *, mirror: bool = False) -> None:
-        super().__init__(mirror=mirror)
-        self._renderer = DemoRenderer()
-        self._next = 0
-
-    def _read_frame(self) -> Frame:
-        index = self._next
-        self._next += 1
-        image = self._renderer.render(index)
-        if self.mirror:
-            image = cv2.flip(image, 1)
-        return Frame(image=image, index=index, source=self.name, timestamp_s=index / self.fps)

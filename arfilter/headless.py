@@ -16,7 +16,7 @@ from typing import Callable, TextIO
 
 import cv2
 
-from arfilter.capture import WHAT_TO_PASS, FrameSource
+from arfilter.sources import WHAT_TO_PASS, FrameSource
 from arfilter.errors import OutputError, SourceError
 from arfilter.labels import EMOTION_LABELS
 from arfilter.pipeline import Pipeline

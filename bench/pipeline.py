@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from arfilter.capture import open_source
+from arfilter.sources import open_source
 from arfilter.errors import ArfilterError
 from arfilter.pipeline import DEFAULT_PACK, Pipeline, PipelineOptions
 from bench import REPO_ROOT, Stats, describe_context, format_table, machine_context, verdict, write_json
@@ -42,7 +42,7 @@ RSS_TARGET_MB = 350.0
 STARTUP_PROBE = """
 import json, resource, sys, time
 marks = {"interpreter_ready": time.time()}
-from arfilter.capture import open_source
+from arfilter.sources import open_source
 from arfilter.pipeline import Pipeline, PipelineOptions
 marks["imported"] = time.time()
 pipeline = Pipeline(PipelineOptions(pack=sys.argv[2]))

@@ -29,7 +29,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from arfilter.capture import open_source
+from arfilter.sources import open_source
 from arfilter.emotion import EmotionClassifier
 from arfilter.labels import EMOTION_LABELS
 from arfilter.pipeline import Pipeline, PipelineOptions

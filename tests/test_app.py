@@ -25,11 +25,12 @@ from arfilter.app import (  # noqa: E402
     run_headless_fallback,
     surface_to_rgb,
 )
-from arfilter.capture import CameraSource, CameraUnavailableError, FrameSource  # noqa: E402
+from arfilter.sources import FrameSource  # noqa: E402
+from arfilter.sources.camera import CameraSource, CameraUnavailableError  # noqa: E402
 from arfilter.recording import Recorder  # noqa: E402
 from arfilter.labels import EMOTION_LABELS  # noqa: E402
 from arfilter.types import FaceResult, Frame, FrameResult  # noqa: E402
-from test_capture import FakeCameraRig  # noqa: E402
+from test_sources import FakeCameraRig  # noqa: E402
 
 FRAME_SIZE = (320, 240)  # width, height
 FACE_BOX = (40, 60, 90, 110)

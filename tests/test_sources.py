@@ -1,4 +1,4 @@
-"""Frame sources on tiny generated data: images, folders, videos, fake cameras and the demo."""
+"""Frame sources on tiny generated data: images, folders, videos, fake cameras and streams, and the demo."""
 
 from __future__ import annotations
 
@@ -10,18 +10,20 @@ import cv2
 import numpy as np
 import pytest
 
-from arfilter.capture import (
+from arfilter.demo import FRAME_HEIGHT, FRAME_WIDTH, LOOP_FRAMES, DemoRenderer, demo_face_poses
+from arfilter.errors import SourceError
+from arfilter.sources import SOURCE_KINDS, list_cameras, open_source
+from arfilter.sources.camera import (
     CameraLostError,
     CameraSource,
     CameraUnavailableError,
     ClosedCapture,
-    ImageListSource,
-    VideoFileSource,
-    list_cameras,
-    open_source,
+    describe_target,
+    open_camera,
+    open_stream,
 )
-from arfilter.demo import FRAME_HEIGHT, FRAME_WIDTH, LOOP_FRAMES, DemoRenderer, DemoSource, demo_face_poses
-from arfilter.errors import SourceError
+from arfilter.sources.demo import DemoSource
+from arfilter.sources.files import ImageListSource, VideoFileSource
 
 RED_BGR = (0, 0, 255)
 
@@ -186,19 +188,21 @@ class FakeCameraRig:
     """An injectable camera opener: the first camera fails after `fail_after` frames, then
     the next `outage_opens` attempts to reopen fail, then a camera that never fails returns."""
 
-    def __init__(self, fail_after: int | None = None, outage_opens: int = 2, present: tuple[int, ...] = (0,)) -> None:
+    def __init__(self, fail_after: int | None = None, outage_opens: int = 2, present: tuple[int | str, ...] = (0,)) -> None:
         self.fail_after = fail_after
         self.outage_opens = outage_opens
         self.present = present
         self.refuse_opens = 0
         self.opens = 0
         self.released = 0
+        self.targets: list[int | str] = []
         self.lock = threading.Lock()
 
-    def __call__(self, index: int) -> FakeCamera | Unplugged:
+    def __call__(self, target: int | str) -> FakeCamera | Unplugged:
         with self.lock:
             self.opens += 1
-            if index not in self.present or self.refuse_opens > 0:
+            self.targets.append(target)
+            if target not in self.present or self.refuse_opens > 0:
                 self.refuse_opens = max(0, self.refuse_opens - 1)
                 return Unplugged()
             fail_after, self.fail_after = self.fail_after, None
@@ -207,7 +211,7 @@ class FakeCameraRig:
 
 def test_camera_is_mirrored_rgb_and_delivers_fresh_frames() -> None:
     rig = FakeCameraRig()
-    with open_source("0", camera_opener=rig) as camera:
+    with open_camera("0", None, opener=rig) as camera:
         assert isinstance(camera, CameraSource) and camera.is_live and camera.mirror
         assert camera.name == "camera 0" and camera.fps == 30.0
         first = camera.read()
@@ -255,14 +259,14 @@ def test_lost_camera_raises_then_comes_back() -> None:
 
 def test_missing_camera_is_a_one_line_unavailable_error() -> None:
     with pytest.raises(CameraUnavailableError) as error:
-        open_source("3", camera_opener=FakeCameraRig(present=(0,)))
+        open_camera("3", None, opener=FakeCameraRig(present=(0,)))
     message = assert_one_line(error)
     assert message.startswith("cannot open camera 3 (") and "--source demo" in message
     assert error.value.detail.startswith("cannot open camera 3")
 
 
 def test_default_camera_opener_reports_a_missing_device(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("arfilter.capture._camera_device_path", lambda index: f"/nonexistent/video{index}")
+    monkeypatch.setattr("arfilter.sources.camera._camera_device_path", lambda index: f"/nonexistent/video{index}")
     with pytest.raises(CameraUnavailableError) as error:
         open_source("0")
     assert "no device at /nonexistent/video0" in assert_one_line(error)
@@ -270,6 +274,47 @@ def test_default_camera_opener_reports_a_missing_device(monkeypatch: pytest.Monk
 
 def test_list_cameras_returns_the_ones_that_deliver() -> None:
     assert list_cameras(6, opener=FakeCameraRig(present=(0, 2))) == [0, 2]
+
+
+def test_device_path_opens_a_mirrored_camera_by_path() -> None:
+    rig = FakeCameraRig(present=("/dev/video2",))
+    with open_camera("/dev/video2", None, opener=rig) as camera:
+        assert camera.is_live and camera.mirror and camera.name == "camera /dev/video2"
+        assert camera.read().image.shape == (48, 64, 3)
+    assert rig.targets[0] == "/dev/video2"  # handed to the opener as typed, not as an index
+
+
+def test_stream_url_is_live_unmirrored_and_named_without_credentials() -> None:
+    url = "rtsp://admin:secret@192.0.2.7:554/stream1?channel=2"
+    rig = FakeCameraRig(present=(url,))
+    with open_stream(url, None, opener=rig) as stream:
+        assert stream.is_live and not stream.mirror and stream.status == "live"
+        assert stream.name == "stream rtsp://192.0.2.7:554/stream1"
+        assert "secret" not in stream.name and stream.read() is not None
+    assert rig.targets[0] == url
+    assert describe_target("http://cam.local/mjpeg") == "stream http://cam.local/mjpeg"
+
+
+def test_unreachable_stream_is_a_one_line_error_not_a_demo_fallback() -> None:
+    url = "http://user:pw@192.0.2.9/video"
+    with pytest.raises(SourceError) as error:
+        open_stream(url, None, opener=FakeCameraRig(present=()))
+    message = assert_one_line(error)
+    assert not isinstance(error.value, CameraUnavailableError)
+    assert message.startswith("cannot open stream http://192.0.2.9/video") and "pw" not in message
+
+
+def test_source_table_dispatches_on_what_was_typed(tmp_path: Path) -> None:
+    image = write_image(tmp_path / "a.png", asymmetric_bgr())
+    video = write_video(tmp_path / "clip.mp4", 2)
+    kinds = {kind.name: kind for kind in SOURCE_KINDS}
+    expected = {"demo": "DEMO", "camera": "0", "stream": "rtsp://h/s", "folder": str(tmp_path),
+                "image": str(image), "video": str(video)}
+    for name, spec in expected.items():
+        first = next(kind.name for kind in SOURCE_KINDS if kind.matches(spec))
+        assert first == name, spec
+    assert kinds["camera"].matches("/dev/video10") and not kinds["camera"].matches("/dev/sda")
+    assert not any(kind.matches(str(tmp_path / "missing.mp4")) for kind in SOURCE_KINDS)
 
 
 # --------------------------------------------------------------------------- demo
