@@ -2,6 +2,7 @@
 
     python main.py                          # window on camera 0 (the demo if there is no camera)
     python main.py --source clip.mp4 --headless --json out.jsonl --record out.mp4
+    python main.py serve                    # the lens as a web page: http://127.0.0.1:8000/
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ keys in the window: B bars, S screenshot, R record, M mirror, Space pause, F nex
 H help, Q/Esc quit.
 JSON lines (--json): {"frame", "source", "t_ms", "faces": [{"id", "box": [x, y, w, h], "roll_deg",
 "label", "confidence", "probs": {label: p, ...}}]}
+web app: arfilter serve [--host 127.0.0.1] [--port 8000] [--max-sessions 4] (see arfilter serve --help).
 """
 
 
@@ -131,6 +133,11 @@ def _run_window(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["serve"]:
+        from arfilter.web.serve import serve_main
+
+        return serve_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     _validate(parser, args)

@@ -73,6 +73,12 @@ class Pipeline:
         self._pack_index = (self._pack_index + 1) % len(self.packs)
         return self.current_pack
 
+    def select_pack(self, name: str) -> None:
+        """Switch to the pack called `name` (the web page picks packs by name, not in turn)."""
+        if name not in self.pack_names:
+            raise PackError(f"no filter pack named {name!r}; available: {', '.join(self.pack_names)}")
+        self._pack_index = self.pack_names.index(name)
+
     def reset(self) -> None:
         """Forget all tracks and their smoothing, e.g. after a mirror toggle or a source change."""
         self.tracker.reset()

@@ -1,0 +1,219 @@
+"""One live page connection: its own pipeline (tracking and smoothing), its settings, its frames.
+
+A browser sends camera frames as fast as it likes; the server must never fall behind by
+queueing them. `LatestFrame` keeps only the newest frame not yet processed and counts the
+ones it replaced, so a client that sends faster than the server processes sees fresh results
+and dropped frames, never a growing delay.
+
+Pipelines are loaded once per live slot and kept in a `PipelinePool`: a connection takes one
+(with its own face tracker, smoother and emotion interpreter, so connections run in parallel
+threads without sharing model state) and gives it back reset when it leaves. The filter packs
+are loaded once and shared: they are read-only after loading.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import struct
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+
+from arfilter.app import rgb_to_surface, surface_to_rgb
+from arfilter.headless import frame_record
+from arfilter.hud import Hud
+from arfilter.pipeline import Pipeline
+from arfilter.types import Frame, FrameResult
+from arfilter.web.uploads import UploadLimits, decode_image
+
+# pygame's font rendering goes through one FreeType library shared by all fonts; drawing from
+# several session threads at once is not documented as safe, and takes ~1 ms, so it is serialised.
+_HUD_LOCK = threading.Lock()
+
+# Binary result message: 4-byte big-endian length of the JSON header, the header, the JPEG.
+HEADER_LENGTH = struct.Struct(">I")
+
+
+class PipelinePool:
+    """Up to `size` pipelines, built on first need and reused after `give_back` (reset)."""
+
+    def __init__(self, factory: Callable[[], Pipeline], size: int) -> None:
+        self._factory = factory
+        self._idle: list[Pipeline] = []
+        self._lock = threading.Lock()
+        self._size = size
+        self._out = 0
+
+    def take(self) -> Pipeline:
+        """An idle pipeline, or a new one; blocking (model loading), so call it off the event loop."""
+        with self._lock:
+            if self._out >= self._size:
+                raise RuntimeError(f"all {self._size} pipelines are in use")
+            self._out += 1
+            if self._idle:
+                return self._idle.pop()
+        try:
+            return self._factory()
+        except BaseException:
+            with self._lock:
+                self._out -= 1
+            raise
+
+    def give_back(self, pipeline: Pipeline) -> None:
+        """Return a pipeline as new: no tracks, the default pack."""
+        pipeline.reset()
+        pipeline.select_pack(pipeline.options.pack)
+        with self._lock:
+            self._out -= 1
+            self._idle.append(pipeline)
+
+
+class LatestFrame:
+    """A one-slot mailbox between the receiving and the processing side of a connection.
+
+    `put` replaces an unprocessed frame instead of queueing behind it (counted in `dropped`);
+    `take` waits for a frame. Used from one event loop, so it needs no lock.
+    """
+
+    def __init__(self) -> None:
+        self._frame: bytes | None = None
+        self._ready = asyncio.Event()
+        self.dropped = 0
+        self.closed = False
+
+    def put(self, data: bytes) -> None:
+        if self._frame is not None:
+            self.dropped += 1
+        self._frame = data
+        self._ready.set()
+
+    def close(self) -> None:
+        self.closed = True
+        self._ready.set()
+
+    async def take(self) -> bytes | None:
+        """The newest frame, or None once closed."""
+        await self._ready.wait()
+        self._ready.clear()
+        frame, self._frame = self._frame, None
+        return None if self.closed else frame
+
+
+@dataclass
+class SessionSettings:
+    """What the page's controls set. `image` False sends results without the composited frame
+    (for programs that only want the analysis)."""
+
+    bars: bool = True
+    mirror: bool = True
+    image: bool = True
+
+
+class SettingsError(ValueError):
+    """A control message the session cannot apply; the message goes back to the client."""
+
+
+def encode_jpeg(image_rgb: np.ndarray, quality: int) -> bytes:
+    ok, encoded = cv2.imencode(".jpg", cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise RuntimeError("JPEG encoding failed")
+    return encoded.tobytes()
+
+
+def compose(pipeline: Pipeline, result: FrameResult, hud: Hud | None) -> np.ndarray:
+    """The frame as the page shows it: the current pack on every face and, with `hud`, the
+    probability bars beside each face, drawn by the same code as the window's."""
+    image = pipeline.render(result)
+    if hud is None or not result.faces:
+        return image
+    with _HUD_LOCK:
+        surface = rgb_to_surface(image)
+        hud.draw_all_face_bars(surface, result.faces)
+        return surface_to_rgb(surface)
+
+
+@dataclass
+class LiveSession:
+    """The state of one connection; `process` runs in a worker thread, one frame at a time."""
+
+    pipeline: Pipeline
+    limits: UploadLimits
+    jpeg_quality: int = 80
+    settings: SessionSettings = field(default_factory=SessionSettings)
+    frames: int = 0
+    started: float = field(default_factory=time.monotonic)
+    _hud: Hud | None = None
+    _hud_height: int = 0
+    # Settings change the pipeline (pack, reset), so they wait for the frame being processed.
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def apply(self, message: dict[str, Any]) -> dict[str, Any]:
+        """Apply an {"type": "options", ...} message; returns the settings now in force.
+
+        Checked whole before anything changes, so a bad message changes nothing.
+        """
+        known = {"type", "pack", "bars", "mirror", "image"}
+        unknown = sorted(set(message) - known)
+        if unknown:
+            raise SettingsError(f"unknown option(s) {', '.join(unknown)}; known: pack, bars, mirror, image")
+        pack = message.get("pack")
+        if pack is not None and pack not in self.pipeline.pack_names:
+            raise SettingsError(f"no filter pack named {pack!r}; available: {', '.join(self.pipeline.pack_names)}")
+        for name in ("bars", "mirror", "image"):
+            if name in message and not isinstance(message[name], bool):
+                raise SettingsError(f"option {name} must be true or false, got {message[name]!r}")
+        with self._lock:
+            if pack is not None:
+                self.pipeline.select_pack(pack)
+            if "mirror" in message and message["mirror"] != self.settings.mirror:
+                self.pipeline.reset()  # tracks and smoothing of the unmirrored image mean nothing now
+            for name in ("bars", "mirror", "image"):
+                if name in message:
+                    setattr(self.settings, name, message[name])
+            return self.describe()
+
+    def describe(self) -> dict[str, Any]:
+        return {"type": "options", "pack": self.pipeline.current_pack, "packs": self.pipeline.pack_names,
+                "bars": self.settings.bars, "mirror": self.settings.mirror, "image": self.settings.image}
+
+    def process(self, data: bytes, dropped: int = 0) -> bytes | str:
+        """One camera frame in; the result out: a binary message (JSON header + composited JPEG)
+        or, with `image` off, the JSON text alone. Raises ImageRejected for a bad frame."""
+        with self._lock:
+            return self._process(data, dropped)
+
+    def _process(self, data: bytes, dropped: int) -> bytes | str:
+        start = time.perf_counter()
+        image = decode_image(data, self.limits)
+        frame = Frame(image=image, index=self.frames, source="browser", timestamp_s=time.monotonic() - self.started)
+        self.frames += 1
+        result = self.pipeline.process(frame)
+        header: dict[str, Any] = {"type": "result", **frame_record(result), "pack": self.pipeline.current_pack,
+                                  "dropped": dropped}
+        if not self.settings.image:
+            header["server_ms"] = round((time.perf_counter() - start) * 1000, 2)
+            return json.dumps(header)
+        shown = compose(self.pipeline, result, self._hud_for(image.shape[0]) if self.settings.bars else None)
+        jpeg = encode_jpeg(shown, self.jpeg_quality)
+        header["server_ms"] = round((time.perf_counter() - start) * 1000, 2)
+        encoded = json.dumps(header).encode()
+        return HEADER_LENGTH.pack(len(encoded)) + encoded + jpeg
+
+    def _hud_for(self, height: int) -> Hud:
+        """The HUD for this frame height (fonts are sized per height; a camera may change size)."""
+        if self._hud is None or self._hud_height != height:
+            with _HUD_LOCK:
+                self._hud = Hud(height)
+            self._hud_height = height
+        return self._hud
+
+
+def error_message(message: str) -> str:
+    return json.dumps({"type": "error", "message": message})
+
