@@ -35,7 +35,8 @@ import pygame  # noqa: E402 (the prompt switch must come first)
 
 from arfilter.errors import ArfilterError, OutputError  # noqa: E402
 from arfilter.hud import Hud, Toasts  # noqa: E402
-from arfilter.recording import Recorder, prepare_folder  # noqa: E402
+from arfilter.recording import prepare_folder  # noqa: E402
+from arfilter.sinks import VideoSink  # noqa: E402
 from arfilter.sources import FrameSource, SourceLostError, SourceUnavailableError  # noqa: E402
 from arfilter.sources.demo import DemoSource  # noqa: E402
 from arfilter.types import Frame, FrameResult  # noqa: E402
@@ -226,7 +227,7 @@ class App:
         self.show_help = False
         self.camera_lost = False
         self.ended = False
-        self.recorder: Recorder | None = None
+        self.recorder: VideoSink | None = None  # the R recording, the same sink as --record
         self.toasts = Toasts()
         self.fps_meter = FpsMeter()
         self.result: FrameResult | None = None
@@ -291,7 +292,11 @@ class App:
 
     def process(self, frame: Frame, now: float | None = None) -> None:
         """Run the pipeline on `frame` and make it the frame shown."""
-        self.result = self.pipeline.process(frame)
+        self.show(self.pipeline.process(frame), now)
+
+    def show(self, result: FrameResult, now: float | None = None) -> None:
+        """Make `result` the frame shown (and saved by S and R)."""
+        self.result = result
         self._rendered = None
         self._changed()
         self.fps_meter.tick(time.monotonic() if now is None else now)
@@ -373,9 +378,8 @@ class App:
     # ----------------------------------------------------------------- recording
 
     def start_recording(self, path: Path | None = None) -> Path:
-        frame = self.compose()
         path = path or timestamped_path(self.options.screenshot_dir, "recording", ".mp4")
-        self.recorder = Recorder(path, self.source.fps, frame.get_size())
+        self.recorder = VideoSink(path, self.source.fps)
         self._changed()
         log.info("recording to %s", path)
         return path
@@ -383,8 +387,9 @@ class App:
     def stop_recording(self) -> Path | None:
         if self.recorder is None:
             return None
-        path = self.recorder.close()
-        log.info("recording saved to %s (%d frames)", path, self.recorder.frames_written)
+        self.recorder.close()
+        path = self.recorder.path
+        log.info("recording saved to %s", self.recorder.describe())
         self.recorder = None
         self._changed()
         return path
@@ -458,10 +463,11 @@ class App:
         self._dirty = toasts_visible
 
     def record(self, now: float | None = None) -> None:
-        """Hand the composed frame to the recorder when it is due for another frame."""
+        """Hand the composed frame to the recording when it is due for another frame (by wall clock:
+        the recording shows what the user saw, pauses included)."""
         now = time.monotonic() if now is None else now
         if self.recorder is not None and self.result is not None and self.recorder.wants_frame(now):
-            self.recorder.write(surface_to_rgb(self.compose()), now)
+            self.recorder.write(self.result, surface_to_rgb(self.compose()), timestamp_s=now)
 
     def _update_title(self) -> None:
         if self.window is not None:
@@ -538,29 +544,31 @@ def run_app(pipeline: Pipeline, source_factory: Callable[[], FrameSource], optio
 
 
 def run_headless_fallback(pipeline: Pipeline, options: AppOptions | None = None, *, reason: str = "no display") -> int:
-    """Without a display: run the demo for `options.headless_seconds`, save a screenshot and a
-    recording of it into `options.screenshot_dir`, say where they went, and return 0.
+    """Without a display: run the demo for `options.headless_seconds` through the headless
+    runner, recording what the window would show (frame, bars and stats) and saving its last
+    frame as a screenshot into `options.screenshot_dir`; say where they went, and return 0.
 
-    Frames are processed as fast as the pipeline allows; the recording is timed by frame
-    index, so it plays at the demo's 30 fps whatever the speed of this machine.
+    Frames are processed as fast as the pipeline allows; the recording is timed by the demo's
+    own clock, so it plays at 30 fps whatever the speed of this machine.
     """
+    from arfilter.headless import run_headless
+
     options = options or AppOptions()
     pygame.font.init()
     try:
         with DemoSource() as source:
             app = App(pipeline, source, options)
+            recording = VideoSink(timestamped_path(options.screenshot_dir, "recording", ".mp4"), source.fps)
+
+            def draw(result: FrameResult) -> np.ndarray:
+                app.show(result, now=result.frame.timestamp_s)
+                return surface_to_rgb(app.compose())
+
             frame_count = max(1, round(options.headless_seconds * source.fps))
-            for frame in source:
-                app.process(frame, now=frame.timestamp_s)
-                if app.recorder is None:
-                    app.start_recording()
-                app.record(now=frame.timestamp_s)
-                if frame.index + 1 >= frame_count:
-                    break
-            recording = app.stop_recording()
+            run_headless(pipeline, source, [recording], max_frames=frame_count, draw=draw, log=lambda line: None)
             screenshot = save_screenshot(app.compose(), options.screenshot_dir)
     finally:
         pygame.font.quit()
     print(f"No window ({reason}): ran the demo headless for {options.headless_seconds:g} s; "
-          f"screenshot {screenshot}, recording {recording}")
+          f"screenshot {screenshot}, recording {recording.path}")
     return 0

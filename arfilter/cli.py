@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from arfilter.errors import ArfilterError
+from arfilter.sinks import OUTPUT_KINDS
 
 EPILOG = """\
 sources: a camera index (0, 1, ...) or device (/dev/video2), a network stream URL (rtsp://...,
@@ -32,9 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--source", default="0", help='camera index or /dev/video*, stream URL, "demo", video, image or folder (default: camera 0)')
     parser.add_argument("--headless", action="store_true", help="no window: process the source and write the outputs below")
     parser.add_argument("--max-frames", type=int, metavar="N", help="stop after N processed frames")
-    parser.add_argument("--record", type=Path, metavar="OUT.mp4", help="headless: write the annotated video here")
-    parser.add_argument("--out-dir", type=Path, metavar="DIR", help="headless: write annotated images here")
-    parser.add_argument("--json", type=Path, metavar="OUT.jsonl", help="headless: write one JSON line per processed frame")
+    for output in OUTPUT_KINDS:
+        parser.add_argument(output.flag, dest=output.name, type=Path, metavar=output.metavar, help=output.help)
     parser.add_argument("--max-faces", type=int, default=4, metavar="N", help="faces tracked at once (default: 4)")
     parser.add_argument("--detector", choices=("short_range", "full_range"), default="short_range",
                         help="short_range for faces near the camera (fast), full_range for small or distant faces")
@@ -58,9 +58,9 @@ def _validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None
         parser.error(f"--max-frames must be at least 1, got {args.max_frames}")
     if args.max_faces < 1:
         parser.error(f"--max-faces must be at least 1, got {args.max_faces}")
-    if not args.headless and (args.record or args.out_dir or args.json or args.max_frames):
-        parser.error("--record, --out-dir, --json and --max-frames need --headless "
-                     "(in the window, R records and S takes screenshots)")
+    if not args.headless and (args.max_frames or any(getattr(args, output.name) for output in OUTPUT_KINDS)):
+        flags = ", ".join(output.flag for output in OUTPUT_KINDS)
+        parser.error(f"{flags} and --max-frames need --headless (in the window, R records and S takes screenshots)")
 
 
 def _pipeline_options(args: argparse.Namespace):
@@ -109,13 +109,14 @@ def _list_cameras() -> int:
 
 
 def _run_headless(args: argparse.Namespace) -> int:
+    from arfilter.headless import run_headless
+    from arfilter.sinks import open_sinks
     from arfilter.sources import open_source
-    from arfilter.headless import HeadlessOptions, run_headless
 
     pipeline = _build_pipeline(args)
-    options = HeadlessOptions(max_frames=args.max_frames, record_path=args.record, out_dir=args.out_dir, json_path=args.json)
     with open_source(args.source, mirror=args.mirror) as source:
-        summary = run_headless(pipeline, source, options)
+        sinks = open_sinks({output.name: getattr(args, output.name) for output in OUTPUT_KINDS}, source)
+        summary = run_headless(pipeline, source, sinks, max_frames=args.max_frames)
     print(summary.describe())
     return 0
 

@@ -145,7 +145,7 @@ def test_unwritable_screenshot_folder_is_a_toast_not_a_crash(window, tmp_path: P
     press(app, pygame.K_r)
     messages = [text for text, _ in app.toasts.visible()]
     assert any("cannot write the screenshot folder" in text for text in messages)
-    assert any("cannot write the recording folder" in text for text in messages)
+    assert any("cannot write the recording " in text for text in messages)
     assert app.running and app.recorder is None
 
 
