@@ -51,7 +51,7 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from arfilter.errors import ArfilterError
-from arfilter.headless import frame_record
+from arfilter.sinks.jsonl import frame_record
 from arfilter.pipeline import Pipeline
 from arfilter.types import Frame
 from arfilter.web.session import (

@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 from arfilter.app import rgb_to_surface, surface_to_rgb
-from arfilter.headless import frame_record
+from arfilter.sinks.jsonl import frame_record
 from arfilter.hud import Hud
 from arfilter.pipeline import Pipeline
 from arfilter.types import Frame, FrameResult
