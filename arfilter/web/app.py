@@ -43,6 +43,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit
 
+import anyio
 import cv2
 from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse, Response
@@ -99,7 +100,7 @@ class ServeOptions:
     max_sessions: int = 4
     limits: UploadLimits = field(default_factory=UploadLimits)
     jpeg_quality: int = 80
-    busy_retry_s: float = 5.0
+    busy_retry_s: float = 3.0
 
     def __post_init__(self) -> None:
         if self.max_sessions < 1:
@@ -265,11 +266,13 @@ def create_app(pipeline_factory: Callable[[], Pipeline], options: ServeOptions =
             return
         server.live_sessions += 1
         try:
-            pipeline = await run_in_threadpool(server.pool.take)
+            # Shielded: a connection cancelled while its pipeline loads must still count it out.
+            with anyio.CancelScope(shield=True):
+                pipeline = await run_in_threadpool(server.pool.take)
             try:
                 await _run_session(websocket, LiveSession(pipeline, options.limits, options.jpeg_quality))
             finally:
-                await run_in_threadpool(server.pool.give_back, pipeline)
+                server.pool.give_back(pipeline)  # cheap, and no frame of it is in flight any more
         finally:
             server.live_sessions -= 1
 
@@ -320,7 +323,8 @@ async def _run_session(websocket: WebSocket, session: LiveSession) -> None:
         pass
     finally:
         latest.close()
-        await worker  # the pipeline goes back to the pool only when no frame is in flight
+        with anyio.CancelScope(shield=True):  # the pipeline goes back only when no frame is in flight
+            await worker
 
 
 def _control(session: LiveSession, text: str) -> str:

@@ -116,8 +116,9 @@ def run_server(options: ServeOptions, factory: Callable[[], Pipeline]) -> int:
               "the page and the API; browsers open the camera only on https or localhost", file=sys.stderr)
     shown_host = f"[{options.host}]" if ":" in options.host else options.host
     print(f"arfilter: serving the live page at http://{shown_host}:{port}/ (Ctrl-C stops)", file=sys.stderr)
-    config = uvicorn.Config(create_app(factory, options), log_level="warning",
-                            ws_max_size=options.limits.max_bytes + 64 * 1024)
+    # log_config None: uvicorn leaves logging alone (no access log; warnings reach stderr as one line).
+    config = uvicorn.Config(create_app(factory, options), log_config=None, log_level="warning",
+                            ws_max_size=options.limits.max_bytes + 64 * 1024, timeout_graceful_shutdown=2)
     with sock:
         uvicorn.Server(config).run(sockets=[sock])
     return 0
