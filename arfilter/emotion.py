@@ -31,7 +31,6 @@ class EmotionModelInfo:
     model_path: Path
     temperature: float
     input_size: int
-    blur_sigma: float  # low-pass applied by preprocess_faces, to match the training data's sharpness
     logit_bias: tuple[float, ...]  # added to the logits before the temperature (lifts rare classes; chosen on val)
 
     @classmethod
@@ -51,17 +50,16 @@ class EmotionModelInfo:
             labels = tuple(metadata["labels"])
             temperature = float(metadata["temperatures"][chosen])
             input_size = int(metadata["input_size"])
-            blur_sigma = float(metadata.get("blur_sigma", 0.0))
             logit_bias = tuple(float(value) for value in metadata.get("logit_bias", [0.0] * len(labels)))
         except (KeyError, TypeError, ValueError) as error:
             raise ModelError(f"{metadata_path}: missing or invalid field {error}; restore it from git") from None
         if labels != EMOTION_LABELS:
             raise ModelError(f"{metadata_path}: labels {list(labels)} differ from arfilter's {list(EMOTION_LABELS)}; "
                              "re-export the model with training/export.py")
-        if input_size != INPUT_SIZE or temperature <= 0 or blur_sigma < 0 or len(logit_bias) != len(labels):
-            raise ModelError(f"{metadata_path}: input size, temperature, blur_sigma or logit_bias is not usable; "
+        if input_size != INPUT_SIZE or temperature <= 0 or len(logit_bias) != len(labels):
+            raise ModelError(f"{metadata_path}: input size, temperature or logit_bias is not usable; "
                              "re-export the model with training/export.py")
-        return cls(labels, metadata_path.parent / chosen, temperature, input_size, blur_sigma, logit_bias)
+        return cls(labels, metadata_path.parent / chosen, temperature, input_size, logit_bias)
 
 
 @dataclass(frozen=True)
@@ -113,8 +111,8 @@ class EmotionClassifier:
         return self._postprocess(self._network.infer(faces))
 
     def preprocess(self, crops: list[np.ndarray]) -> np.ndarray:
-        """The shared preprocessing with this model's blur, then the standardisation the exported graph expects."""
-        return standardize_faces(preprocess_faces(crops, self.info.blur_sigma))
+        """The shared preprocessing, then the standardisation the exported graph expects."""
+        return standardize_faces(preprocess_faces(crops))
 
     def _postprocess(self, logits: np.ndarray) -> np.ndarray:
         scaled = (logits + np.asarray(self.info.logit_bias, np.float32)) / self.info.temperature

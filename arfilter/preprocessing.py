@@ -26,20 +26,17 @@ PREPROCESSING: dict[str, object] = {
     "color": "grayscale (ITU-R BT.601 luma, cv2.COLOR_RGB2GRAY)",
     "resize": "cv2.INTER_AREA",
     "scale": "pixel / 255.0 -> float32 in [0, 1]",
-    "blur": "cv2.GaussianBlur(sigma = metadata blur_sigma) after resizing, for every input but the already-blurred training split",
     "standardize": "per image: (x - mean) / sqrt(variance + 1e-4); inside the Keras model, before the network for "
                    "the exported .tflite graphs (they start after it, so int8 quantisation never sees it)",
     "alignment": {"eye_line_y": EYE_LINE_Y, "interocular_fraction": INTEROCULAR_FRACTION},
 }
 
 
-def preprocess_faces(faces: np.ndarray | list[np.ndarray], blur_sigma: float = 0.0) -> np.ndarray:
+def preprocess_faces(faces: np.ndarray | list[np.ndarray]) -> np.ndarray:
     """Turn face crops into a float32 batch of shape (N, 48, 48, 1) in [0, 1].
 
     Accepts grayscale (H, W) or RGB (H, W, 3) uint8 crops of any size, or an already
-    stacked (N, H, W) / (N, H, W, 3) array. `blur_sigma` (pixels at 48x48) low-passes the
-    faces to the sharpness the model was trained at: the model metadata stores it, because
-    the FER2013 training split we have is blurred (see models/README.md).
+    stacked (N, H, W) / (N, H, W, 3) array.
     """
     batch = []
     for face in faces:
@@ -52,8 +49,6 @@ def preprocess_faces(faces: np.ndarray | list[np.ndarray], blur_sigma: float = 0
             raise ValueError(f"a face crop must be (H, W) grayscale or (H, W, 3) RGB, got shape {face.shape}")
         if face.shape != (INPUT_SIZE, INPUT_SIZE):
             face = cv2.resize(face, (INPUT_SIZE, INPUT_SIZE), interpolation=cv2.INTER_AREA)
-        if blur_sigma > 0:
-            face = cv2.GaussianBlur(face, (0, 0), blur_sigma, borderType=cv2.BORDER_REPLICATE)
         batch.append(face)
     if not batch:
         return np.zeros((0, INPUT_SIZE, INPUT_SIZE, 1), np.float32)

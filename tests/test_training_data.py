@@ -132,21 +132,26 @@ def test_missing_dataset_path_is_named(tmp_path):
         load_fer2013(tmp_path / "absent")
 
 
-def test_blur_gap_is_measured_and_zero_for_matching_splits():
-    from training.data import estimate_blur_gap
-
-    rng = np.random.default_rng(0)
-    # Face-like texture: noise low-passed a little, so a further blur is measurable.
-    sharp = np.stack([cv2.GaussianBlur(rng.integers(0, 256, (48, 48), dtype=np.uint8), (0, 0), 0.7) for _ in range(200)])
-    blurred = np.stack([cv2.GaussianBlur(image, (0, 0), 2.0) for image in sharp])
-    assert estimate_blur_gap(sharp[:100], sharp[100:]) == 0.0
-    assert 1.25 <= estimate_blur_gap(blurred[:100], sharp[100:]) <= 2.5
+def _textures(count: int, seed: int) -> np.ndarray:
+    """Face-like texture: noise low-passed a little, so a further blur is measurable."""
+    rng = np.random.default_rng(seed)
+    return np.stack([cv2.GaussianBlur(rng.integers(0, 256, (48, 48), dtype=np.uint8), (0, 0), 0.7) for _ in range(count)])
 
 
-def test_preprocess_blur_softens_but_keeps_shape_and_range():
-    from arfilter.preprocessing import preprocess_faces
+def test_sharpness_guard_refuses_a_blurred_training_split_and_names_both():
+    from training.data import FaceDataset, check_sharpness
 
-    checker = (np.indices((48, 48)).sum(axis=0) % 2 * 255).astype(np.uint8)
-    plain, blurred = preprocess_faces([checker]), preprocess_faces([checker], blur_sigma=2.0)
-    assert plain.shape == blurred.shape == (1, 48, 48, 1)
-    assert blurred.std() < plain.std() / 4 and 0.0 <= blurred.min() and blurred.max() <= 1.0
+    labels = np.zeros(100, np.int64)
+    val = FaceDataset(_textures(100, 1), labels, "data/val")
+    blurred = FaceDataset(np.stack([cv2.GaussianBlur(image, (0, 0), 2.0) for image in _textures(100, 0)]), labels,
+                          "data/train")
+    with pytest.raises(DataError, match=r"data/train.*blurrier.*data/val.*sharpness 0\.\d+ vs 0\.\d+") as error:
+        check_sharpness(blurred, val)
+    assert "\n" not in str(error.value)
+
+
+def test_sharpness_guard_accepts_matching_splits():
+    from training.data import FaceDataset, check_sharpness
+
+    labels = np.zeros(100, np.int64)
+    check_sharpness(FaceDataset(_textures(100, 0), labels, "train"), FaceDataset(_textures(100, 1), labels, "val"))

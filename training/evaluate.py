@@ -29,7 +29,7 @@ from training.data import DataError, load_fer2013
 from training.metrics import classification_report
 
 
-def model_logits(model_path: str | Path, images: np.ndarray, blur_sigma: float = 0.0, flip_average: bool = False,
+def model_logits(model_path: str | Path, images: np.ndarray, flip_average: bool = False,
                  batch_size: int = 256) -> np.ndarray:
     """Logits of a .tflite (through LiteRT) or .keras model for uint8 face images (N, 48, 48).
 
@@ -37,7 +37,7 @@ def model_logits(model_path: str | Path, images: np.ndarray, blur_sigma: float =
     .tflite files that use it have it inside their graph (metadata `test_time_flip`).
     """
     model_path = Path(model_path)
-    faces = preprocess_faces(images, blur_sigma)
+    faces = preprocess_faces(images)
     if model_path.suffix == ".keras":
         import keras
 
@@ -56,12 +56,12 @@ def model_logits(model_path: str | Path, images: np.ndarray, blur_sigma: float =
     return np.concatenate([network.infer(faces[start:start + batch_size]) for start in range(0, len(faces), batch_size)])
 
 
-def stored_calibration(metadata_path: Path, model_path: Path) -> tuple[float, float, np.ndarray, bool]:
-    """(temperature, blur sigma, logit bias, flip averaging) the metadata stores; neutral values without metadata."""
+def stored_calibration(metadata_path: Path, model_path: Path) -> tuple[float, np.ndarray, bool]:
+    """(temperature, logit bias, flip averaging) the metadata stores; neutral values without metadata."""
     if not metadata_path.is_file():
-        return 1.0, 0.0, np.zeros(len(EMOTION_LABELS), np.float32), False
+        return 1.0, np.zeros(len(EMOTION_LABELS), np.float32), False
     metadata = json.loads(metadata_path.read_text())
-    return (float(metadata.get("temperatures", {}).get(model_path.name, 1.0)), float(metadata.get("blur_sigma", 0.0)),
+    return (float(metadata.get("temperatures", {}).get(model_path.name, 1.0)),
             np.asarray(metadata.get("logit_bias", [0.0] * len(EMOTION_LABELS)), np.float32),
             bool(metadata.get("test_time_flip", False)))
 
@@ -97,11 +97,10 @@ def evaluate(data_path: Path, split: str, model_path: Path, metadata_path: Path 
         raise DataError(f"{data_path}: no {split!r} split; available: {', '.join(sorted(datasets))}")
     dataset = datasets[split]
     metadata_path = metadata_path or model_path.with_name("emotion.json")
-    temperature, blur_sigma, logit_bias, flip_average = stored_calibration(metadata_path, model_path)
-    logits = model_logits(model_path, dataset.images, blur_sigma, flip_average) + logit_bias
+    temperature, logit_bias, flip_average = stored_calibration(metadata_path, model_path)
+    logits = model_logits(model_path, dataset.images, flip_average) + logit_bias
     report = classification_report(logits, dataset.labels, EMOTION_LABELS, temperature)
-    report.update({"model": str(model_path), "data": dataset.source, "split": split, "skipped": len(dataset.skipped),
-                   "blur_sigma": blur_sigma})
+    report.update({"model": str(model_path), "data": dataset.source, "split": split, "skipped": len(dataset.skipped)})
     return report
 
 

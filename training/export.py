@@ -23,16 +23,18 @@ if __package__ in (None, ""):
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import cv2
 import numpy as np
 
 from arfilter.emotion import METADATA_FORMAT, EmotionNetwork
 from arfilter.labels import EMOTION_LABELS
 from arfilter.preprocessing import INPUT_SIZE, PREPROCESSING, preprocess_faces, standardize_faces
 from arfilter.resources import MODELS_DIR
-from training.data import dataset_fingerprint, estimate_blur_gap, load_fer2013, sharpness
+from training.data import dataset_fingerprint, load_fer2013, sharpness
 from training.evaluate import model_logits, save_confusion_png
 from training.metrics import classification_report, fit_temperature
 from training.model_card import write_model_card
+from training.robustness import robustness_table
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MAX_INT8_ACCURACY_LOSS = 0.005
@@ -98,28 +100,6 @@ def save_training_curve(history_path: Path, png_path: Path) -> None:
     plt.close(figure)
 
 
-def training_blur_sigma(run_dir: Path | None, datasets: dict) -> float:
-    """The blur gap train.py measured (or measure it again when the run folder has none)."""
-    if run_dir is not None and (run_dir / "command.json").is_file():
-        recorded = json.loads((run_dir / "command.json").read_text()).get("blur_sigma")
-        if recorded is not None:
-            return float(recorded)
-    return estimate_blur_gap(datasets["train"].images, datasets["val"].images)
-
-
-def choose_blur_sigma(model_path: Path, val, measured: float) -> float:
-    """The serving blur, chosen on val from around the measured gap (accuracy, then NLL)."""
-    if measured <= 0:
-        return 0.0
-    candidates = sorted({round(max(0.0, measured + delta), 2) for delta in (-1.0, -0.5, 0.0, 0.5)})
-    scores = []
-    for sigma in candidates:
-        report = classification_report(model_logits(model_path, val.images, sigma), val.labels, EMOTION_LABELS)
-        scores.append((report["accuracy"], -report["nll"], sigma))
-        print(f"  val at blur sigma {sigma}: accuracy {report['accuracy']:.4f}", flush=True)
-    return max(scores)[2]
-
-
 def with_flip_averaging(model):
     """The same network run on the face and its mirror image, logits averaged: one graph, one invoke."""
     import keras
@@ -131,12 +111,61 @@ def with_flip_averaging(model):
     return keras.Model(inputs, outputs, name=f"{model.name}_flip_averaged")
 
 
-def choose_flip_averaging(model_path: Path, val, blur_sigma: float, min_gain: float = 0.003) -> bool:
-    """Whether averaging with the mirrored face buys at least `min_gain` accuracy on val (it doubles the cost)."""
-    plain = classification_report(model_logits(model_path, val.images, blur_sigma), val.labels, EMOTION_LABELS)
-    averaged = classification_report(model_logits(model_path, val.images, blur_sigma, True), val.labels, EMOTION_LABELS)
-    print(f"flip averaging on val: {plain['accuracy']:.4f} -> {averaged['accuracy']:.4f}", flush=True)
-    return averaged["accuracy"] - plain["accuracy"] >= min_gain
+def _shifted(images: np.ndarray, dx: int, dy: int) -> np.ndarray:
+    matrix = np.float32([[1, 0, dx], [0, 1, dy]])
+    size = images.shape[2], images.shape[1]
+    return np.stack([cv2.warpAffine(image, matrix, size, borderMode=cv2.BORDER_REFLECT) for image in images])
+
+
+def test_time_ablations(model_path: Path, val, min_gain: float = 0.003) -> tuple[bool, list[dict]]:
+    """Whether to ship flip averaging (it must buy `min_gain` on val: it doubles the cost), and the rows measured.
+
+    Five shifted crops (centre and +-2 px) are measured too, and never shipped: they cost 5x.
+    """
+    def accuracy(logits: np.ndarray) -> float:
+        return float((logits.argmax(axis=1) == val.labels).mean())
+
+    plain = model_logits(model_path, val.images)
+    averaged = model_logits(model_path, val.images, True)
+    crops = sum(model_logits(model_path, _shifted(val.images, dx, dy), True)
+                for dx, dy in ((0, 0), (2, 0), (-2, 0), (0, 2), (0, -2)))
+    flip = accuracy(averaged) - accuracy(plain) >= min_gain
+    print(f"val: plain {accuracy(plain):.4f}, flip-averaged {accuracy(averaged):.4f}, 5 crops x flip {accuracy(crops):.4f}",
+          flush=True)
+    rows = [
+        {"choice": "test-time flip averaging (logits of the face and its mirror)",
+         "measured": f"{_percent(accuracy(plain))} -> {_percent(accuracy(averaged))}",
+         "decision": "shipped (inside the graph; 2x cost)" if flip else "not shipped (gain under 0.3 points)"},
+        {"choice": "test-time 5 shifted crops (+-2 px) x flip",
+         "measured": f"{_percent(accuracy(averaged))} -> {_percent(accuracy(crops))}",
+         "decision": "not shipped: 5x the cost of the flip-averaged graph for the gain shown"},
+    ]
+    return flip, rows
+
+
+def history_ablations(history_path: Path) -> list[dict]:
+    """Rows read off the training log: weight averaging, and val along the schedule."""
+    if not history_path.is_file():
+        return []
+    with history_path.open() as handle:
+        rows = list(csv.DictReader(handle))
+    if not rows or "raw_val_accuracy" not in rows[0]:
+        return []
+    best_ema = max(float(row["val_accuracy"]) for row in rows)
+    best_raw = max(float(row["raw_val_accuracy"]) for row in rows)
+    marks = sorted({len(rows) // 4, len(rows) // 2, 3 * len(rows) // 4, len(rows)} - {0})
+    along = ", ".join(f"epoch {mark}: {_percent(float(rows[mark - 1]['val_accuracy']))}" for mark in marks)
+    return [
+        {"choice": "exponential moving average of the weights (momentum 0.999) vs the raw weights",
+         "measured": f"best raw {_percent(best_raw)} vs best averaged {_percent(best_ema)}",
+         "decision": "averaged weights shipped" if best_ema >= best_raw else "raw weights would have been better"},
+        {"choice": f"schedule length ({len(rows)}-epoch cosine run, averaged weights)", "measured": along,
+         "decision": "points along one schedule, not shorter schedules: a shorter cosine run ends higher than its midpoint"},
+    ]
+
+
+def _percent(value: float) -> str:
+    return f"{value * 100:.1f}%"
 
 
 def choose_logit_bias(val_logits: np.ndarray, val_labels: np.ndarray, max_accuracy_loss: float = 0.005) -> np.ndarray:
@@ -173,10 +202,9 @@ def export_from_checkpoint(checkpoint: Path, data_path: Path, models_dir: Path, 
     model.save(models_dir / "emotion.keras")
 
     val, test = datasets["val"], datasets["test"]
-    measured_blur = training_blur_sigma(run_dir, datasets)
-    blur_sigma = choose_blur_sigma(models_dir / "emotion.keras", val, measured_blur)
-    print(f"blur: measured sigma {measured_blur}, chosen on val {blur_sigma}", flush=True)
-    flip_average = choose_flip_averaging(models_dir / "emotion.keras", val, blur_sigma)
+    flip_average, ablations = test_time_ablations(models_dir / "emotion.keras", val)
+    if run_dir is not None:
+        ablations = history_ablations(run_dir / "history.csv") + ablations
 
     rng = np.random.default_rng(seed)
     samples = min(REPRESENTATIVE_SAMPLES, len(datasets["train"]))
@@ -187,12 +215,12 @@ def export_from_checkpoint(checkpoint: Path, data_path: Path, models_dir: Path, 
     for name, content in files.items():
         (models_dir / name).write_bytes(content)
 
-    logit_bias = choose_logit_bias(model_logits(models_dir / "emotion.keras", val.images, blur_sigma, flip_average),
+    logit_bias = choose_logit_bias(model_logits(models_dir / "emotion.keras", val.images, flip_average),
                                    val.labels)
     print(f"logit bias chosen on val: {dict(zip(EMOTION_LABELS, logit_bias.round(2).tolist()))}", flush=True)
     evaluations: dict[str, dict] = {}
     for name in ["emotion.keras", *files]:
-        val_logits = model_logits(models_dir / name, val.images, blur_sigma, flip_average) + logit_bias
+        val_logits = model_logits(models_dir / name, val.images, flip_average) + logit_bias
         temperature = fit_temperature(val_logits, val.labels)
         evaluations[name] = {"temperature": temperature,
                              "val": classification_report(val_logits, val.labels, EMOTION_LABELS, temperature)}
@@ -200,6 +228,10 @@ def export_from_checkpoint(checkpoint: Path, data_path: Path, models_dir: Path, 
 
     int8_loss = evaluations["emotion.tflite"]["val"]["accuracy"] - evaluations["emotion_int8.tflite"]["val"]["accuracy"]
     shipped = "emotion_int8.tflite" if int8_loss <= MAX_INT8_ACCURACY_LOSS else "emotion.tflite"
+    ablations.append({"choice": "int8 post-training quantisation vs float",
+                      "measured": f"{_percent(evaluations['emotion.tflite']['val']['accuracy'])} -> "
+                                  f"{_percent(evaluations['emotion_int8.tflite']['val']['accuracy'])}",
+                      "decision": f"ship {shipped} (int8 allowed to lose at most {MAX_INT8_ACCURACY_LOSS:.1%})"})
     if shipped == "emotion.tflite":
         (models_dir / "emotion_int8.tflite").unlink()
         del evaluations["emotion_int8.tflite"]
@@ -207,7 +239,7 @@ def export_from_checkpoint(checkpoint: Path, data_path: Path, models_dir: Path, 
 
     # The test split, once per finished model, for reporting only.
     for name, evaluation in evaluations.items():
-        evaluation["test"] = classification_report(model_logits(models_dir / name, test.images, blur_sigma, flip_average) + logit_bias, test.labels,
+        evaluation["test"] = classification_report(model_logits(models_dir / name, test.images, flip_average) + logit_bias, test.labels,
                                                     EMOTION_LABELS, evaluation["temperature"])
         evaluation["latency_ms_1thread"] = median_latency_ms(models_dir / name) if name.endswith(".tflite") else None
         print(f"{name}: test accuracy {evaluation['test']['accuracy']:.4f}", flush=True)
@@ -227,7 +259,6 @@ def export_from_checkpoint(checkpoint: Path, data_path: Path, models_dir: Path, 
         "input_size": INPUT_SIZE,
         "preprocessing": PREPROCESSING,
         "model_file": shipped,
-        "blur_sigma": blur_sigma,
         "logit_bias": [round(float(value), 4) for value in logit_bias],
         "test_time_flip": flip_average,
         "temperatures": {name: round(evaluation["temperature"], 4) for name, evaluation in evaluations.items()},
@@ -250,15 +281,18 @@ def export_from_checkpoint(checkpoint: Path, data_path: Path, models_dir: Path, 
             "samples": {split: len(dataset) for split, dataset in datasets.items()},
             "fingerprint": dataset_fingerprint(datasets),
             "sharpness": {split: round(sharpness(dataset.images), 4) for split, dataset in datasets.items()},
-            "train_blur_sigma_measured": measured_blur,
         },
         "exported": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "training_command": command,
         "export_command": f"python training/export.py --checkpoint {checkpoint}",
     }
     (models_dir / "emotion.json").write_text(json.dumps(metadata, indent=2))
+    robustness = robustness_table(lambda faces: model_logits(models_dir / shipped, faces, flip_average) + logit_bias,
+                                  val.images, val.labels)
+    print("robustness on val: " + ", ".join(f"{name} {value:.4f}" for name, value in robustness.items()), flush=True)
+    evaluations[shipped]["val_robustness"] = robustness
     (models_dir / "evaluation.json").write_text(json.dumps(evaluations, indent=2))
-    write_model_card(models_dir, metadata, evaluations)
+    write_model_card(models_dir, metadata, evaluations, ablations, robustness)
     print(f"exported {shipped} (test accuracy {shipped_test['accuracy']:.2%}) and metadata to {models_dir}", flush=True)
     return metadata
 

@@ -27,6 +27,34 @@ class PerImageStandardization(layers.Layer):
         return (inputs - mean) * keras.ops.rsqrt(variance + STANDARDIZE_EPSILON)
 
 
+@keras.saving.register_keras_serializable(package="arfilter")
+class StepDropout(layers.Layer):
+    """Dropout whose mask is a pure function of (seed, training step), the step saved with the weights.
+
+    Keras' own Dropout draws from a seed generator whose state a checkpoint does not restore,
+    so a resumed run would drop different units than the uninterrupted one; this one resumes exactly.
+    """
+
+    def __init__(self, rate: float, seed: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        self.rate, self.seed = float(rate), int(seed)
+
+    def build(self, input_shape):
+        self.step = self.add_weight(shape=(), dtype="int64", initializer="zeros", trainable=False, name="step")
+
+    def call(self, inputs, training=False):
+        if not training or self.rate <= 0:
+            return inputs
+        import tensorflow as tf
+
+        self.step.assign_add(1)
+        keep = tf.random.stateless_uniform(tf.shape(inputs), tf.stack([tf.constant(self.seed, tf.int64), tf.convert_to_tensor(self.step.value)])) >= self.rate
+        return tf.where(keep, inputs / (1.0 - self.rate), tf.zeros_like(inputs))
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """Width and depth of the network; the defaults are the shipped model.
@@ -42,6 +70,14 @@ class ModelConfig:
     units_per_stage: tuple[int, ...] = (1, 2, 2)
     head_channels: int = 256
     dropout: float = 0.4
+
+    def scaled(self, width: float) -> "ModelConfig":
+        """Every convolution's channels times `width` (the dense head is kept: it is cheap)."""
+        def scale(channels: int) -> int:
+            return max(8, int(round(channels * width / 8)) * 8)
+
+        return ModelConfig(scale(self.stem_channels), tuple(scale(c) for c in self.stage_channels),
+                           self.units_per_stage, scale(self.head_channels), self.dropout)
 
 
 def _conv_bn(x, channels: int, strides: int, name: str):
@@ -71,7 +107,7 @@ def build_model(config: ModelConfig = ModelConfig()) -> keras.Model:
     x = layers.ReLU(name="head_relu")(_conv_bn(x, config.head_channels, 2, "head"))
     # Flatten, not global pooling: where a feature sits (brow, eye, mouth) matters for expressions.
     x = layers.Flatten(name="flatten")(x)
-    x = layers.Dropout(config.dropout, name="dropout")(x)
+    x = StepDropout(config.dropout, name="dropout")(x)
     # float32 logits even under mixed precision, so the loss and calibration stay exact.
     outputs = layers.Dense(len(EMOTION_LABELS), dtype="float32", name="logits")(x)
     return keras.Model(inputs, outputs, name="arfilter_emotion")

@@ -27,7 +27,8 @@ import numpy as np
 
 from arfilter.labels import EMOTION_LABELS
 from arfilter.preprocessing import preprocess_faces
-from training.data import DataError, FaceDataset, estimate_blur_gap, load_fer2013
+from arfilter.resources import MODELS_DIR
+from training.data import DataError, FaceDataset, check_sharpness, load_fer2013
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = PROJECT_ROOT.parent / "shared" / "datasets" / "fer2013"
@@ -44,13 +45,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--class-weight-power", type=float, default=0.5,
                         help="class weight = (mean count / class count) ** power; 0 disables, 1 is fully balanced")
     parser.add_argument("--warmup-epochs", type=float, default=2.0)
-    parser.add_argument("--blur-sigma", type=float, default=None,
-                        help="Gaussian blur (px at 48x48) applied to val/test/app faces to match the training split; "
-                             "default: measured from the data (0 when train is as sharp as val)")
+    parser.add_argument("--ema-momentum", type=float, default=0.999,
+                        help="exponential moving average of the weights, validated and shipped; 0 disables")
+    parser.add_argument("--width", type=float, default=1.0, help="channel multiplier of the network (1.0: the shipped size)")
     parser.add_argument("--run-dir", type=Path, default=PROJECT_ROOT / "runs" / "emotion", help="checkpoints and logs")
-    parser.add_argument("--models-dir", type=Path, default=PROJECT_ROOT / "models", help="where the final model is exported")
+    parser.add_argument("--models-dir", type=Path, default=MODELS_DIR, help="where the final model is exported")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --run-dir")
+    parser.add_argument("--stop-after", type=int, default=0,
+                        help="stop after this many epochs of the schedule, as if interrupted (continue with --resume)")
     parser.add_argument("--no-export", action="store_true", help="stop after training; export later with training/export.py")
     parser.add_argument("--max-train-samples", type=int, default=0, help="use only this many training images (smoke tests)")
     args = parser.parse_args(argv)
@@ -65,64 +68,157 @@ def class_weights(labels: np.ndarray, power: float) -> np.ndarray:
     return (weights / np.average(weights, weights=counts)).astype(np.float32)
 
 
-def make_datasets(train: FaceDataset, val: FaceDataset, batch_size: int, weights: np.ndarray, seed: int,
-                  blur_sigma: float):
+def make_train_dataset(train: FaceDataset, batch_size: int, weights: np.ndarray, seed: int, first_epoch: int,
+                       epochs: int):
+    """Batches for epochs `first_epoch`..`epochs - 1`, each a pure function of (seed, epoch, step).
+
+    The shuffle order and every augmentation draw are stateless, so a run resumed at epoch k
+    sees exactly the batches an uninterrupted run sees from epoch k on.
+    """
     import tensorflow as tf
 
     from training.augment import augment_batch
 
     num_classes = len(EMOTION_LABELS)
-    train_images = preprocess_faces(train.images)
-    train_ds = (
-        tf.data.Dataset.from_tensor_slices((train_images, train.labels))
-        .shuffle(len(train_images), seed=seed, reshuffle_each_iteration=True)
-        .batch(batch_size, drop_remainder=True)
-        .map(lambda x, y: (augment_batch(x), tf.one_hot(y, num_classes), tf.gather(weights, y)),
-             num_parallel_calls=tf.data.AUTOTUNE)
-        .prefetch(tf.data.AUTOTUNE)
-    )
-    val_ds = (
-        tf.data.Dataset.from_tensor_slices((preprocess_faces(val.images, blur_sigma), tf.one_hot(val.labels, num_classes)))
-        .batch(256)
-        .cache()
-    )
-    return train_ds, val_ds
+    images = tf.constant(preprocess_faces(train.images))
+    labels = tf.constant(train.labels, tf.int32)
+    class_weight = tf.constant(weights)
+    steps = len(train) // batch_size
+
+    def epoch_batches(epoch):
+        order = tf.random.experimental.stateless_shuffle(tf.range(len(train)), seed=tf.stack([tf.constant(seed, tf.int64), epoch]))
+        batches = tf.data.Dataset.from_tensor_slices(tf.reshape(order[: steps * batch_size], [steps, batch_size]))
+        return batches.enumerate().map(lambda step, indices: (epoch, step, indices))
+
+    def load(epoch, step, indices):
+        batch_labels = tf.gather(labels, indices)
+        augmented = augment_batch(tf.gather(images, indices), tf.stack([epoch * 100_003 + seed, step]))
+        return augmented, tf.one_hot(batch_labels, num_classes), tf.gather(class_weight, batch_labels)
+
+    return (tf.data.Dataset.range(first_epoch, epochs).flat_map(epoch_batches)
+            .map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+            .prefetch(tf.data.AUTOTUNE)), steps
 
 
-class EpochReport:
-    """Keras callback: one line per epoch with validation figures and the ETA of the whole run."""
-
-    def __new__(cls, total_epochs: int, initial_epoch: int):
-        import keras
-
-        class _Report(keras.callbacks.Callback):
-            def on_train_begin(self, logs=None):
-                self.start = time.monotonic()
-
-            def on_epoch_end(self, epoch, logs=None):
-                done = epoch + 1 - initial_epoch
-                elapsed = time.monotonic() - self.start
-                remaining = elapsed / done * (total_epochs - epoch - 1)
-                lr = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
-                print(f"epoch {epoch + 1}/{total_epochs}  loss {logs['loss']:.4f}  acc {logs['accuracy']:.4f}  "
-                      f"val_acc {logs['val_accuracy']:.4f}  val_loss {logs['val_loss']:.4f}  lr {lr:.2e}  "
-                      f"{elapsed / done:.0f} s/epoch  ETA {remaining / 60:.1f} min", flush=True)
-
-        return _Report()
+HISTORY_FIELDS = ("epoch", "loss", "accuracy", "val_accuracy", "val_loss", "raw_val_accuracy", "raw_val_loss", "lr")
 
 
-def completed_epochs(history_path: Path) -> int:
+def _val_scores(model, faces: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """(accuracy, cross-entropy) of the model as it stands, in inference mode."""
+    logits = np.concatenate([np.asarray(model(faces[start:start + 512], training=False))
+                             for start in range(0, len(faces), 512)])
+    logits = logits - logits.max(axis=1, keepdims=True)
+    log_probs = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    return float((logits.argmax(axis=1) == labels).mean()), float(-log_probs[np.arange(len(labels)), labels].mean())
+
+
+def _swap_ema(model) -> bool:
+    """Exchange the trainable weights with the optimizer's moving averages; False when there is no EMA."""
+    averages = getattr(model.optimizer, "_model_variables_moving_average", None)
+    if not averages:
+        return False
+    for variable, average in zip(model.trainable_variables, averages):
+        current = variable.numpy()
+        variable.assign(average.numpy())
+        average.assign(current)
+    return True
+
+
+def _save_atomically(model, path: Path) -> None:
+    """A checkpoint is either the old one or the new one, never half a file, whenever the run is stopped."""
+    partial = path.with_name(f".{path.stem}.partial.keras")
+    model.save(partial)
+    os.replace(partial, path)
+
+
+def epoch_end_callback(run_dir: Path, val: FaceDataset, total_epochs: int, initial_epoch: int, best_so_far: float):
+    """Per epoch: validate the raw and the averaged weights, keep the best averaged ones, checkpoint, log.
+
+    `last.keras` holds the raw weights with the optimizer (its step count, moments and moving
+    averages), which is all `--resume` needs; `best.keras` holds the averaged weights that
+    scored best on val, the ones export ships.
+    """
+    import keras
+
+    val_faces = preprocess_faces(val.images)
+
+    class _EpochEnd(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.start = time.monotonic()
+            self.best = best_so_far
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            raw_accuracy, raw_loss = _val_scores(self.model, val_faces, val.labels)
+            swapped = _swap_ema(self.model)
+            accuracy, loss = _val_scores(self.model, val_faces, val.labels) if swapped else (raw_accuracy, raw_loss)
+            if accuracy > self.best:
+                self.best = accuracy
+                _save_atomically(self.model, run_dir / "best.keras")
+            if swapped:
+                _swap_ema(self.model)
+            lr = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+            row = {"epoch": epoch, "loss": logs.get("loss", float("nan")), "accuracy": logs.get("accuracy", float("nan")),
+                   "val_accuracy": accuracy, "val_loss": loss, "raw_val_accuracy": raw_accuracy,
+                   "raw_val_loss": raw_loss, "lr": lr}
+            history = run_dir / "history.csv"
+            new_file = not history.exists()
+            with history.open("a", newline="") as handle:
+                writer = csv.DictWriter(handle, HISTORY_FIELDS)
+                if new_file:
+                    writer.writeheader()
+                writer.writerow(row)
+            _save_atomically(self.model, run_dir / "last.keras")
+            done = epoch + 1 - initial_epoch
+            elapsed = time.monotonic() - self.start
+            print(f"epoch {epoch + 1}/{total_epochs}  loss {row['loss']:.4f}  acc {row['accuracy']:.4f}  "
+                  f"val_acc {accuracy:.4f} (raw {raw_accuracy:.4f})  val_loss {loss:.4f}  lr {lr:.2e}  "
+                  f"{elapsed / done:.0f} s/epoch  ETA {elapsed / done * (total_epochs - epoch - 1) / 60:.1f} min",
+                  flush=True)
+
+    return _EpochEnd()
+
+
+def _read_history(history_path: Path, epochs_done: int) -> list[dict[str, str]]:
+    """The logged epochs that the checkpoint really contains (a stop between log and checkpoint drops the extra row)."""
     if not history_path.exists():
-        return 0
+        return []
     with history_path.open() as handle:
-        return sum(1 for _ in csv.DictReader(handle))
+        rows = list(csv.DictReader(handle))[:epochs_done]
+    with history_path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, HISTORY_FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+    return rows
+
+
+def build_compiled_model(args: argparse.Namespace, steps_per_epoch: int):
+    import keras
+
+    from training.model import ModelConfig, build_model
+
+    total_steps = steps_per_epoch * args.epochs
+    warmup_steps = int(args.warmup_epochs * steps_per_epoch)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=args.learning_rate / 10, decay_steps=max(1, total_steps - warmup_steps),
+        warmup_target=args.learning_rate, warmup_steps=warmup_steps, alpha=0.0,
+    )
+    model = build_model(ModelConfig().scaled(args.width))
+    model.compile(
+        optimizer=keras.optimizers.AdamW(learning_rate=schedule, weight_decay=args.weight_decay,
+                                         use_ema=args.ema_momentum > 0, ema_momentum=args.ema_momentum or 0.99,
+                                         ema_overwrite_frequency=None),
+        loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=args.label_smoothing),
+        metrics=["accuracy"],
+    )
+    return model
 
 
 def train(args: argparse.Namespace) -> Path:
     """Run (or resume) training; return the path of the best checkpoint on val."""
     import keras
 
-    from training.model import build_model
+    import training.model  # noqa: F401  (registers the custom layers for loading checkpoints)
 
     keras.utils.set_random_seed(args.seed)
     datasets = load_fer2013(args.data, seed=args.seed)
@@ -130,67 +226,43 @@ def train(args: argparse.Namespace) -> Path:
     for name, dataset in datasets.items():
         if dataset.skipped:
             print(f"{name}: skipped {len(dataset.skipped)} bad item(s), first: {dataset.skipped[0]}", flush=True)
+    check_sharpness(train_set, val_set)
     if args.max_train_samples:
         subset = np.random.default_rng(args.seed).permutation(len(train_set))[: args.max_train_samples]
         train_set = FaceDataset(train_set.images[subset], train_set.labels[subset], f"{train_set.source} (subset)")
     weights = class_weights(train_set.labels, args.class_weight_power)
     print(f"train {len(train_set)}  val {len(val_set)}  class weights "
           + " ".join(f"{label}={weight:.2f}" for label, weight in zip(EMOTION_LABELS, weights)), flush=True)
-    blur_sigma = args.blur_sigma
-    if blur_sigma is None:
-        blur_sigma = estimate_blur_gap(train_set.images, val_set.images)
-        if blur_sigma > 0:
-            print(f"warning: the training images are much blurrier than the validation images (like a Gaussian blur of "
-                  f"sigma {blur_sigma} px); validation, test and the app blur faces by that much to match", flush=True)
-    train_ds, val_ds = make_datasets(train_set, val_set, args.batch_size, weights, args.seed, blur_sigma)
 
     args.run_dir.mkdir(parents=True, exist_ok=True)
-    last_path, best_path = args.run_dir / "last.keras", args.run_dir / "best.keras"
-    history_path = args.run_dir / "history.csv"
-    initial_epoch = completed_epochs(history_path) if args.resume else 0
-    if args.resume and last_path.exists() and initial_epoch > 0:
+    last_path, history_path = args.run_dir / "last.keras", args.run_dir / "history.csv"
+    steps_per_epoch = len(train_set) // args.batch_size
+    if args.resume and last_path.exists():
         model = keras.models.load_model(last_path)
+        initial_epoch = int(model.optimizer.iterations.numpy()) // steps_per_epoch
         print(f"resuming {last_path} after epoch {initial_epoch}", flush=True)
     else:
         if args.resume:
             print(f"nothing to resume in {args.run_dir}; starting a new run", flush=True)
         initial_epoch = 0
         history_path.unlink(missing_ok=True)
-        steps_per_epoch = len(train_set) // args.batch_size
-        total_steps = steps_per_epoch * args.epochs
-        warmup_steps = int(args.warmup_epochs * steps_per_epoch)
-        schedule = keras.optimizers.schedules.CosineDecay(
-            initial_learning_rate=args.learning_rate / 10, decay_steps=max(1, total_steps - warmup_steps),
-            warmup_target=args.learning_rate, warmup_steps=warmup_steps, alpha=0.0,
-        )
-        model = build_model()
-        model.compile(
-            optimizer=keras.optimizers.AdamW(learning_rate=schedule, weight_decay=args.weight_decay),
-            loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=args.label_smoothing),
-            metrics=["accuracy"],
-        )
-    (args.run_dir / "command.json").write_text(json.dumps({
-        "command": "python training/train.py " + shlex.join(args.argv),
-        "args": {key: str(value) for key, value in vars(args).items()},
-        "blur_sigma": blur_sigma,
-    }, indent=2))
+        (args.run_dir / "best.keras").unlink(missing_ok=True)
+        model = build_compiled_model(args, steps_per_epoch)
+        (args.run_dir / "command.json").write_text(json.dumps({
+            "command": "python training/train.py " + shlex.join(args.argv),
+            "args": {key: str(value) for key, value in vars(args).items()},
+        }, indent=2))
+    history = _read_history(history_path, initial_epoch)
+    best_so_far = max((float(row["val_accuracy"]) for row in history), default=-1.0)
     print(f"model {model.name}: {model.count_params():,} parameters", flush=True)
 
-    best_so_far = None
-    if initial_epoch and history_path.exists():
-        with history_path.open() as handle:
-            best_so_far = max(float(row["val_accuracy"]) for row in csv.DictReader(handle))
-    best_checkpoint = keras.callbacks.ModelCheckpoint(best_path, monitor="val_accuracy", mode="max", save_best_only=True,
-                                                      initial_value_threshold=best_so_far)
-    callbacks = [
-        keras.callbacks.ModelCheckpoint(last_path),
-        best_checkpoint,
-        keras.callbacks.CSVLogger(history_path, append=True),
-        EpochReport(args.epochs, initial_epoch),
-    ]
-    model.fit(train_ds, validation_data=val_ds, epochs=args.epochs, initial_epoch=initial_epoch, callbacks=callbacks,
-              verbose=1 if sys.stdout.isatty() else 2)
-    return best_path
+    train_ds, steps = make_train_dataset(train_set, args.batch_size, weights, args.seed, initial_epoch, args.epochs)
+    callbacks = [epoch_end_callback(args.run_dir, val_set, args.epochs, initial_epoch, best_so_far)]
+    stop = min(args.epochs, args.stop_after) if args.stop_after else args.epochs
+    if initial_epoch < stop:
+        model.fit(train_ds, epochs=stop, initial_epoch=initial_epoch, steps_per_epoch=steps, callbacks=callbacks,
+                  verbose=1 if sys.stdout.isatty() else 0)
+    return args.run_dir / "best.keras"
 
 
 def main(argv: list[str] | None = None) -> int:
