@@ -52,8 +52,8 @@ def _to_face_image(image: np.ndarray) -> np.ndarray:
     return image
 
 
-def load_image_folder(split_dir: str | Path) -> FaceDataset:
-    """Load `split_dir/<label>/*.jpg`; labels are the folder names (case-insensitive)."""
+def labelled_image_paths(split_dir: str | Path) -> list[tuple[Path, int]]:
+    """`(path, label index)` for every image in `split_dir/<label>/`, checked once for both readers."""
     split_dir = Path(split_dir)
     if not split_dir.is_dir():
         raise DataError(f"{split_dir}: folder not found; pass the folder that holds one sub-folder per label")
@@ -63,21 +63,30 @@ def load_image_folder(split_dir: str | Path) -> FaceDataset:
     unknown = [p.name for p in label_dirs if p.name.lower() not in EMOTION_LABELS]
     if unknown:
         raise DataError(f"{split_dir}: unknown label folder(s) {', '.join(unknown)}; expected only {', '.join(EMOTION_LABELS)}")
+    return [(path, EMOTION_LABELS.index(label_dir.name.lower()))
+            for label_dir in label_dirs for path in sorted(label_dir.iterdir())
+            if path.suffix.lower() in IMAGE_SUFFIXES]
+
+
+def load_image_folder(split_dir: str | Path) -> FaceDataset:
+    """Load `split_dir/<label>/*.jpg` as 48x48 faces; labels are the folder names (case-insensitive)."""
     images, labels, skipped = [], [], []
-    for label_dir in label_dirs:
-        label_index = EMOTION_LABELS.index(label_dir.name.lower())
-        for path in sorted(label_dir.iterdir()):
-            if path.suffix.lower() not in IMAGE_SUFFIXES:
-                continue
-            image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-            if image is None:
-                skipped.append(f"{path}: unreadable image")
-                continue
-            images.append(_to_face_image(image))
-            labels.append(label_index)
+    for path, label_index in labelled_image_paths(split_dir):
+        image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+        if image is None:
+            skipped.append(f"{path}: unreadable image")
+            continue
+        images.append(_to_face_image(image))
+        labels.append(label_index)
     if not images:
         raise DataError(f"{split_dir}: no readable images in the label folders")
     return FaceDataset(np.stack(images), np.asarray(labels, np.int64), str(split_dir), skipped)
+
+
+def is_labelled_folder(path: str | Path) -> bool:
+    """A folder of label sub-folders itself (a user's own faces, or one FER2013 split), not a dataset root."""
+    path = Path(path)
+    return path.is_dir() and any(child.is_dir() and child.name.lower() in EMOTION_LABELS for child in path.iterdir())
 
 
 def load_csv(csv_path: str | Path) -> dict[str, FaceDataset]:

@@ -1,7 +1,12 @@
-"""Evaluate an emotion model on a FER2013 split and write a JSON report and a confusion-matrix PNG.
+"""Evaluate an emotion model on labelled faces and write a JSON report and a confusion-matrix PNG.
 
-    python training/evaluate.py --data ../shared/datasets/fer2013 --split test \\
-        --model models/emotion_int8.tflite --report report.json
+    python training/evaluate.py --data ../shared/datasets/fer2013/test --model arfilter/models/emotion_int8.tflite \\
+        --report report.json
+    python training/evaluate.py --data my_photos/ --detect --model arfilter/models/emotion_int8.tflite --report me.json
+
+`--data` is a folder with one sub-folder per label (your own faces, or one FER2013 split), or a
+FER2013 root / fer2013.csv with `--split`. `--detect` takes full-frame photos through the app's
+own face pipeline (detect, align, classify) first and lists the photos where it found no face.
 
 Reports accuracy, macro-F1, per-class precision/recall/F1, the confusion matrix and the
 expected calibration error before (T = 1) and after the temperature stored in the metadata.
@@ -20,12 +25,13 @@ if __package__ in (None, ""):
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import cv2
 import numpy as np
 
 from arfilter.errors import ModelError
 from arfilter.labels import EMOTION_LABELS
 from arfilter.preprocessing import preprocess_faces, standardize_faces
-from training.data import DataError, load_fer2013
+from training.data import DataError, FaceDataset, is_labelled_folder, labelled_image_paths, load_fer2013, load_image_folder
 from training.metrics import classification_report
 
 
@@ -91,11 +97,18 @@ def save_confusion_png(report: dict, path: Path, title: str) -> None:
     plt.close(figure)
 
 
-def evaluate(data_path: Path, split: str, model_path: Path, metadata_path: Path | None = None) -> dict:
+def load_split(data_path: Path, split: str) -> FaceDataset:
+    """A plain labelled folder as it is, or one split of a FER2013 folder / CSV."""
+    if is_labelled_folder(data_path):
+        return load_image_folder(data_path)
     datasets = load_fer2013(data_path)
     if split not in datasets:
         raise DataError(f"{data_path}: no {split!r} split; available: {', '.join(sorted(datasets))}")
-    dataset = datasets[split]
+    return datasets[split]
+
+
+def evaluate(data_path: Path, split: str, model_path: Path, metadata_path: Path | None = None) -> dict:
+    dataset = load_split(data_path, split)
     metadata_path = metadata_path or model_path.with_name("emotion.json")
     temperature, logit_bias, flip_average = stored_calibration(metadata_path, model_path)
     logits = model_logits(model_path, dataset.images, flip_average) + logit_bias
@@ -104,17 +117,61 @@ def evaluate(data_path: Path, split: str, model_path: Path, metadata_path: Path 
     return report
 
 
+def evaluate_photos(data_path: Path, model_path: Path, metadata_path: Path | None = None) -> dict:
+    """Full-frame photos through the app's own pipeline (detect, landmarks, align, classify), then scored.
+
+    The largest face of each photo is the one scored; photos where no face is found are listed
+    apart and left out of the figures, since the app would show no label for them either.
+    """
+    from arfilter.emotion import EmotionOptions
+    from arfilter.pipeline import Pipeline, PipelineOptions
+    from arfilter.types import Frame
+
+    metadata_path = metadata_path or model_path.with_name("emotion.json")
+    options = PipelineOptions(emotion=EmotionOptions(metadata_path=metadata_path, model_file=model_path.name))
+    pipeline = Pipeline(options)
+    probabilities, labels, no_face, unreadable = [], [], [], []
+    for index, (path, label_index) in enumerate(labelled_image_paths(data_path)):
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            unreadable.append(str(path))
+            continue
+        result = pipeline.process(Frame(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), index, str(path), 0.0, is_still=True))
+        if not result.faces:
+            no_face.append(str(path))
+            continue
+        largest = max(result.faces, key=lambda face: face.box[2] * face.box[3])
+        probabilities.append(largest.probabilities)
+        labels.append(label_index)
+    if not labels:
+        raise DataError(f"{data_path}: no face found in any readable photo ({len(no_face)} without a face); "
+                        "pass photos with a visible face, or drop --detect for ready-cut face crops")
+    # The pipeline's probabilities are calibrated already: their logs are logits at temperature 1.
+    logits = np.log(np.maximum(np.asarray(probabilities, np.float64), 1e-12))
+    report = classification_report(logits, np.asarray(labels, np.int64), EMOTION_LABELS, 1.0)
+    report.update({"model": str(model_path), "data": str(data_path), "split": "photos (--detect)",
+                   "no_face": no_face, "skipped": len(unreadable), "unreadable": unreadable})
+    return report
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, required=True, help="FER2013 folder or fer2013.csv")
-    parser.add_argument("--split", default="test", choices=("train", "val", "test"))
+    parser.add_argument("--data", type=Path, required=True,
+                        help="a folder with one sub-folder per label, or a FER2013 folder (train/ val/ test/) or fer2013.csv")
+    parser.add_argument("--split", default="test", choices=("train", "val", "test"),
+                        help="which FER2013 split (ignored for a plain labelled folder)")
+    parser.add_argument("--detect", action="store_true",
+                        help="the images are full-frame photos: find and align each face with the app's pipeline first")
     parser.add_argument("--model", type=Path, required=True, help=".tflite or .keras model")
     parser.add_argument("--metadata", type=Path, help="metadata JSON with the temperature (default: emotion.json beside the model)")
     parser.add_argument("--report", type=Path, required=True, help="where to write the JSON report")
     parser.add_argument("--confusion-png", type=Path, help="confusion-matrix image (default: the report path with .png)")
     args = parser.parse_args(argv)
     try:
-        report = evaluate(args.data, args.split, args.model, args.metadata)
+        if args.detect:
+            report = evaluate_photos(args.data, args.model, args.metadata)
+        else:
+            report = evaluate(args.data, args.split, args.model, args.metadata)
     except (DataError, ModelError) as error:
         print(f"evaluate: error: {error}", file=sys.stderr)
         return 2
@@ -122,14 +179,16 @@ def main(argv: list[str] | None = None) -> int:
         args.report.parent.mkdir(parents=True, exist_ok=True)
         args.report.write_text(json.dumps(report, indent=2))
         png = args.confusion_png or args.report.with_suffix(".png")
-        save_confusion_png(report, png, f"{args.model.name} on {args.split} (accuracy {report['accuracy']:.1%})")
+        save_confusion_png(report, png, f"{args.model.name} on {report['split']} (accuracy {report['accuracy']:.1%})")
     except OSError as error:
         print(f"evaluate: error: cannot write the report ({error}); pass a writable --report path", file=sys.stderr)
         return 2
-    print(f"{args.split}: accuracy {report['accuracy']:.2%}  macro-F1 {report['macro_f1']:.3f}  "
+    print(f"{report['data']} ({report['samples']} faces): accuracy {report['accuracy']:.2%}  macro-F1 {report['macro_f1']:.3f}  "
           f"ECE {report['ece_uncalibrated']:.3f} -> {report['ece']:.3f} (T={report['temperature']:.3f})")
     for label, scores in report["per_class"].items():
         print(f"  {label:9s} precision {scores['precision']:.2f}  recall {scores['recall']:.2f}  f1 {scores['f1']:.2f}  n={scores['support']}")
+    if report.get("no_face"):
+        print(f"no face found in {len(report['no_face'])} photo(s), left out of the figures; first: {report['no_face'][0]}")
     print(f"report: {args.report}  confusion matrix: {png}")
     return 0
 
