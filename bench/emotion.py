@@ -6,7 +6,7 @@ Times arfilter.emotion.EmotionNetwork.infer (set input, invoke, read output) on 
 face (the astronaut photo through align_face_crop + preprocess_faces), for the model the
 metadata ships (`model_file`) and for the float model (emotion.tflite) when it is present.
 Also times the pipeline's whole emotion stage for one face: alignment, preprocessing, the
-network and the temperature-calibrated softmax. Target: <= 0.5 ms per face.
+network and the temperature-calibrated softmax. Target: the whole stage <= 1.0 ms for one face.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from arfilter.geometry import FaceGeometry
 from arfilter.preprocessing import align_face_crop, preprocess_faces
 from bench import PHOTO, PHOTO_LANDMARKS, Stats, describe_context, format_table, machine_context, verdict, write_json
 
-TARGET_MS_PER_FACE = 0.5
+TARGET_MS_PER_FACE = 1.0
 FLOAT_MODEL_FILE = "emotion.tflite"
 BATCH = 4
 
@@ -86,18 +86,18 @@ def main() -> None:
                         "single_ms": single.as_dict(), f"batch{BATCH}_ms": batched.as_dict(),
                         f"batch{BATCH}_per_face_ms": per_face.as_dict()})
         for what, stats in (("1 face", single), (f"batch of {BATCH}, per face", per_face)):
-            rows.append((f"{role} ({file_name})", what, f"{stats.median:.3f}", f"{stats.p95:.3f}",
-                         verdict(stats.median <= TARGET_MS_PER_FACE)))
+            rows.append((f"{role} ({file_name})", what, f"{stats.median:.3f}", f"{stats.p95:.3f}", ""))
 
     classifier = EmotionClassifier(EmotionOptions(metadata_path=arguments.metadata, num_threads=arguments.threads))
     stage = time_ms(lambda: classifier.infer(classifier.preprocess([align_face_crop(photo, left_eye, right_eye)])),
                     arguments.repeats, arguments.warmup)
-    rows.append(("pipeline emotion stage", "1 face: align+preprocess+infer+softmax", f"{stage.median:.3f}", f"{stage.p95:.3f}", ""))
+    rows.append(("pipeline emotion stage", "1 face: align+preprocess+infer+softmax", f"{stage.median:.3f}", f"{stage.p95:.3f}",
+                 verdict(stage.median <= TARGET_MS_PER_FACE)))
 
     print(f"emotion bench: {arguments.threads} thread(s), {arguments.repeats} calls each after {arguments.warmup} warm-up, "
           f"input: the astronaut face aligned to 48x48")
     print(describe_context(machine_context()))
-    print(format_table(("model", "input", "median ms", "p95 ms", f"<= {TARGET_MS_PER_FACE:g} ms"), rows))
+    print(format_table(("model", "input", "median ms", "p95 ms", f"stage <= {TARGET_MS_PER_FACE:g} ms"), rows))
     for line in skipped:
         print(line)
     tensorflow = "tensorflow" in sys.modules
