@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 
 from arfilter.pipeline import Pipeline, PipelineOptions
 from arfilter.web.app import ServeOptions, create_app
-from arfilter.web.uploads import ImageRejected, UploadLimits, decode_image
+from arfilter.web.uploads import ImageRejectedError, UploadLimits, decode_image
 
 PHOTO = Path(__file__).parent / "data" / "astronaut.png"
 
@@ -149,7 +149,7 @@ def test_decode_checks_the_header_before_decoding(monkeypatch):
         raise AssertionError("decoded an image whose header is over the limit")
 
     monkeypatch.setattr(cv2, "imdecode", must_not_decode)
-    with pytest.raises(ImageRejected) as rejected:
+    with pytest.raises(ImageRejectedError) as rejected:
         decode_image(png_bomb(5000, 10), UploadLimits())
     assert rejected.value.status == 413
 

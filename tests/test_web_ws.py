@@ -101,7 +101,7 @@ def test_malformed_text_gets_an_error_and_the_session_goes_on(client, demo_jpegs
         ws.receive_text()
         ws.send_text(message)
         answer = json.loads(ws.receive_text())
-        assert answer["type"] == "error" and answer["message"]
+        assert answer["type"] == "error" and answer["about"] == "message" and answer["message"]
         ws.send_bytes(demo_jpegs[0])
         header, _ = split_result(ws.receive_bytes())
         assert header["pack"] == "emoji" and len(header["faces"]) == 2  # nothing changed
@@ -112,7 +112,8 @@ def test_malformed_frames_get_an_error_and_the_session_goes_on(client, demo_jpeg
     with client.websocket_connect("/ws") as ws:
         ws.receive_text()
         ws.send_bytes(frame)
-        assert json.loads(ws.receive_text())["type"] == "error"
+        answer = json.loads(ws.receive_text())
+        assert answer["type"] == "error" and answer["about"] == "frame"
         ws.send_bytes(demo_jpegs[0])
         assert len(split_result(ws.receive_bytes())[0]["faces"]) == 2
 

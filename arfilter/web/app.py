@@ -7,12 +7,14 @@
                             the JSON Lines schema out; `?render=1` answers the annotated PNG
     WS   /ws                the live protocol, see below
 
-Live protocol. The page sends each camera frame as a binary message (a JPEG) and settings as
+Live protocol. The page sends each camera frame as a binary message (a JPEG, at most two
+frames awaiting their result) and settings as
 text (`{"type": "options", "pack": "shades", "bars": true, "mirror": true, "image": true}`).
 The server answers each processed frame with one binary message: a 4-byte big-endian length,
 a JSON header (the JSON Lines record plus `type`, `pack`, `dropped`, `server_ms`) and the
 composited frame as a JPEG; with `image` false it answers the JSON header alone, as text.
-Malformed messages get `{"type": "error", "message": ...}` and the connection stays open. When
+Malformed messages get `{"type": "error", "about": "frame" or "message", "message": ...}` and
+the connection stays open. When
 every live slot is taken, a new connection gets `{"type": "busy", ...}` and is closed with
 code 1013 (try again later).
 
@@ -52,8 +54,8 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from arfilter.errors import ArfilterError
-from arfilter.sinks.jsonl import frame_record
 from arfilter.pipeline import Pipeline
+from arfilter.sinks.jsonl import frame_record
 from arfilter.types import Frame
 from arfilter.web.session import (
     LatestFrame,
@@ -63,7 +65,7 @@ from arfilter.web.session import (
     error_message,
 )
 from arfilter.web.uploads import (
-    ImageRejected,
+    ImageRejectedError,
     UploadLimits,
     decode_image,
     too_large_body,
@@ -146,7 +148,7 @@ async def image_from_multipart(request: Request, body: bytes) -> bytes:
     try:
         form = await parser.parse()
     except MultiPartException as error:
-        raise ImageRejected(400, f"the multipart body cannot be read ({error.message}); "
+        raise ImageRejectedError(400, f"the multipart body cannot be read ({error.message}); "
                                  "send the image in a field named 'image'") from None
     try:
         value = form.get("image")
@@ -154,7 +156,7 @@ async def image_from_multipart(request: Request, body: bytes) -> bytes:
             return await value.read()
         if isinstance(value, str):
             return value.encode("latin-1", errors="replace")
-        raise ImageRejected(400, "the multipart body has no field named 'image'; send the image in that field")
+        raise ImageRejectedError(400, "the multipart body has no field named 'image'; send the image in that field")
     finally:
         await form.close()
 
@@ -187,7 +189,7 @@ class _Server:
                 self._analyze_pipeline = self.pipeline_factory()
             pipeline = self._analyze_pipeline
             if pack is not None and pack not in pipeline.pack_names:
-                raise ImageRejected(400, f"no filter pack named {pack!r}; available: {', '.join(pipeline.pack_names)}")
+                raise ImageRejectedError(400, f"no filter pack named {pack!r}; available: {', '.join(pipeline.pack_names)}")
             pipeline.select_pack(pack or pipeline.options.pack)
             result = pipeline.process(Frame(image=image, index=0, source="upload", timestamp_s=0.0, is_still=True))
             if not render:
@@ -242,7 +244,7 @@ def create_app(pipeline_factory: Callable[[], Pipeline], options: ServeOptions =
             if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
                 body = await image_from_multipart(request, body)
             answer = await run_in_threadpool(server.analyze, body, pack, render)
-        except ImageRejected as rejected:
+        except ImageRejectedError as rejected:
             return _error(rejected.status, rejected.message)
         except ArfilterError as error:
             log.error("analyze failed: %s", error)
@@ -258,10 +260,10 @@ def create_app(pipeline_factory: Callable[[], Pipeline], options: ServeOptions =
             return
         await websocket.accept()
         if server.live_sessions >= options.max_sessions:
-            await websocket.send_text(json.dumps({
-                "type": "busy", "retry_s": options.busy_retry_s,
-                "message": f"the server is busy: all {options.max_sessions} live sessions are in use; "
-                           f"retrying in {options.busy_retry_s:g} s"}))
+            in_use = ("its one live session is in use" if options.max_sessions == 1
+                      else f"all {options.max_sessions} live sessions are in use")
+            await websocket.send_text(json.dumps({"type": "busy", "retry_s": options.busy_retry_s,
+                                                  "message": f"the server is busy: {in_use}"}))
             await websocket.close(code=BUSY_CLOSE_CODE, reason="busy")
             return
         server.live_sessions += 1
@@ -297,12 +299,12 @@ async def _run_session(websocket: WebSocket, session: LiveSession) -> None:
             dropped, latest.dropped = latest.dropped, 0
             try:
                 answer = await run_in_threadpool(session.process, data, dropped)
-            except ImageRejected as rejected:
-                answer = error_message(rejected.message)
+            except ImageRejectedError as rejected:
+                answer = error_message(rejected.message, "frame")
             except Exception as error:  # one bad frame must not end the session or the server
                 log.exception("live frame failed")
                 answer = error_message(f"this frame could not be processed ({type(error).__name__}); "
-                                       "the next one will be tried")
+                                       "the next one will be tried", "frame")
             try:
                 await send(answer)
             except (WebSocketDisconnect, RuntimeError):
@@ -334,11 +336,11 @@ def _control(session: LiveSession, text: str) -> str:
         message = json.loads(text)
     except ValueError:
         return error_message("text messages must be JSON such as {\"type\": \"options\", \"pack\": \"emoji\"}; "
-                             "send camera frames as binary JPEG messages")
+                             "send camera frames as binary JPEG messages", "message")
     if not isinstance(message, dict) or message.get("type") != "options":
-        return error_message("unknown message; send {\"type\": \"options\", ...} or a binary JPEG frame")
+        return error_message("unknown message; send {\"type\": \"options\", ...} or a binary JPEG frame", "message")
     try:
         return json.dumps(session.apply(message))
     except SettingsError as error:
-        return error_message(str(error))
+        return error_message(str(error), "message")
 

@@ -25,10 +25,9 @@ from typing import Any
 import cv2
 import numpy as np
 
-from arfilter.app import rgb_to_surface, surface_to_rgb
-from arfilter.sinks.jsonl import frame_record
-from arfilter.hud import Hud
+from arfilter.hud import Hud, pygame  # hud imports pygame without its start-up banner
 from arfilter.pipeline import Pipeline
+from arfilter.sinks.jsonl import frame_record
 from arfilter.types import Frame, FrameResult
 from arfilter.web.uploads import UploadLimits, decode_image
 
@@ -133,9 +132,11 @@ def compose(pipeline: Pipeline, result: FrameResult, hud: Hud | None) -> np.ndar
     if hud is None or not result.faces:
         return image
     with _HUD_LOCK:
-        surface = rgb_to_surface(image)
+        # A surface over the rendered array's own memory: the bars land in `image`, no copies.
+        surface = pygame.image.frombuffer(image.data, (image.shape[1], image.shape[0]), "RGB")
         hud.draw_all_face_bars(surface, result.faces)
-        return surface_to_rgb(surface)
+        del surface
+    return image
 
 
 @dataclass
@@ -184,7 +185,7 @@ class LiveSession:
 
     def process(self, data: bytes, dropped: int = 0) -> bytes | str:
         """One camera frame in; the result out: a binary message (JSON header + composited JPEG)
-        or, with `image` off, the JSON text alone. Raises ImageRejected for a bad frame."""
+        or, with `image` off, the JSON text alone. Raises ImageRejectedError for a bad frame."""
         with self._lock:
             return self._process(data, dropped)
 
@@ -214,6 +215,8 @@ class LiveSession:
         return self._hud
 
 
-def error_message(message: str) -> str:
-    return json.dumps({"type": "error", "message": message})
+def error_message(message: str, about: str) -> str:
+    """An error for the client; `about` is "frame" when it answers a frame (the page counts
+    frames in flight) and "message" when it answers a text message."""
+    return json.dumps({"type": "error", "about": about, "message": message})
 

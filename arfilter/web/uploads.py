@@ -32,7 +32,7 @@ class UploadLimits:
             raise ValueError(f"upload limits must be positive, got {self}")
 
 
-class ImageRejected(Exception):
+class ImageRejectedError(Exception):
     """An image the server will not process: `status` is the HTTP status that says why
     (400 not an image, 413 too large) and the message is one line for the client."""
 
@@ -42,33 +42,33 @@ class ImageRejected(Exception):
         self.message = message
 
 
-def too_large_body(size: int, limits: UploadLimits) -> ImageRejected:
-    return ImageRejected(413, f"the request body is {size} bytes; at most {limits.max_bytes} bytes "
+def too_large_body(size: int, limits: UploadLimits) -> ImageRejectedError:
+    return ImageRejectedError(413, f"the request body is {size} bytes; at most {limits.max_bytes} bytes "
                               f"({limits.max_bytes // (1024 * 1024)} MB) are accepted")
 
 
 def decode_image(data: bytes, limits: UploadLimits) -> np.ndarray:
-    """The image in `data` as an (H, W, 3) uint8 RGB array; raises ImageRejected."""
+    """The image in `data` as an (H, W, 3) uint8 RGB array; raises ImageRejectedError."""
     if len(data) > limits.max_bytes:
         raise too_large_body(len(data), limits)
     if not data:
-        raise ImageRejected(400, "the body is empty; send a JPEG or PNG image")
+        raise ImageRejectedError(400, "the body is empty; send a JPEG or PNG image")
     try:
         with Image.open(io.BytesIO(data)) as header:
             image_format, (width, height) = header.format, header.size
     except Image.DecompressionBombError:
-        raise ImageRejected(413, f"the image is too large; at most {limits.max_side_px} px a side") from None
+        raise ImageRejectedError(413, f"the image is too large; at most {limits.max_side_px} px a side") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
-        raise ImageRejected(400, "the body is not an image; send a JPEG or PNG image") from None
+        raise ImageRejectedError(400, "the body is not an image; send a JPEG or PNG image") from None
     if image_format not in ACCEPTED_FORMATS:
-        raise ImageRejected(400, f"{image_format} images are not accepted; send a JPEG or PNG image")
+        raise ImageRejectedError(400, f"{image_format} images are not accepted; send a JPEG or PNG image")
     if max(width, height) > limits.max_side_px:
-        raise ImageRejected(413, f"the image is {width}x{height} px; at most {limits.max_side_px} px a side "
+        raise ImageRejectedError(413, f"the image is {width}x{height} px; at most {limits.max_side_px} px a side "
                                  "are accepted, scale it down")
     if min(width, height) < 1:
-        raise ImageRejected(400, f"the image is {width}x{height} px; it has no pixels")
+        raise ImageRejectedError(400, f"the image is {width}x{height} px; it has no pixels")
     bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if bgr is None or bgr.shape[:2] != (height, width):
-        raise ImageRejected(400, f"the {ACCEPTED_FORMATS[image_format]} image is corrupt or truncated; "
+        raise ImageRejectedError(400, f"the {ACCEPTED_FORMATS[image_format]} image is corrupt or truncated; "
                                  "send a complete image")
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)

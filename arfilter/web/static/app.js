@@ -1,15 +1,17 @@
 // The live page of `arfilter serve`: the browser's camera in, the server's composited frames out.
 //
-// One frame is in flight at a time: a camera frame is sent as a JPEG only once the result of
-// the previous one has arrived, so the page never builds a backlog and the frame rate follows
-// what the server and the network manage. Results are binary messages: a 4-byte big-endian
+// At most two frames are in flight: a camera frame is sent as a JPEG only while fewer than
+// two results are outstanding, so the page never builds a backlog and the frame rate follows
+// what the server manages (the second frame travels and waits while the first is processed,
+// which hides the network and the encoding time without queueing more than one frame). Results are binary messages: a 4-byte big-endian
 // header length, a JSON header (faces, labels, probabilities) and the composited JPEG, drawn
 // as it is onto the canvas (the screenshot saves exactly that canvas).
 "use strict";
 
 const CAPTURE_MAX_WIDTH = 640;     // larger cameras are scaled down before sending
 const JPEG_QUALITY = 0.8;
-const RESULT_TIMEOUT_MS = 3000;    // a frame without an answer by then is given up on
+const MAX_IN_FLIGHT = 2;
+const RESULT_TIMEOUT_MS = 3000;    // frames without an answer by then are given up on
 const RECONNECT_MAX_S = 10;
 
 const $ = (id) => document.getElementById(id);
@@ -24,26 +26,26 @@ const live = window.arfilter = {state: "starting", frames: 0, lastResult: null, 
 
 let socket = null;
 let cameraReady = false;
-let inFlightSince = 0;
+const sentAt = [];                 // send times of the frames in flight, oldest first
 let reconnectDelayS = 1;
 let reconnectTimer = 0;
 let busyUntil = 0;
 const shownAt = [];
+// What is wrong, if anything, on each side: [state, status line, notice]. The camera's problem
+// is shown first, as only the user can fix it; then the server's.
+let cameraIssue = ["starting", "Asking for the camera…", "Allow the camera to see yourself with a filter."];
+let serverIssue = ["connecting", "Connecting to the server…", "Connecting to the server…"];
 
 // ------------------------------------------------------------------ states and messages
 
-function setState(state, statusText, noticeText = "", canRetry = false) {
+function showState() {
+  const [state, statusText, noticeText] = cameraIssue || serverIssue || ["live", "Live", ""];
   live.state = state;
   document.body.dataset.state = state;
   $("status").textContent = statusText;
   $("notice").hidden = !noticeText;
   $("notice-text").textContent = noticeText;
-  $("retry").hidden = !canRetry;
-}
-
-function showLiveState() {
-  if (!cameraReady || !socket || socket.readyState !== WebSocket.OPEN) return;
-  setState("live", "Live");
+  $("retry").hidden = !(cameraIssue && cameraIssue[0] !== "starting");
 }
 
 function cameraProblem(error) {
@@ -71,7 +73,8 @@ function cameraProblem(error) {
 // ------------------------------------------------------------------ camera
 
 async function startCamera() {
-  setState("starting", "Asking for the camera…", "Allow the camera to see yourself with a filter.");
+  cameraIssue = ["starting", "Asking for the camera…", "Allow the camera to see yourself with a filter."];
+  showState();
   try {
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) throw new Error("no mediaDevices");
     const stream = await navigator.mediaDevices.getUserMedia(
@@ -79,25 +82,27 @@ async function startCamera() {
     video.srcObject = stream;
     await video.play();
     cameraReady = true;
+    cameraIssue = null;
     for (const track of stream.getVideoTracks()) {
       track.addEventListener("ended", () => {
         cameraReady = false;
-        setState("no-camera", "Camera stopped", "The camera stopped. Press Try again.", true);
+        cameraIssue = ["no-camera", "Camera stopped", "The camera stopped. Press Try again."];
+        showState();
       });
     }
-    if (socket && socket.readyState === WebSocket.OPEN) showLiveState();
-    else setState("connecting", "Connecting to the server…", "Connecting to the server…");
   } catch (error) {
     cameraReady = false;
     const [state, text] = cameraProblem(error);
-    setState(state, state === "camera-refused" ? "Camera refused" : "No camera", text, true);
+    cameraIssue = [state, state === "camera-refused" ? "Camera refused" : "No camera", text];
   }
+  showState();
 }
 
 function sendFrame() {
   if (!cameraReady || !socket || socket.readyState !== WebSocket.OPEN || video.readyState < 2) return;
   const now = performance.now();
-  if (inFlightSince && now - inFlightSince < RESULT_TIMEOUT_MS) return;
+  if (sentAt.length && now - sentAt[0] > RESULT_TIMEOUT_MS) sentAt.length = 0;
+  if (sentAt.length >= MAX_IN_FLIGHT) return;
   const scale = Math.min(1, CAPTURE_MAX_WIDTH / video.videoWidth);
   const width = Math.round(video.videoWidth * scale), height = Math.round(video.videoHeight * scale);
   if (!width || !height) return;
@@ -108,10 +113,10 @@ function sendFrame() {
   // Mirroring happens here, before the server sees the frame, so the bars' text stays readable.
   captureContext.setTransform($("mirror").checked ? -1 : 1, 0, 0, 1, $("mirror").checked ? width : 0, 0);
   captureContext.drawImage(video, 0, 0, width, height);
-  inFlightSince = now;
+  sentAt.push(now);
   capture.toBlob((blob) => {
     if (blob && socket && socket.readyState === WebSocket.OPEN) socket.send(blob);
-    else inFlightSince = 0;
+    else sentAt.shift();
   }, "image/jpeg", JPEG_QUALITY);
 }
 
@@ -135,9 +140,10 @@ function connect() {
   socket.binaryType = "arraybuffer";
   socket.addEventListener("open", () => {
     reconnectDelayS = 1;
-    inFlightSince = 0;
+    sentAt.length = 0;
+    serverIssue = null;
     sendOptions();
-    if (cameraReady) showLiveState();
+    showState();
   });
   socket.addEventListener("message", (event) => {
     if (typeof event.data === "string") onText(JSON.parse(event.data));
@@ -145,7 +151,9 @@ function connect() {
   });
   socket.addEventListener("close", () => {
     socket = null;
-    inFlightSince = 0;
+    sentAt.length = 0;
+    shownAt.length = 0;
+    $("stats").textContent = "";
     const now = performance.now();
     if (now < busyUntil) {
       reconnectTimer = setTimeout(connect, busyUntil - now);
@@ -153,8 +161,9 @@ function connect() {
     }
     const delay = reconnectDelayS;
     reconnectDelayS = Math.min(RECONNECT_MAX_S, reconnectDelayS * 2);
-    setState("disconnected", "Disconnected",
-      "The connection to the server dropped. Reconnecting in " + delay + " s…");
+    serverIssue = ["disconnected", "Disconnected",
+      "The connection to the server dropped. Reconnecting in " + delay + "\u00a0s…"];
+    showState();
     reconnectTimer = setTimeout(connect, delay * 1000);
   });
 }
@@ -162,24 +171,24 @@ function connect() {
 function onText(message) {
   if (message.type === "busy") {
     busyUntil = performance.now() + message.retry_s * 1000;
-    setState("busy", "Server busy", "The server is busy: " + message.message.replace(/^the server is busy: /, ""));
+    serverIssue = ["busy", "Server busy", "The server is busy: " + message.message.replace(/^the server is busy: /, "") +
+      ". Trying again in " + message.retry_s + "\u00a0s…"];
+    showState();
   } else if (message.type === "options") {
     fillPacks(message.packs, message.pack);
   } else if (message.type === "error") {
-    inFlightSince = 0;
+    if (message.about === "frame") sentAt.shift();
     live.errors.push(message.message);
     $("status").textContent = "Server: " + message.message;
-  } else if (message.type === "result") {
-    inFlightSince = 0;  // a JSON-only result (image off)
   }
 }
 
 async function onResult(buffer) {
-  const rtt = performance.now() - inFlightSince;
   const headerLength = new DataView(buffer).getUint32(0);
   const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, headerLength)));
   const jpeg = new Blob([new Uint8Array(buffer, 4 + headerLength)], {type: "image/jpeg"});
-  inFlightSince = 0;
+  sentAt.splice(0, header.dropped);  // frames the server replaced by newer ones: never answered
+  const rtt = performance.now() - (sentAt.shift() || performance.now());
   sendFrame();  // the next frame travels while this one is drawn
   const bitmap = await createImageBitmap(jpeg);
   if (view.width !== bitmap.width || view.height !== bitmap.height) {
@@ -199,7 +208,7 @@ async function onResult(buffer) {
   const labels = header.faces.map((face) => face.label).join(", ");
   $("stats").textContent = shownAt.length + " frames/s · " + Math.round(rtt) + " ms round trip · " +
     header.faces.length + (header.faces.length === 1 ? " face" : " faces") + (labels ? " · " + labels : "");
-  if (live.state !== "live") showLiveState();
+
 }
 
 // ------------------------------------------------------------------ controls
