@@ -2,7 +2,8 @@
 
 `run_app` owns the loop. The loop body is split into `App.step` (take a frame when one is
 due and run the pipeline), `App.handle_key` and `App.draw`, so tests drive it without a
-real window. Every hotkey lives in `KeyMap`.
+real window. Every hotkey lives in `KeyMap` (arfilter/app_options.py) and every key's handler
+in one table, `App._key_handlers`.
 
 What is saved: a screenshot (S) and a recording (R) hold exactly the frame the user sees,
 at the frame's own resolution: the composited frame (emoji / filter pack) with the emotion
@@ -23,7 +24,6 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -33,6 +33,7 @@ import numpy as np
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame  # noqa: E402 (the prompt switch must come first)
 
+from arfilter.app_options import KEY_ACTIONS, AppOptions  # noqa: E402
 from arfilter.errors import ArfilterError, OutputError  # noqa: E402
 from arfilter.hud import Hud, Toasts  # noqa: E402
 from arfilter.recording import prepare_folder  # noqa: E402
@@ -54,89 +55,6 @@ class Pipeline(Protocol):
     def render(self, result: FrameResult) -> np.ndarray: ...
     def next_pack(self) -> str: ...
     def reset(self) -> None: ...
-
-
-# --------------------------------------------------------------------------- options
-
-
-KEY_ACTIONS: dict[str, str] = {
-    "toggle_bars": "show / hide the emotion bars",
-    "screenshot": "save a screenshot (PNG)",
-    "record": "start / stop recording (MP4)",
-    "mirror": "mirror the image",
-    "pause": "pause / resume",
-    "next_pack": "next filter pack",
-    "help": "show / hide this help",
-    "quit": "quit",
-}
-
-
-@dataclass(frozen=True)
-class KeyMap:
-    """Every hotkey, as pygame key codes; an action may have several keys."""
-
-    toggle_bars: tuple[int, ...] = (pygame.K_b,)
-    screenshot: tuple[int, ...] = (pygame.K_s,)
-    record: tuple[int, ...] = (pygame.K_r,)
-    mirror: tuple[int, ...] = (pygame.K_m,)
-    pause: tuple[int, ...] = (pygame.K_SPACE,)
-    next_pack: tuple[int, ...] = (pygame.K_f,)
-    help: tuple[int, ...] = (pygame.K_h,)
-    quit: tuple[int, ...] = (pygame.K_q, pygame.K_ESCAPE)
-
-    def __post_init__(self) -> None:
-        seen: dict[int, str] = {}
-        for action in KEY_ACTIONS:
-            for key in getattr(self, action):
-                if key in seen:
-                    raise ValueError(f"key {pygame.key.name(key)!r} is bound to both {seen[key]} and {action}")
-                seen[key] = action
-
-    def action_for(self, key: int) -> str | None:
-        """The action name bound to `key` (a field of this class), or None."""
-        return next((action for action in KEY_ACTIONS if key in getattr(self, action)), None)
-
-    def help_entries(self) -> list[tuple[str, str]]:
-        """(keys, description) for the help overlay, in KEY_ACTIONS order."""
-        return [(" / ".join(_key_label(key) for key in getattr(self, action)), description)
-                for action, description in KEY_ACTIONS.items()]
-
-
-def _key_label(key: int) -> str:
-    name = pygame.key.name(key)
-    return {"escape": "Esc", "space": "Space"}.get(name, name.upper() if len(name) == 1 else name.title())
-
-
-@dataclass
-class AppOptions:
-    """How the window behaves.
-
-    screenshot_dir: where S (screenshots) and R (recordings) write, created when needed.
-    mirror: force mirroring on/off; None keeps the source's default (cameras mirrored).
-    show_bars / show_stats: initial HUD state (B toggles the bars).
-    window_size: initial window size; the window is resizable and the frame is letterboxed.
-    max_fps: cap on window redraws per second, which also bounds camera polling.
-    headless_seconds: length of the recording written when there is no display.
-    """
-
-    screenshot_dir: Path = Path("screenshots")
-    mirror: bool | None = None
-    show_bars: bool = True
-    show_stats: bool = True
-    window_size: tuple[int, int] = (960, 720)
-    max_fps: int = 60
-    keys: KeyMap = field(default_factory=KeyMap)
-    headless_seconds: float = 3.0
-    title: str = "arfilter"
-
-    def __post_init__(self) -> None:
-        self.screenshot_dir = Path(self.screenshot_dir)
-        if len(self.window_size) != 2 or min(self.window_size) < 1:
-            raise ValueError(f"window_size must be two positive integers, got {self.window_size}")
-        if self.max_fps < 1:
-            raise ValueError(f"max_fps must be at least 1, got {self.max_fps}")
-        if self.headless_seconds <= 0:
-            raise ValueError(f"headless_seconds must be positive, got {self.headless_seconds}")
 
 
 # --------------------------------------------------------------------------- output files
@@ -237,6 +155,18 @@ class App:
         self._hud_height = 0
         self._next_frame_due: float | None = None
         self._dirty = True
+        # Each action of the key map and what it does: the one place keys meet behaviour.
+        self._key_handlers: dict[str, Callable[[], None]] = {
+            "toggle_bars": self._toggle_bars,
+            "screenshot": self._screenshot,
+            "record": self._toggle_recording,
+            "mirror": self._toggle_mirror,
+            "pause": self._toggle_pause,
+            "next_pack": self._next_pack,
+            "help": self._toggle_help,
+            "quit": self._quit,
+        }
+        assert self._key_handlers.keys() == KEY_ACTIONS.keys(), "every key action needs a handler"
 
     # ----------------------------------------------------------------- frames
 
@@ -318,12 +248,12 @@ class App:
     def handle_key(self, key: int) -> None:
         """Do what `key` is bound to. Unbound keys are ignored, and a failing action becomes
         a toast and a log line: nothing a user presses ends the app except quit."""
-        action = self.options.keys.action_for(key)
+        action = self.options.keys.action_for(pygame.key.name(key))
         if action is None:
             return
         self._changed()
         try:
-            getattr(self, f"_do_{action}")()
+            self._key_handlers[action]()
         except ArfilterError as error:
             self.toasts.show(str(error))
             log.error("%s", error)
@@ -331,10 +261,10 @@ class App:
             self.toasts.show(f"{action.replace('_', ' ')} failed: {error}")
             log.exception("%s failed", action)
 
-    def _do_toggle_bars(self) -> None:
+    def _toggle_bars(self) -> None:
         self.show_bars = not self.show_bars
 
-    def _do_screenshot(self) -> None:
+    def _screenshot(self) -> None:
         if self.result is None:
             self.toasts.show("No frame yet to save")
             return
@@ -342,7 +272,7 @@ class App:
         self.toasts.show(f"Screenshot saved to {path}")
         log.info("screenshot saved to %s", path)
 
-    def _do_record(self) -> None:
+    def _toggle_recording(self) -> None:
         if self.recorder is not None:
             path = self.stop_recording()
             self.toasts.show(f"Recording saved to {path}")
@@ -353,26 +283,26 @@ class App:
         self.start_recording()
         self.toasts.show("Recording...")
 
-    def _do_mirror(self) -> None:
+    def _toggle_mirror(self) -> None:
         self.source.mirror = not self.source.mirror
         self.pipeline.reset()
         self.toasts.show("Mirror on" if self.source.mirror else "Mirror off")
 
-    def _do_pause(self) -> None:
+    def _toggle_pause(self) -> None:
         self.paused = not self.paused
         # A file resumes at its own pace instead of racing to catch up on the pause.
         self._next_frame_due = None
 
-    def _do_next_pack(self) -> None:
+    def _next_pack(self) -> None:
         name = self.pipeline.next_pack()
         self._rendered = None
         self.toasts.show(f"Filter: {name}")
         self._update_title()
 
-    def _do_help(self) -> None:
+    def _toggle_help(self) -> None:
         self.show_help = not self.show_help
 
-    def _do_quit(self) -> None:
+    def _quit(self) -> None:
         self.running = False
 
     # ----------------------------------------------------------------- recording

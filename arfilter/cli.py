@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from pathlib import Path
 
 from arfilter.errors import ArfilterError
@@ -18,8 +19,6 @@ EPILOG = """\
 sources: a camera index (0, 1, ...) or device (/dev/video2), a network stream URL (rtsp://...,
 http://...), "demo" (built in, no camera needed), a video file, an image file, or a folder of
 images (each its own frame, sorted by path).
-keys in the window: B bars, S screenshot, R record, M mirror, Space pause, F next filter pack,
-H help, Q/Esc quit.
 JSON lines (--json): {"frame", "source", "t_ms", "faces": [{"id", "box": [x, y, w, h], "roll_deg",
 "label", "confidence", "probs": {label: p, ...}}]}
 web app: arfilter serve [--host 127.0.0.1] [--port 8000] [--max-sessions 4] (see arfilter serve --help).
@@ -27,24 +26,34 @@ web app: arfilter serve [--host 127.0.0.1] [--port 8000] [--max-sessions 4] (see
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The flags; defaults come from the components' option dataclasses, keys from the key map."""
+    from arfilter.app_options import AppOptions, KeyMap
+    from arfilter.faces import DETECTOR_MODEL_FILES, FaceDetectorOptions
+    from arfilter.pipeline import PipelineOptions
+    from arfilter.tracking import TrackerOptions
+
+    keys = "\n".join(textwrap.wrap(f"keys in the window: {KeyMap().describe()}.", 100))
     parser = argparse.ArgumentParser(
         prog="arfilter", description="Real-time AR emoji and filter lens driven by facial-emotion recognition.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=f"{EPILOG}{keys}\n", formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--source", default="0", help='camera index or /dev/video*, stream URL, "demo", video, image or folder (default: camera 0)')
     parser.add_argument("--headless", action="store_true", help="no window: process the source and write the outputs below")
     parser.add_argument("--max-frames", type=int, metavar="N", help="stop after N processed frames")
     for output in OUTPUT_KINDS:
         parser.add_argument(output.flag, dest=output.name, type=Path, metavar=output.metavar, help=output.help)
-    parser.add_argument("--max-faces", type=int, default=4, metavar="N", help="faces tracked at once (default: 4)")
-    parser.add_argument("--detector", choices=("short_range", "full_range"), default="short_range",
-                        help="short_range for faces near the camera (fast), full_range for small or distant faces")
-    parser.add_argument("--pack", default="emoji", metavar="NAME", help="filter pack at start (default: emoji); F cycles")
+    parser.add_argument("--max-faces", type=int, default=TrackerOptions.max_faces, metavar="N",
+                        help=f"faces tracked at once (default: {TrackerOptions.max_faces})")
+    parser.add_argument("--detector", choices=tuple(DETECTOR_MODEL_FILES), default=FaceDetectorOptions.model,
+                        help="short_range for faces near the camera (fast), full_range for small or distant faces "
+                             f"(default: {FaceDetectorOptions.model})")
+    parser.add_argument("--pack", default=PipelineOptions.pack, metavar="NAME",
+                        help=f"filter pack at start (default: {PipelineOptions.pack}); F cycles")
     parser.add_argument("--packs-dir", type=Path, action="append", default=[], metavar="DIR",
                         help="extra folder of filter packs (repeatable); ~/.config/arfilter/packs is always read")
     parser.add_argument("--list-packs", action="store_true", help="list the filter packs and where they come from, then exit")
     parser.add_argument("--list-cameras", action="store_true", help="list the cameras that open, then exit")
-    parser.add_argument("--screenshot-dir", type=Path, default=Path("screenshots"), metavar="DIR",
-                        help="where S and R save screenshots and recordings (default: ./screenshots)")
+    parser.add_argument("--screenshot-dir", type=Path, default=AppOptions.screenshot_dir, metavar="DIR",
+                        help=f"where S and R save screenshots and recordings (default: ./{AppOptions.screenshot_dir})")
     mirror = parser.add_mutually_exclusive_group()
     mirror.add_argument("--mirror", dest="mirror", action="store_true", default=None, help="mirror the image (default for cameras)")
     mirror.add_argument("--no-mirror", dest="mirror", action="store_false", help="do not mirror the image")
@@ -122,7 +131,8 @@ def _run_headless(args: argparse.Namespace) -> int:
 
 
 def _run_window(args: argparse.Namespace) -> int:
-    from arfilter.app import AppOptions, display_unavailable_reason, run_app, run_headless_fallback
+    from arfilter.app import display_unavailable_reason, run_app, run_headless_fallback
+    from arfilter.app_options import AppOptions
     from arfilter.sources import open_source
 
     pipeline = _build_pipeline(args)

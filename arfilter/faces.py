@@ -24,7 +24,7 @@ import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
 from arfilter.errors import ModelError
-from arfilter.litert import load_interpreter
+from arfilter.litert import LiteRTModel, load_interpreter
 from arfilter.resources import FACE_MODELS_DIR
 
 FACE_MODEL_REMEDY = "reinstall arfilter (or restore arfilter/models/mediapipe/ from git)"
@@ -193,7 +193,7 @@ def weighted_non_max_suppression(
     return results
 
 
-class FaceDetector:
+class FaceDetector(LiteRTModel):
     """BlazeFace face detector: whole frame in, face boxes with 6 keypoints out."""
 
     def __init__(self, model_path: str | pathlib.Path, options: FaceDetectorOptions | None = None) -> None:
@@ -229,10 +229,11 @@ class FaceDetector:
         """All faces in the frame, most confident first (at most options.max_faces)."""
         _check_image(image_rgb)
         input_tensor, scale, pad_x, pad_y = self._preprocess(image_rgb)
-        self._interpreter.set_tensor(self._input_index, input_tensor)
-        self._interpreter.invoke()
-        regressors = self._interpreter.get_tensor(self._regressors_index)[0]
-        logits = self._interpreter.get_tensor(self._scores_index)[0, :, 0]
+        interpreter = self._require_open()
+        interpreter.set_tensor(self._input_index, input_tensor)
+        interpreter.invoke()
+        regressors = interpreter.get_tensor(self._regressors_index)[0]
+        logits = interpreter.get_tensor(self._scores_index)[0, :, 0]
         return self._postprocess(regressors, logits, scale, pad_x, pad_y)
 
     def _preprocess(self, image_rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, int]:
@@ -347,7 +348,7 @@ def region_from_landmarks(landmarks: np.ndarray, scale: float = ROI_SCALE) -> Fa
     )
 
 
-class FaceLandmarker:
+class FaceLandmarker(LiteRTModel):
     """MediaPipe face mesh: a face crop in, 468 3-D landmarks and a face-presence score out.
 
     num_threads as in FaceDetectorOptions. Faces are run one at a time: batching several
@@ -386,10 +387,11 @@ class FaceLandmarker:
         if not region.size > 0 or not all(math.isfinite(value) for value in (*region.center, region.size, region.angle_deg)):
             raise ValueError(f"face region must have a finite centre and angle and a positive size, got {region}")
         input_tensor, crop_matrix = self._preprocess(image_rgb, region)
-        self._interpreter.set_tensor(self._input_index, input_tensor)
-        self._interpreter.invoke()
-        raw_landmarks = self._interpreter.get_tensor(self._landmarks_index).reshape(NUM_LANDMARKS, 3)
-        raw_score = float(self._interpreter.get_tensor(self._score_index).reshape(()))
+        interpreter = self._require_open()
+        interpreter.set_tensor(self._input_index, input_tensor)
+        interpreter.invoke()
+        raw_landmarks = interpreter.get_tensor(self._landmarks_index).reshape(NUM_LANDMARKS, 3)
+        raw_score = float(interpreter.get_tensor(self._score_index).reshape(()))
         return self._postprocess(raw_landmarks, crop_matrix, region), float(_sigmoid(np.float64(raw_score)))
 
     def _crop_matrix(self, region: FaceRegion) -> np.ndarray:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
+from typing import Any, Self
 
 from arfilter.errors import ModelError
 
@@ -51,3 +52,32 @@ def load_interpreter(model_path: str | Path, num_threads: int, what: str, remedy
         reason = " ".join(str(error).split()) or type(error).__name__
         raise ModelError(f"{what} {path} could not be loaded ({reason[:200]}): {remedy}") from None
     return interpreter
+
+
+class LiteRTModel:
+    """`close()` and `with` for the model wrappers: closing drops the interpreter and its native
+    buffers at a known point instead of whenever the garbage collector gets to them.
+
+    Subclasses keep their interpreter in `_interpreter`; calling a closed model raises an error
+    that says so rather than failing inside LiteRT.
+    """
+
+    _interpreter: Any
+
+    @property
+    def closed(self) -> bool:
+        return self._interpreter is None
+
+    def close(self) -> None:
+        self._interpreter = None
+
+    def _require_open(self) -> Any:
+        if self._interpreter is None:
+            raise RuntimeError(f"{type(self).__name__} is closed")
+        return self._interpreter
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

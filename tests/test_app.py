@@ -16,15 +16,13 @@ import pygame  # noqa: E402
 import pytest  # noqa: E402
 
 from arfilter.app import (  # noqa: E402
-    KEY_ACTIONS,
     App,
-    AppOptions,
-    KeyMap,
     letterbox_rect,
     run_app,
     run_headless_fallback,
     surface_to_rgb,
 )
+from arfilter.app_options import KEY_ACTIONS, AppOptions, KeyMap  # noqa: E402
 from arfilter.sources import FrameSource  # noqa: E402
 from arfilter.sources.camera import CameraSource, CameraUnavailableError  # noqa: E402
 from arfilter.recording import Recorder  # noqa: E402
@@ -334,13 +332,13 @@ def test_headless_fallback_can_be_called_directly(tmp_path: Path, capsys) -> Non
 
 def test_keymap_has_every_action_and_rejects_double_bindings() -> None:
     keys = KeyMap()
-    assert [keys.action_for(key) for key in (pygame.K_b, pygame.K_s, pygame.K_r, pygame.K_m, pygame.K_SPACE,
-                                             pygame.K_f, pygame.K_h, pygame.K_q, pygame.K_ESCAPE)] == \
+    assert [keys.action_for(pygame.key.name(key)) for key in (pygame.K_b, pygame.K_s, pygame.K_r, pygame.K_m, pygame.K_SPACE,
+                                                              pygame.K_f, pygame.K_h, pygame.K_q, pygame.K_ESCAPE)] == \
         ["toggle_bars", "screenshot", "record", "mirror", "pause", "next_pack", "help", "quit", "quit"]
     entries = keys.help_entries()
     assert len(entries) == len(KEY_ACTIONS) and ("Q / Esc", "quit") in entries and ("Space", "pause / resume") in entries
     with pytest.raises(ValueError, match="bound to both"):
-        KeyMap(screenshot=(pygame.K_b,))
+        KeyMap(screenshot=("b",))
 
 
 def test_letterbox_keeps_the_aspect_ratio_centred() -> None:

@@ -205,3 +205,16 @@ def test_no_face_gives_no_detection_and_a_low_landmark_score(astronaut, detector
     # The bottom right of the photo is the helmet.
     _, score = landmarker.infer(astronaut, faces.FaceRegion(center=(420.0, 420.0), size=150.0, angle_deg=0.0))
     assert score < 0.1
+
+
+def test_models_close_and_work_as_context_managers(astronaut):
+    with faces.FaceDetector.create() as detector:
+        assert not detector.closed and len(detector.infer(astronaut)) == 1
+    assert detector.closed
+    with pytest.raises(RuntimeError, match="FaceDetector is closed"):
+        detector.infer(astronaut)
+    landmarker = faces.FaceLandmarker.create()
+    landmarker.close()
+    landmarker.close()  # closing twice is harmless
+    with pytest.raises(RuntimeError, match="FaceLandmarker is closed"):
+        landmarker.infer(astronaut, faces.FaceRegion(center=(220.0, 120.0), size=200.0, angle_deg=0.0))
