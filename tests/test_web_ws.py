@@ -93,7 +93,7 @@ def test_each_connection_tracks_on_its_own(client, demo_jpegs):
 
 
 @pytest.mark.parametrize("message", [
-    "not json", "[1, 2]", json.dumps({"type": "launch"}), json.dumps({"type": "options", "pack": "../../etc/passwd"}),
+    "not json", "[1, 2]", pytest.param("[" * 100_000, id="nested-100000-deep"), json.dumps({"type": "launch"}), json.dumps({"type": "options", "pack": "../../etc/passwd"}),
     json.dumps({"type": "options", "bars": "yes"}), json.dumps({"type": "options", "path": "/tmp/x"}),
 ])
 def test_malformed_text_gets_an_error_and_the_session_goes_on(client, demo_jpegs, message):

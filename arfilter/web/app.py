@@ -334,7 +334,7 @@ def _control(session: LiveSession, text: str) -> str:
     worker thread, as settings wait for the frame in process to finish (see LiveSession)."""
     try:
         message = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than Python's stack
         return error_message("text messages must be JSON such as {\"type\": \"options\", \"pack\": \"emoji\"}; "
                              "send camera frames as binary JPEG messages", "message")
     if not isinstance(message, dict) or message.get("type") != "options":
