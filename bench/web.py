@@ -135,6 +135,30 @@ async def live_client(url: str, frames: list[bytes], seconds: float, image: bool
     return run
 
 
+def compositing_cpu_ms(frames: list[bytes], count: int = 60) -> dict[str, float]:
+    """CPU milliseconds per frame that composited frames cost over results only, measured in
+    this process with thread CPU time (so other work on the machine barely moves it): on the
+    server drawing the pack and the bars and encoding the JPEG, on the client decoding it."""
+    from arfilter.hud import Hud
+    from arfilter.pipeline import Pipeline, PipelineOptions
+    from arfilter.types import Frame
+    from arfilter.web.session import compose, encode_jpeg
+    from arfilter.web.uploads import UploadLimits, decode_image
+
+    pipeline, hud = Pipeline(PipelineOptions()), Hud(480)
+    server, client = [], []
+    for index in range(count):
+        image = decode_image(frames[index % len(frames)], UploadLimits())
+        result = pipeline.process(Frame(image=image, index=index, source="bench", timestamp_s=index / 30))
+        start = time.thread_time()
+        jpeg = encode_jpeg(compose(pipeline, result, hud), JPEG_QUALITY)
+        middle = time.thread_time()
+        cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+        server.append((middle - start) * 1000)
+        client.append((time.thread_time() - middle) * 1000)
+    return {"server_ms": round(Stats.of(server[5:]).median, 2), "client_ms": round(Stats.of(client[5:]).median, 2)}
+
+
 async def live_clients(url: str, frames: list[bytes], seconds: float, count: int, image: bool) -> list[ClientRun]:
     async def guarded(offset: int) -> ClientRun:
         try:
@@ -219,7 +243,8 @@ def main(argv: list[str] | None = None) -> int:
             browser = {"skipped": reason} if reason else browser_run(url, args.seconds, args.screenshot)
         rss = server_peak_rss_mb(process.pid)
     analyze = Stats.of(analyze_ms)
-    report.update({"one_client_composited": one.summary(), "one_client_results_only": results_only.summary(),
+    compositing = compositing_cpu_ms(frames)
+    report.update({"compositing_cpu_ms": compositing, "one_client_composited": one.summary(), "one_client_results_only": results_only.summary(),
                    "four_clients_composited": [run.summary() for run in four],
                    "analyze_ms": analyze.as_dict(), "analyze_faces": analyze_faces, "server_peak_rss_mb": round(rss, 1),
                    "browser": browser})
@@ -246,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(("Chromium page, fake camera", f"{browser['fps']:.1f} frames/s",
                      f"{rtt['median']:.1f} / {rtt['p95']:.1f}", f"{len(browser['errors'])} errors", "(page)"))
     print(format_table(("scenario", "rate", "ms p50 / p95", "kB up / down per frame", "target"), rows))
+    print(f"composited frames cost {compositing['server_ms']:.2f} ms CPU on the server (pack, bars, JPEG) and "
+          f"{compositing['client_ms']:.2f} ms decoding on the client per frame, over results only")
     print(f"server peak RSS {rss:.0f} MB; {args.seconds:g} s per live scenario; {describe_context(context)}")
     if browser is not None and "skipped" in browser:
         print(f"browser scenario skipped: {browser['skipped']}")

@@ -101,6 +101,9 @@ def serve_main(argv: list[str]) -> int:
     except ArfilterError as error:
         print(f"arfilter: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # uvicorn shuts down cleanly on Ctrl-C, then raises it again
+        print("arfilter: stopped serving", file=sys.stderr)
+        return 0
 
 
 def run_server(options: ServeOptions, factory: Callable[[], Pipeline]) -> int:
@@ -117,8 +120,10 @@ def run_server(options: ServeOptions, factory: Callable[[], Pipeline]) -> int:
     shown_host = f"[{options.host}]" if ":" in options.host else options.host
     print(f"arfilter: serving the live page at http://{shown_host}:{port}/ (Ctrl-C stops)", file=sys.stderr)
     # log_config None: uvicorn leaves logging alone (no access log; warnings reach stderr as one line).
-    config = uvicorn.Config(create_app(factory, options), log_config=None, log_level="warning",
-                            ws_max_size=options.limits.max_bytes + 64 * 1024, timeout_graceful_shutdown=2)
+    config = uvicorn.Config(create_app(factory, options), log_config=None, log_level="warning", lifespan="off",
+                            ws_max_size=options.limits.max_bytes + 64 * 1024, timeout_graceful_shutdown=2,
+                            # Frames are JPEGs, which deflate cannot shrink: compressing them only costs time.
+                            ws_per_message_deflate=False)
     with sock:
         uvicorn.Server(config).run(sockets=[sock])
     return 0
