@@ -12,8 +12,14 @@ import sys
 import textwrap
 from pathlib import Path
 
-from arfilter.errors import ArfilterError
+from arfilter.errors import ArfilterError, OutputError
+from arfilter.signals import Terminated, finalise_on_signals
 from arfilter.sinks import OUTPUT_KINDS
+
+DEFAULT_SOURCE = "0"  # camera 0; with no camera the window shows the demo
+# The source stopped before the end its header announced: the outputs are complete for what
+# was read, but the run did not see the whole input.
+EXIT_ENDED_EARLY = 3
 
 EPILOG = """\
 sources: a camera index (0, 1, ...) or device (/dev/video2), a network stream URL (rtsp://...,
@@ -36,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="arfilter", description="Real-time AR emoji and filter lens driven by facial-emotion recognition.",
         epilog=f"{EPILOG}{keys}\n", formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--source", default="0", help='camera index or /dev/video*, stream URL, "demo", video, image or folder (default: camera 0)')
+    parser.add_argument("--source", help='camera index or /dev/video*, stream URL, "demo", video, image or folder (default: camera 0)')
     parser.add_argument("--headless", action="store_true", help="no window: process the source and write the outputs below")
     parser.add_argument("--max-frames", type=int, metavar="N", help="stop after N processed frames")
     for output in OUTPUT_KINDS:
@@ -117,17 +123,31 @@ def _list_cameras() -> int:
     return 0
 
 
+def _warn(message: str) -> None:
+    print(f"arfilter: warning: {message}", file=sys.stderr)
+
+
 def _run_headless(args: argparse.Namespace) -> int:
+    from arfilter.guard import PlannedOutput, check_outputs
     from arfilter.headless import run_headless
     from arfilter.sinks import open_sinks
     from arfilter.sources import open_source
 
+    source_spec = args.source or DEFAULT_SOURCE
+    outputs = {output.name: getattr(args, output.name) for output in OUTPUT_KINDS}
+    check_outputs(source_spec, [PlannedOutput(output.flag, path, output.is_folder, Path(output.metavar).suffix)
+                                for output in OUTPUT_KINDS if (path := outputs[output.name]) is not None])
     pipeline = _build_pipeline(args)
-    with open_source(args.source, mirror=args.mirror) as source:
-        sinks = open_sinks({output.name: getattr(args, output.name) for output in OUTPUT_KINDS}, source)
+    with open_source(source_spec, mirror=args.mirror) as source:
+        sinks = open_sinks(outputs, source)
         summary = run_headless(pipeline, source, sinks, max_frames=args.max_frames)
+    for warning in summary.warnings:
+        _warn(warning)
+    if not any(outputs.values()):
+        flags = ", ".join(f"{output.flag} {output.metavar}" for output in OUTPUT_KINDS)
+        _warn(f"nothing was written: add one of {flags} to keep the results")
     print(summary.describe())
-    return 0
+    return EXIT_ENDED_EARLY if summary.ended_early else 0
 
 
 def _run_window(args: argparse.Namespace) -> int:
@@ -135,12 +155,27 @@ def _run_window(args: argparse.Namespace) -> int:
     from arfilter.app_options import AppOptions
     from arfilter.sources import open_source
 
+    source_spec = args.source or DEFAULT_SOURCE
+    reason = display_unavailable_reason()
+    if reason is not None and args.source is not None:
+        # The demo fallback is for a plain start; a source the user named must not be
+        # silently replaced by the demo. Opening it first reports a bad source as such.
+        open_source(source_spec, mirror=args.mirror).close()
+        raise OutputError(f"no window can open ({reason}); to process {source_spec} without one, add --headless "
+                          f"with --record OUT.mp4, --json OUT.jsonl or --out-dir DIR")
     pipeline = _build_pipeline(args)
     options = AppOptions(screenshot_dir=args.screenshot_dir, mirror=args.mirror, show_bars=not args.no_bars)
-    reason = display_unavailable_reason()
     if reason is not None:
         return run_headless_fallback(pipeline, options, reason=reason)
-    return run_app(pipeline, lambda: open_source(args.source, mirror=args.mirror), options)
+    return run_app(pipeline, lambda: open_source(source_spec, mirror=args.mirror), options)
+
+
+def _say(line: str) -> None:
+    """Print to stderr even when the terminal is gone (SIGHUP from a closed SSH session)."""
+    try:
+        print(line, file=sys.stderr)
+    except OSError:
+        pass
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -152,20 +187,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _validate(parser, args)
-    try:
-        if args.list_packs:
-            return _list_packs(args)
-        if args.list_cameras:
-            return _list_cameras()
-        if args.headless:
-            return _run_headless(args)
-        return _run_window(args)
-    except ArfilterError as error:
-        print(f"arfilter: error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("arfilter: interrupted; outputs written so far are kept", file=sys.stderr)
-        return 130
+    with finalise_on_signals():
+        try:
+            if args.list_packs:
+                return _list_packs(args)
+            if args.list_cameras:
+                return _list_cameras()
+            if args.headless:
+                return _run_headless(args)
+            return _run_window(args)
+        except ArfilterError as error:
+            _say(f"arfilter: error: {error}")
+            return 2
+        except KeyboardInterrupt as interrupt:
+            signal_name = interrupt.signal_name if isinstance(interrupt, Terminated) else "SIGINT"
+            _say(f"arfilter: interrupted by {signal_name}; the outputs written so far are complete and kept")
+            return interrupt.exit_code if isinstance(interrupt, Terminated) else 130
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 
 Sinks are opened (and their destinations checked) before the first frame, written as frames
 arrive (so an interrupted run keeps everything up to that point), and closed on every way out,
-Ctrl-C included, so each output is complete.
+Ctrl-C, SIGTERM and SIGHUP included (see arfilter.signals), so each output is complete: the
+MP4 plays, every JSON line parses, every image is whole. Closing runs in a
+`deferred_signals()` section, so a second signal cannot cut the finalising short.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Protocol
 import numpy as np
 
 from arfilter.errors import SourceError
+from arfilter.signals import deferred_signals
 from arfilter.sinks import Sink
 from arfilter.sources import WHAT_TO_PASS, FrameSource
 from arfilter.types import Frame, FrameResult
@@ -37,6 +40,8 @@ class RunSummary:
     skipped_frames: int = 0
     seconds: float = 0.0
     outputs: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # the source's damage report, one line each
+    ended_early: bool = False  # the source stopped before the end its header announced
 
     def describe(self) -> str:
         rate = self.frames / self.seconds if self.seconds > 0 else 0.0
@@ -78,7 +83,21 @@ def run_headless(pipeline: Pipeline, source: FrameSource, sinks: Sequence[Sink],
     finally:
         summary.seconds = time.monotonic() - start
         summary.skipped_frames = source.skipped_frames
-        for sink in sinks:
-            sink.close()
-            summary.outputs.append(sink.describe())
+        summary.warnings = source.damage_report()
+        summary.ended_early = source.ended_early is not None
+        with deferred_signals():
+            close_all(sinks)
+        summary.outputs.extend(sink.describe() for sink in sinks)
     return summary
+
+
+def close_all(sinks: Sequence[Sink]) -> None:
+    """Close every sink even when one fails to; the first failure is raised afterwards."""
+    failure: BaseException | None = None
+    for sink in sinks:
+        try:
+            sink.close()
+        except Exception as error:  # noqa: BLE001 (the other sinks must still be finalised)
+            failure = failure or error
+    if failure is not None:
+        raise failure

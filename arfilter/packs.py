@@ -20,18 +20,25 @@ label without an entry of its own. Every label must be covered, either directly 
 `scale_ref`, `offset` and `rotate` may be left out (interocular, [0, 0], true). Offsets always
 turn with the head, so that a hat above the forehead stays above it when the head tilts.
 
-Everything is validated when the pack is loaded, and every PNG is decoded and prepared for
-drawing then, once: a broken pack fails with one `PackError` line naming the file and the field,
-before the first frame rather than in the middle of a video.
+Everything is validated when the pack is loaded (manifest fields, and every PNG's header and
+checksums), so a broken pack fails with one `PackError` line naming the file and the field,
+before the first frame rather than in the middle of a video. Pixels are decoded only when a
+pack is first used (`FilterPack.prepare`): user packs are read at every start, and decoding
+packs nobody selected would cost memory and seconds for nothing. A pack is also held to a
+budget (MAX_PACK_LAYERS layers, MAX_PACK_PIXELS decoded pixels), so a pack of forty blank
+2048 px PNGs (under 1 MB on disk, 1 GB decoded) is refused instead of exhausting memory.
 
 Discovery (`discover_packs`) reads the built-in packs, then user packs. A user pack whose name is
 already taken replaces the earlier pack of that name, so users can restyle a built-in by copying
 it into their pack folder; the precedence is: folders given explicitly (later ones win over
-earlier ones), over the default user folder, over the built-ins.
+earlier ones), over the default user folder, over the built-ins. Packs are loaded in
+isolation: anything that goes wrong in one (an unreadable folder, a file name the file system
+refuses, a NUL in a name, a bug) becomes one warning line and the other packs still load.
 """
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import re
@@ -57,6 +64,11 @@ SCALE_REFERENCES = ("interocular", "face_width")
 LANDMARK_COUNT = 468
 # Larger sprites only cost memory and load time: no face on screen needs more pixels.
 MAX_SPRITE_SIDE_PX = 2048
+# Per-pack budget: the built-in packs use 8-16 layers and under 1 Mpx; these limits leave
+# ample room for rich packs while bounding what one pack can cost (16 Mpx is ~85 MB of
+# prepared sprites with their mip levels).
+MAX_PACK_LAYERS = 64
+MAX_PACK_PIXELS = 16_000_000
 
 _NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _PACK_KEYS = ("name", "description", "author", "licence", "emotions")
@@ -73,7 +85,46 @@ class Layer:
     scale: float
     offset: tuple[float, float]
     rotate: bool
-    sprite: Sprite = field(repr=False, compare=False)
+    png: "PackImage" = field(repr=False, compare=False)
+
+    @property
+    def sprite(self) -> Sprite:
+        """The prepared sprite, decoded on first use (see `FilterPack.prepare`)."""
+        return self.png.sprite()
+
+
+class PackImage:
+    """One PNG of a pack: checked when the pack loads, decoded once when first drawn.
+
+    Shared by every layer that names the same file, so a PNG used by three layers is decoded once.
+    """
+
+    def __init__(self, path: Path, label: str, size: tuple[int, int]) -> None:
+        self.path = path
+        self.label = label  # how error messages name it: '<manifest>: layers[i].image for ...'
+        self.size = size
+        self._sprite: Sprite | None = None
+
+    @classmethod
+    def from_sprite(cls, sprite: Sprite, name: str = "sprite.png") -> "PackImage":
+        """An image already in memory (tests, packs drawn by code)."""
+        image = cls(Path(name), name, (sprite.width, sprite.height))
+        image._sprite = sprite
+        return image
+
+    @property
+    def pixels(self) -> int:
+        return self.size[0] * self.size[1]
+
+    def sprite(self) -> Sprite:
+        if self._sprite is None:
+            try:
+                with Image.open(self.path) as opened:
+                    rgba = np.asarray(opened.convert("RGBA"))
+            except (OSError, ValueError, Image.DecompressionBombError) as error:
+                raise PackError(f"{self.label}: cannot decode PNG {self.path} ({error})") from None
+            self._sprite = Sprite.from_rgba(rgba)
+        return self._sprite
 
 
 @dataclass(frozen=True)
@@ -118,6 +169,13 @@ class FilterPack:
     licence: str
     source_folder: Path
     layers_by_label: dict[str, tuple[Layer, ...]]
+
+    def prepare(self) -> "FilterPack":
+        """Decode every PNG of the pack now (raises PackError), so drawing never fails later."""
+        for layers in self.layers_by_label.values():
+            for layer in layers:
+                layer.png.sprite()
+        return self
 
     def layers_for(self, label: str) -> tuple[Layer, ...]:
         """The layers drawn for `label`: its own entry, else the `default` one, else none."""
@@ -180,14 +238,14 @@ def discover_packs(
     sources: list[tuple[Path, bool]] = [(Path(builtin_dir), True), (default_user_packs_dir(), False)]
     sources += [(Path(user_dir), True) for user_dir in user_dirs]
     for folder, must_exist in sources:
-        if not folder.is_dir():
-            if must_exist:
-                errors.append(f"{folder}: pack folder not found; give a folder holding {MANIFEST_NAME} or pack folders")
-            continue
         try:
+            if not folder.is_dir():
+                if must_exist:
+                    errors.append(f"{folder}: pack folder not found; give a folder holding {MANIFEST_NAME} or pack folders")
+                continue
             pack_folders = _pack_folders(folder)
-        except OSError as error:
-            errors.append(f"{folder}: cannot list the pack folder ({error.strerror or error})")
+        except (OSError, ValueError) as error:
+            errors.append(f"{folder}: cannot list the pack folder ({_os_reason(error)})")
             continue
         for pack_folder in pack_folders:
             try:
@@ -195,8 +253,22 @@ def discover_packs(
             except PackError as error:
                 errors.append(str(error))
                 continue
+            except Exception as error:  # noqa: BLE001 (one user pack must never stop the app)
+                errors.append(f"{pack_folder}: cannot load the pack ({type(error).__name__}: {error})")
+                continue
             packs[pack.name] = pack
     return list(packs.values()), errors
+
+
+def _os_reason(error: Exception) -> str:
+    """What went wrong, in the user's terms, for the file-system errors a pack can meet."""
+    if isinstance(error, ValueError):
+        return "a name holds a NUL character"
+    if isinstance(error, OSError) and error.errno == errno.ENAMETOOLONG:
+        return "a file name is too long for the file system (at most 255 bytes)"
+    if isinstance(error, PermissionError):
+        return "permission denied"
+    return (error.strerror if isinstance(error, OSError) else None) or str(error)
 
 
 def _pack_folders(folder: Path) -> list[Path]:
@@ -207,7 +279,16 @@ def _pack_folders(folder: Path) -> list[Path]:
     """
     if (folder / MANIFEST_NAME).is_file():
         return [folder]
-    return sorted(child for child in folder.iterdir() if child.is_dir() and not child.name.startswith("."))
+    return sorted(child for child in folder.iterdir() if not child.name.startswith(".") and _is_dir(child))
+
+
+def _is_dir(path: Path) -> bool:
+    """`path.is_dir()`, counting an entry that cannot be examined as a folder, so that loading
+    it reports the reason instead of the pack vanishing silently."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return True
 
 
 class _ManifestReader:
@@ -216,23 +297,26 @@ class _ManifestReader:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.manifest_path = folder / MANIFEST_NAME
-        self.sprites: dict[Path, Sprite] = {}
+        self.images: dict[Path, PackImage] = {}
+        self.layer_count = 0
 
     def fail(self, message: str) -> PackError:
         return PackError(f"{self.manifest_path}: {message}")
 
     def read(self) -> FilterPack:
-        if not self.folder.is_dir():
-            raise PackError(f"{self.folder}: pack folder not found")
         try:
+            if not self.folder.is_dir():
+                raise PackError(f"{self.folder}: pack folder not found")
+            if not self.manifest_path.resolve().is_relative_to(self.folder.resolve()):
+                raise self.fail(f"links outside the pack folder; the {MANIFEST_NAME} must be a file inside it")
             with open(self.manifest_path, "rb") as manifest_file:
                 manifest = tomllib.load(manifest_file)
         except FileNotFoundError:
             raise PackError(f"{self.manifest_path}: manifest not found; a pack folder needs a {MANIFEST_NAME}") from None
-        except (OSError, UnicodeDecodeError) as error:
-            raise PackError(f"{self.manifest_path}: cannot read the manifest ({error})") from None
-        except tomllib.TOMLDecodeError as error:
-            raise self.fail(f"invalid TOML ({error})") from None
+        except (OSError, ValueError) as error:  # TOMLDecodeError and UnicodeDecodeError are ValueErrors
+            if isinstance(error, tomllib.TOMLDecodeError):
+                raise self.fail(f"invalid TOML ({error})") from None
+            raise PackError(f"{self.manifest_path}: cannot read the manifest ({_os_reason(error)})") from None
 
         self.reject_unknown_keys(manifest, _PACK_KEYS, "the manifest")
         name = manifest.get("name")
@@ -242,12 +326,12 @@ class _ManifestReader:
         for key, value in text_fields.items():
             if not isinstance(value, str):
                 raise self.fail(f"{key} must be a string, got {value!r}")
-        return FilterPack(
-            name=name,
-            source_folder=self.folder,
-            layers_by_label=self.read_emotions(manifest.get("emotions")),
-            **text_fields,
-        )
+        layers_by_label = self.read_emotions(manifest.get("emotions"))
+        pixels = sum(image.pixels for image in self.images.values())
+        if pixels > MAX_PACK_PIXELS:
+            raise self.fail(f"its {len(self.images)} PNGs hold {pixels / 1e6:.1f} Mpx; a pack may hold at most "
+                            f"{MAX_PACK_PIXELS / 1e6:g} Mpx, so use fewer or smaller images")
+        return FilterPack(name=name, source_folder=self.folder, layers_by_label=layers_by_label, **text_fields)
 
     def read_emotions(self, emotions: Any) -> dict[str, tuple[Layer, ...]]:
         known_labels = (*EMOTION_LABELS, DEFAULT_LABEL)
@@ -264,8 +348,11 @@ class _ManifestReader:
                 raise self.fail(f"emotions.{label} must be a table with a 'layers' list, got {entry!r}")
             self.reject_unknown_keys(entry, ("layers",), f"emotions.{label}")
             layers = entry.get("layers")
-            if not isinstance(layers, list):
-                raise self.fail(f"emotions.{label}.layers must be a list of layer tables, got {layers!r}")
+            if not isinstance(layers, list) or not layers:
+                raise self.fail(f"emotions.{label}.layers must be a non-empty list of layer tables, got {layers!r}")
+            self.layer_count += len(layers)
+            if self.layer_count > MAX_PACK_LAYERS:
+                raise self.fail(f"has more than {MAX_PACK_LAYERS} layers in all; a pack may have at most {MAX_PACK_LAYERS}")
             layers_by_label[label] = tuple(self.read_layer(layer, index, label) for index, layer in enumerate(layers))
         return layers_by_label
 
@@ -303,7 +390,7 @@ class _ManifestReader:
             scale=float(scale),
             offset=(float(offset[0]), float(offset[1])),
             rotate=rotate,
-            sprite=self.load_sprite(image, lambda problem: self.fail(f"{where}.image for '{label}': {problem}")),
+            png=self.check_image(image, f"{self.manifest_path}: {where}.image for '{label}'"),
         )
 
     @staticmethod
@@ -320,8 +407,17 @@ class _ManifestReader:
             return tuple(anchor)
         raise bad(f"a named point or a non-empty list of landmark indices 0..{LANDMARK_COUNT - 1}")
 
-    def load_sprite(self, image: str, bad: Any) -> Sprite:
-        """Decode `image` once per pack; refuse paths that leave the pack folder."""
+    def check_image(self, image: str, label: str) -> PackImage:
+        """Check `image` (inside the pack, a readable PNG within the size limit) without decoding it.
+
+        Every file-system failure (permissions, a name the file system refuses) becomes a
+        PackError naming the layer; nothing here may raise anything else.
+        """
+        def bad(problem: str) -> PackError:
+            return PackError(f"{label}: {problem}")
+
+        if "\0" in image:
+            raise bad(f"{image!r} holds a NUL character; rename the file")
         as_posix = PurePosixPath(image.replace("\\", "/"))
         if as_posix.is_absolute() or PureWindowsPath(image).drive:
             raise bad(f"{image!r} is an absolute path; give a path relative to the pack folder")
@@ -329,22 +425,24 @@ class _ManifestReader:
             raise bad(f"{image!r} leaves the pack folder; images must be inside it")
         if as_posix.suffix.lower() != ".png":
             raise bad(f"{image!r} is not a .png file")
-        path = (self.folder / as_posix).resolve()
-        if not path.is_relative_to(self.folder.resolve()):
-            raise bad(f"{image!r} links outside the pack folder; images must be inside it")
-        if path in self.sprites:
-            return self.sprites[path]
-        if not path.is_file():
-            raise bad(f"missing PNG {self.folder / as_posix}")
         try:
+            path = (self.folder / as_posix).resolve()
+            if not path.is_relative_to(self.folder.resolve()):
+                raise bad(f"{image!r} links outside the pack folder; images must be inside it")
+            if path in self.images:
+                return self.images[path]
+            if not path.is_file():
+                raise bad(f"missing PNG {self.folder / as_posix}")
             with Image.open(path) as opened:
-                if max(opened.size) > MAX_SPRITE_SIDE_PX:
-                    raise bad(f"{image!r} is {opened.size[0]}x{opened.size[1]} px; at most {MAX_SPRITE_SIDE_PX} px a side")
-                rgba = np.asarray(opened.convert("RGBA"))
+                size = opened.size
+                if max(size) > MAX_SPRITE_SIDE_PX:
+                    raise bad(f"{image!r} is {size[0]}x{size[1]} px; at most {MAX_SPRITE_SIDE_PX} px a side")
+                opened.verify()  # chunk checksums, without decoding pixels
         except (OSError, ValueError, Image.DecompressionBombError) as error:
-            raise bad(f"cannot read PNG {self.folder / as_posix} ({error})") from None
-        self.sprites[path] = Sprite.from_rgba(rgba)
-        return self.sprites[path]
+            reason = _os_reason(error) if isinstance(error, OSError) and error.errno else str(error)
+            raise bad(f"cannot read PNG {self.folder / as_posix} ({reason})") from None
+        self.images[path] = PackImage(path, label, size)
+        return self.images[path]
 
     def reject_unknown_keys(self, table: dict[str, Any], known: tuple[str, ...], where: str) -> None:
         for key in table:

@@ -6,6 +6,7 @@ window, so it runs the same under a test, a benchmark or the pygame app.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,8 @@ from arfilter.tracking import FaceTracker, TrackerOptions
 from arfilter.types import FaceResult, Frame, FrameResult, TrackedFace
 
 DEFAULT_PACK = "emoji"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ class Pipeline:
         if options.pack not in names:
             raise PackError(f"no filter pack named {options.pack!r}; available: {', '.join(names)} (see --list-packs)")
         self._pack_index = names.index(options.pack)
+        self.packs[self._pack_index].prepare()  # the chosen pack fails now, not at the first face
 
     @property
     def pack_names(self) -> list[str]:
@@ -69,14 +73,31 @@ class Pipeline:
         return self.packs[self._pack_index].name
 
     def next_pack(self) -> str:
-        """Switch to the next filter pack (wrapping around) and return its name."""
-        self._pack_index = (self._pack_index + 1) % len(self.packs)
-        return self.current_pack
+        """Switch to the next filter pack (wrapping around) and return its name.
+
+        Packs are decoded when first chosen; one whose images turn out undecodable is dropped
+        (its reason appended to `pack_errors`) and the one after it is taken instead.
+        """
+        current = self.packs[self._pack_index]
+        while True:
+            self._pack_index = (self._pack_index + 1) % len(self.packs)
+            candidate = self.packs[self._pack_index]
+            if candidate is current:
+                return self.current_pack
+            try:
+                candidate.prepare()
+                return self.current_pack
+            except PackError as error:
+                self.pack_errors.append(str(error))
+                log.warning("skipped filter pack: %s", error)
+                del self.packs[self._pack_index]
+                self._pack_index -= 1
 
     def select_pack(self, name: str) -> None:
         """Switch to the pack called `name` (the web page picks packs by name, not in turn)."""
         if name not in self.pack_names:
             raise PackError(f"no filter pack named {name!r}; available: {', '.join(self.pack_names)}")
+        self.packs[self.pack_names.index(name)].prepare()  # an undecodable pack is refused, not switched to
         self._pack_index = self.pack_names.index(name)
 
     def reset(self) -> None:

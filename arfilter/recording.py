@@ -10,6 +10,9 @@ import numpy as np
 
 from arfilter.errors import OutputError
 
+# The codec works on 2x2 blocks of chroma; sizes are rounded down to even.
+MIN_FRAME_SIDE_PX = 2
+
 
 def prepare_folder(folder: Path, what: str, for_file: Path | None = None) -> None:
     """Create `folder` if needed; one OutputError line when it cannot be created or written.
@@ -43,14 +46,19 @@ class Recorder:
     slower than `fps`, so the video plays at the speed it was recorded."""
 
     def __init__(self, path: Path, fps: float, frame_size: tuple[int, int]) -> None:
+        if min(frame_size) < MIN_FRAME_SIDE_PX:
+            raise OutputError(f"cannot record {path}: the frames are {frame_size[0]}x{frame_size[1]} px and MP4 needs "
+                              f"at least {MIN_FRAME_SIDE_PX}x{MIN_FRAME_SIDE_PX}; use --out-dir or --json for images this small")
         prepare_folder(path.parent, "recording")
         self.path = path
         self.fps = fps
-        self.frame_size = frame_size  # (width, height)
+        # (width, height), rounded down to even sides: codecs want them; frames are letterboxed to it.
+        frame_size = (frame_size[0] - frame_size[0] % 2, frame_size[1] - frame_size[1] % 2)
+        self.frame_size = frame_size
         self._writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, frame_size)
         if not self._writer.isOpened():
-            raise OutputError(f"cannot write recording {path}: OpenCV could not open an mp4v writer there; "
-                              f"choose a writable folder")
+            raise OutputError(f"cannot write recording {path}: OpenCV could not open an mp4v writer for "
+                              f"{frame_size[0]}x{frame_size[1]} px at {fps:g} frames/s there; choose a writable folder")
         self.frames_written = 0
         self._start_s: float | None = None
 

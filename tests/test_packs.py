@@ -20,6 +20,7 @@ from arfilter.packs import (
     BUILTIN_PACKS_DIR,
     FilterPack,
     Layer,
+    PackImage,
     default_user_packs_dir,
     discover_packs,
     layer_placement,
@@ -106,7 +107,7 @@ def make_layer(anchor_indices, scale_ref="interocular", scale=1.0, offset=(0.0, 
         scale=scale,
         offset=offset,
         rotate=rotate,
-        sprite=sprite or Sprite.from_rgba(solid_rgba(20, 10)),
+        png=PackImage.from_sprite(sprite or Sprite.from_rgba(solid_rgba(20, 10))),
     )
 
 
@@ -231,7 +232,7 @@ BAD_MANIFESTS = [
         "emotions has no entry for angry, disgust, fear, neutral, sad, surprise and no 'default' entry; add them",
     ),
     ("entry-not-table", lambda m: m["emotions"].update(sad=3), "emotions.sad must be a table with a 'layers' list, got 3"),
-    ("layers-missing", lambda m: m["emotions"].update(sad={}), "emotions.sad.layers must be a list of layer tables, got None"),
+    ("layers-missing", lambda m: m["emotions"].update(sad={}), "emotions.sad.layers must be a non-empty list of layer tables, got None"),
     ("unknown-entry-key", lambda m: m["emotions"].update(sad={"layers": [], "speed": 2}), "unknown key 'speed' in emotions.sad"),
     ("layer-not-table", lambda m: m["emotions"].update(sad={"layers": [3]}), "layers[0] for 'sad' must be a table, got 3"),
     ("unknown-layer-key", set_layer("opacity", 0.5), "unknown key 'opacity' in layers[0] for 'happy'; known keys: image, anchor"),
@@ -393,7 +394,7 @@ def test_render_refuses_malformed_landmarks():
 
 def layer_footprint(layer: Layer, landmarks: np.ndarray, shape) -> np.ndarray:
     """Where one layer, drawn alone and fully opaque, would touch the frame."""
-    solo = FilterPack("solo", "", "", "", Path("."), {"x": (dataclasses.replace(layer, sprite=opaque_like(layer.sprite)),)})
+    solo = FilterPack("solo", "", "", "", Path("."), {"x": (dataclasses.replace(layer, png=PackImage.from_sprite(opaque_like(layer.sprite))),)})
     canvas = np.zeros(shape, np.uint8)
     solo.render(canvas, [face_result(landmarks, "x")])
     return canvas[:, :, 0] > 0
@@ -460,7 +461,7 @@ def test_layers_follow_a_real_face_within_5_percent_of_interocular_at_any_roll(b
     pack = builtin_packs[pack_name]
     layers = {layer.image: layer for label in EMOTION_LABELS for layer in pack.layers_for(label)}
     for image, layer in sorted(layers.items()):
-        test_layer = dataclasses.replace(layer, sprite=opaque_like(layer.sprite))
+        test_layer = dataclasses.replace(layer, png=PackImage.from_sprite(opaque_like(layer.sprite)))
         solo = FilterPack("solo", "", "", "", Path("."), {"x": (test_layer,)})
 
         def rendered_centre(face_landmarks: np.ndarray) -> np.ndarray:

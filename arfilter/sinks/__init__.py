@@ -34,6 +34,7 @@ class OutputKind:
     metavar: str
     help: str
     open: Callable[[Path, "FrameSource"], Sink]
+    is_folder: bool = False  # files named after the inputs go into it (checked against overwriting them)
 
 
 # Opened in this order; the JSON file comes last because it is the only sink that creates its
@@ -42,7 +43,7 @@ OUTPUT_KINDS: tuple[OutputKind, ...] = (
     OutputKind("record", "--record", "OUT.mp4", "headless: write the annotated video here",
                lambda path, source: VideoSink(path, source.fps)),
     OutputKind("out_dir", "--out-dir", "DIR", "headless: write annotated images here",
-               lambda path, source: ImageFolderSink(path)),
+               lambda path, source: ImageFolderSink(path), is_folder=True),
     OutputKind("json", "--json", "OUT.jsonl", "headless: write one JSON line per processed frame",
                lambda path, source: JsonLinesSink(path)),
 )

@@ -9,6 +9,7 @@ import numpy as np
 
 from arfilter.errors import OutputError
 from arfilter.recording import prepare_folder
+from arfilter.safe_write import write_atomically
 from arfilter.types import FrameResult
 
 
@@ -33,8 +34,10 @@ class ImageFolderSink:
         if image is None:
             raise ValueError("ImageFolderSink needs the drawn image")
         path = image_output_path(self.out_dir, result)
-        if not cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR)):
-            raise OutputError(f"cannot write {path}; pass a writable --out-dir")
+        ok, encoded = cv2.imencode(path.suffix, cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+        if not ok:
+            raise OutputError(f"cannot encode {path} as {path.suffix}; pass another --out-dir")
+        write_atomically(path, encoded.tobytes(), "--out-dir")  # never a half-written image
         self.written += 1
 
     def close(self) -> None:

@@ -1,8 +1,16 @@
-"""The JSON Lines sink (`--json`): one JSON object per processed frame (schema in the README)."""
+"""The JSON Lines sink (`--json`): one JSON object per processed frame (schema in the README).
+
+Each line reaches the operating system in one `write`, inside a `deferred_signals()` section,
+so a signal never splits a line and nothing waits in a Python buffer: whatever a killed run
+wrote parses. When the disk fills up, the file is cut back to its last complete line and the
+error is one `OutputError` line. Values JSON cannot hold (NaN, infinities) are written as null.
+"""
 
 from __future__ import annotations
 
 import json
+import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +19,8 @@ import numpy as np
 from arfilter.errors import OutputError
 from arfilter.labels import EMOTION_LABELS
 from arfilter.recording import prepare_folder
+from arfilter.safe_write import os_reason
+from arfilter.signals import deferred_signals
 from arfilter.types import FrameResult
 
 
@@ -34,6 +44,17 @@ def frame_record(result: FrameResult) -> dict[str, Any]:
     }
 
 
+def finite(value: Any) -> Any:
+    """`value` with every non-finite float replaced by None (JSON has no NaN)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(item) for item in value]
+    return value
+
+
 class JsonLinesSink:
     """Appends one line per frame to `path` (the file is created, or emptied, when the sink opens)."""
 
@@ -43,18 +64,47 @@ class JsonLinesSink:
         prepare_folder(path.parent, "JSON file", for_file=path)
         self.path = path
         self.lines = 0
+        self._size = 0  # bytes of complete lines written
         try:
-            self._file = path.open("w")
+            self._fd: int | None = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
         except OSError as error:
-            raise OutputError(f"cannot write the JSON file {path} ({error.strerror or error}); "
-                              "pass a writable --json path") from None
+            raise self._error(error) from None
+
+    def _error(self, error: OSError) -> OutputError:
+        return OutputError(f"cannot write the JSON file {self.path} ({os_reason(error)}); "
+                           "free some space or pass another --json path")
 
     def write(self, result: FrameResult, image: np.ndarray | None) -> None:
-        self._file.write(json.dumps(frame_record(result)) + "\n")
+        self.write_record(frame_record(result))
+
+    def write_record(self, record: dict[str, Any]) -> None:
+        """Write one object as one complete line."""
+        if self._fd is None:
+            raise OutputError(f"the JSON file {self.path} is already closed")
+        data = (json.dumps(finite(record), allow_nan=False) + "\n").encode()
+        with deferred_signals():
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(self._fd, view):]
+            except OSError as error:
+                self._cut_back(self._fd)
+                raise self._error(error) from None
+        self._size += len(data)
         self.lines += 1
 
+    def _cut_back(self, fd: int) -> None:
+        """Drop a partly written line, so the file stays a sequence of complete lines."""
+        try:
+            os.ftruncate(fd, self._size)
+            os.lseek(fd, self._size, os.SEEK_SET)
+        except OSError:
+            pass  # a device such as /dev/full cannot be truncated, and holds nothing to fix
+
     def close(self) -> None:
-        self._file.close()
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)
 
     def describe(self) -> str:
         return f"{self.path} ({self.lines} lines)"

@@ -6,15 +6,19 @@ from pathlib import Path
 
 import numpy as np
 
+from arfilter.errors import OutputError
 from arfilter.recording import Recorder, prepare_folder
 from arfilter.types import FrameResult
+
+RECORDING_SUFFIX = ".mp4"
 
 
 class VideoSink:
     """Writes drawn frames to an MP4 at `fps`, timed by each frame's own timestamp.
 
     The writer opens at the first frame, whose size (rounded down to even, as codecs want)
-    is the video's. Frames are placed by time, not count: a frame that arrives late is
+    is the video's. The MP4 is finalised by `close()`, which the runner calls on every way
+    out, signals included, so an interrupted recording plays. Frames are placed by time, not count: a frame that arrives late is
     repeated and frames that arrive early are dropped (see `Recorder`), so the video plays at
     the speed of the source. Pass `timestamp_s` to time frames by another clock, as the
     window does with wall-clock time.
@@ -23,6 +27,9 @@ class VideoSink:
     needs_image = True
 
     def __init__(self, path: Path, fps: float) -> None:
+        if path.suffix.lower() != RECORDING_SUFFIX:
+            raise OutputError(f"--record {path}: recordings are MP4 files; pass a name ending in {RECORDING_SUFFIX}, "
+                              f"e.g. --record {path.with_suffix(RECORDING_SUFFIX)}")
         prepare_folder(path.parent, "recording", for_file=path)
         self.path = path
         self.fps = fps
@@ -40,8 +47,7 @@ class VideoSink:
         if image is None:
             raise ValueError("VideoSink needs the drawn image")
         if self._recorder is None:
-            size = (image.shape[1] - image.shape[1] % 2, image.shape[0] - image.shape[0] % 2)
-            self._recorder = Recorder(self.path, self.fps, size)
+            self._recorder = Recorder(self.path, self.fps, (image.shape[1], image.shape[0]))
         self._recorder.write(image, result.frame.timestamp_s if timestamp_s is None else timestamp_s)
 
     def close(self) -> None:

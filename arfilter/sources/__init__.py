@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from arfilter.errors import SourceError
 from arfilter.sources import camera, demo, files
@@ -55,8 +54,10 @@ def open_source(spec: str, *, mirror: bool | None = None) -> FrameSource:
     if not spec:
         raise SourceError(f"empty source: {WHAT_TO_PASS}")
     for kind in SOURCE_KINDS:
-        if kind.matches(spec):
+        try:
+            matched = kind.matches(spec)
+        except (OSError, ValueError) as error:  # a path the file system refuses to examine
+            raise SourceError(files.unopenable(spec, error)) from None
+        if matched:
             return kind.open(spec, mirror)
-    if not Path(spec).expanduser().exists():
-        raise SourceError(f"no such file or folder: {spec}; {WHAT_TO_PASS}")
-    raise SourceError(f"{spec} is not a regular file; {WHAT_TO_PASS}")
+    raise SourceError(files.not_a_source(spec))

@@ -54,7 +54,10 @@ class FrameSource:
 
     Subclasses implement `_read_frame()`. `read()` returns the next `Frame` or None at a
     clean end (never for live sources and the demo, which do not end). `skipped_frames`
-    counts frames that could not be decoded and were passed over instead of ending the run.
+    counts frames that could not be decoded and were passed over instead of ending the run;
+    the first and last of them are kept for one summary line (`damage_report`) instead of a
+    line per frame. `ended_early` is (first unread position, announced length) when a file
+    stopped before the end its header announced (a partial download, a truncated copy).
     """
 
     name: str = ""
@@ -65,7 +68,32 @@ class FrameSource:
     def __init__(self, *, mirror: bool = False) -> None:
         self.mirror = mirror
         self.skipped_frames = 0
+        self.first_skipped: str | None = None
+        self.last_skipped: str | None = None
+        self.ended_early: tuple[int, int] | None = None
         self.closed = False
+
+    def _skipped(self, first: str, last: str, count: int = 1) -> None:
+        """Note `count` unreadable frames from position `first` to `last` (frame numbers or file names)."""
+        if self.first_skipped is None:
+            self.first_skipped = first
+        self.last_skipped = last
+        self.skipped_frames += count
+
+    def damage_report(self) -> list[str]:
+        """One line per kind of damage met so far (none for an intact source)."""
+        lines = []
+        if self.skipped_frames:
+            where = (f"at {self.first_skipped}" if self.first_skipped == self.last_skipped
+                     else f"first at {self.first_skipped}, last at {self.last_skipped}")
+            lines.append(f"{self.name}: skipped {self.skipped_frames} unreadable frame(s) ({where}); "
+                         "the rest was processed")
+        if self.ended_early is not None:
+            first_unread, length = self.ended_early
+            lines.append(f"{self.name} ended early: frames {first_unread}-{length - 1} of the {length} its header "
+                         f"announces could not be read (truncated or damaged file); the outputs stop at frame "
+                         f"{first_unread - 1}")
+        return lines
 
     @property
     def status(self) -> str:

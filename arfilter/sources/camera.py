@@ -314,7 +314,8 @@ def list_cameras(max_index: int = 8, *, opener: CaptureOpener = open_capture_dev
 
 
 def is_camera(spec: str) -> bool:
-    return spec.isdigit() or bool(DEVICE_PATH.match(spec))
+    # isascii: "²" and "٣" are digits to str.isdigit, but no camera index.
+    return (spec.isascii() and spec.isdigit()) or bool(DEVICE_PATH.match(spec))
 
 
 def is_stream(spec: str) -> bool:

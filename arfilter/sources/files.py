@@ -6,7 +6,8 @@ damaged frames skipped and counted.
 
 from __future__ import annotations
 
-import logging
+import errno
+import os
 from pathlib import Path
 
 import cv2
@@ -16,11 +17,11 @@ from arfilter.errors import SourceError
 from arfilter.sources.base import WHAT_TO_PASS, FrameSource, VideoCaptureLike, capture_fps, quiet_opencv
 from arfilter.types import Frame
 
-log = logging.getLogger(__name__)
-
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
-# A video read that fails before the container's frame count is a corrupt frame and is
-# skipped; this many failures in a row means the rest of the file is unreadable.
+# A video read that fails before the container's frame count is a damaged frame and is
+# skipped: FFmpeg resumes decoding after a damaged stretch of any length (a failed read costs
+# microseconds), so reading goes on to the announced end. Only a video that announces no
+# frame count ends after this many failures in a row.
 MAX_CONSECUTIVE_BAD_FRAMES = 30
 # Stills have no natural rate; the app shows one per second when it plays a folder.
 STILL_FPS = 1.0
@@ -63,8 +64,7 @@ class ImageListSource(FrameSource):
             self._next += 1
             image = _decode_image(path)
             if image is None:
-                self.skipped_frames += 1
-                log.warning("skipped %s: not a readable image", path)
+                self._skipped(str(path), str(path))
                 continue
             return Frame(image=self._to_rgb(image), index=index, source=str(path),
                          timestamp_s=index / self.fps, is_still=True)
@@ -75,7 +75,10 @@ class VideoFileSource(FrameSource):
     """Frames of a video file in order; `Frame.index` is the frame's position in the file.
 
     A frame that fails to decode before the container's frame count is skipped and counted,
-    so one damaged frame does not cut a long video short.
+    and reading goes on to that count, so a damaged stretch does not cut a long video short.
+    Failures at the very end mean the file ended early (`ended_early`). Positions count read
+    attempts: FFmpeg consumes one packet per attempt, good or bad, while OpenCV's own
+    CAP_PROP_POS_FRAMES stops counting at the first bad packet.
     """
 
     is_live = False
@@ -96,14 +99,28 @@ class VideoFileSource(FrameSource):
             ok, image = self._capture.read()
             self._position += 1
             if ok and image is not None and image.size:
+                if failures:
+                    self._skip_stretch(index - failures, failures)
                 return Frame(image=self._to_rgb(image), index=index, source=self.name,
                              timestamp_s=index / self.fps)
-            before_end = self.frame_count is not None and self._position < self.frame_count
             failures += 1
-            if not before_end or failures >= MAX_CONSECUTIVE_BAD_FRAMES:
+            if self.frame_count is None:
+                if failures >= MAX_CONSECUTIVE_BAD_FRAMES:
+                    return None
+            elif self._position >= self.frame_count:
+                first_unread = index - failures + 1
+                missing = self.frame_count - first_unread
+                # One frame short is within what some containers' counts are off by; it is
+                # still reported, as a skipped frame.
+                if missing >= 2:
+                    self.ended_early = (first_unread, self.frame_count)
+                elif missing == 1:
+                    self._skip_stretch(first_unread, 1)
                 return None
-            self.skipped_frames += 1
-            log.warning("skipped frame %d of %s: it could not be decoded", index, self.name)
+
+    def _skip_stretch(self, first: int, count: int) -> None:
+        last = first + count - 1
+        self._skipped(f"frame {first} ({first / self.fps:.2f} s)", f"frame {last} ({last / self.fps:.2f} s)", count)
 
     def close(self) -> None:
         if not self.closed:
@@ -132,9 +149,50 @@ def is_video(spec: str) -> bool:
     return _path(spec).is_file()
 
 
+def unopenable(spec: str, error: OSError | ValueError) -> str:
+    """Why the path `spec` cannot be opened as a source, in one line with what to do."""
+    shown = spec if len(spec) <= 80 else f"{spec[:60]}...{spec[-16:]}"
+    if isinstance(error, ValueError):
+        return f"{shown}: a path cannot hold a NUL character; {WHAT_TO_PASS}"
+    if error.errno == errno.ELOOP:
+        return f"{shown} is a symlink loop (it leads back to itself); point it at a real file or {WHAT_TO_PASS}"
+    if error.errno == errno.ENAMETOOLONG:
+        return (f"{shown}: name too long ({len(os.fsencode(spec))} bytes; a file name may have at most 255 bytes "
+                f"and a path 4096); rename or move the file")
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return (f"{shown}: permission denied (it, or a folder on the way, cannot be read by this user); "
+                f"fix the permissions or copy the source somewhere readable")
+    if error.errno == errno.ENOTDIR:
+        return f"{shown}: a part of the path is a file, not a folder; {WHAT_TO_PASS}"
+    if error.errno == errno.ENOENT and os.path.islink(spec):
+        return f"{shown} is a symlink to {os.readlink(spec)}, which does not exist; {WHAT_TO_PASS}"
+    if error.errno == errno.ENOENT:
+        return f"no such file or folder: {shown}; {WHAT_TO_PASS}"
+    return f"cannot open {shown} ({error.strerror or error}); {WHAT_TO_PASS}"
+
+
+def not_a_source(spec: str) -> str:
+    """Why a path that no row of the source table took is not a source."""
+    try:
+        os.stat(_path(spec))
+    except (OSError, ValueError) as error:
+        return unopenable(spec, error)
+    return f"{spec} is not a regular file; {WHAT_TO_PASS}"
+
+
+def _readable(path: Path) -> Path:
+    """`path`, or a SourceError when this user may not read it (before a decoder guesses why)."""
+    if not os.access(path, os.R_OK):
+        raise SourceError(unopenable(str(path), PermissionError(errno.EACCES, "Permission denied")))
+    return path
+
+
 def open_folder(spec: str, mirror: bool | None) -> ImageListSource:
     path = _path(spec)
-    images = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+    try:
+        images = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
+    except OSError as error:
+        raise SourceError(unopenable(spec, error)) from None
     if not images:
         raise SourceError(f"folder {path}/ has no images ({'/'.join(IMAGE_EXTENSIONS)}); "
                           f"add some or {WHAT_TO_PASS}")
@@ -142,7 +200,7 @@ def open_folder(spec: str, mirror: bool | None) -> ImageListSource:
 
 
 def open_image(spec: str, mirror: bool | None) -> ImageListSource:
-    path = _path(spec)
+    path = _readable(_path(spec))
     if _decode_image(path) is None:
         raise SourceError(f"image {path} is not a readable image (corrupt or unsupported format); "
                           f"pass a .jpg/.png/.bmp/.webp/.tif file")
@@ -150,7 +208,7 @@ def open_image(spec: str, mirror: bool | None) -> ImageListSource:
 
 
 def open_video(spec: str, mirror: bool | None) -> VideoFileSource:
-    path = _path(spec)
+    path = _readable(_path(spec))
     with quiet_opencv():
         capture = cv2.VideoCapture(str(path))
     if not capture.isOpened():

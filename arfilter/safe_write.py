@@ -1,0 +1,42 @@
+"""Output files that are whole whenever anyone looks.
+
+`write_atomically` writes next to the target and renames over it, so a reader (or an
+interrupted run) sees the old file or the new one, never half of one. `os_reason` says why a
+write failed in the user's words (a full disk above all).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+from arfilter.errors import OutputError
+from arfilter.signals import deferred_signals
+
+
+def os_reason(error: OSError) -> str:
+    """The cause of a failed write in the user's words."""
+    if error.errno == errno.ENOSPC:
+        return "no space left on the device"
+    if error.errno == errno.EDQUOT:
+        return "disk quota exceeded"
+    if error.errno == errno.ENAMETOOLONG:
+        return "file name too long (at most 255 bytes a name)"
+    return error.strerror or str(error)
+
+
+def write_atomically(path: Path, data: bytes, flag: str) -> None:
+    """Write `data` to `path` through a temporary file in the same folder and a rename."""
+    temporary = path.with_name(f".{path.name}.partial")
+    with deferred_signals():
+        try:
+            with open(temporary, "wb") as file:
+                file.write(data)
+            os.replace(temporary, path)
+        except OSError as error:
+            try:
+                temporary.unlink(missing_ok=True)
+            except OSError:
+                pass
+            raise OutputError(f"cannot write {path} ({os_reason(error)}); free some space or pass another {flag}") from None
