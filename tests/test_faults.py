@@ -33,7 +33,7 @@ from PIL import Image
 from arfilter.cli import main
 from arfilter.errors import OutputError, PackError
 from arfilter.packs import BUILTIN_PACKS_DIR, MAX_PACK_LAYERS, discover_packs, load_pack
-from arfilter.safe_write import JsonLinesWriter
+from arfilter.sinks.jsonl import JsonLinesSink
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ASTRONAUT = Path(__file__).parent / "data" / "astronaut.png"
@@ -461,8 +461,8 @@ def test_a_full_disk_while_writing_json_is_one_line(tmp_path, capsys):
 
 def test_a_disk_that_fills_mid_line_keeps_only_complete_lines(tmp_path, monkeypatch):
     path = tmp_path / "out.jsonl"
-    writer = JsonLinesWriter(path)
-    writer.write({"frame": 0, "value": float("nan")})
+    writer = JsonLinesSink(path)
+    writer.write_record({"frame": 0, "value": float("nan")})
     real_write = os.write
 
     def full_after_ten_bytes(fd, data):
@@ -471,7 +471,7 @@ def test_a_disk_that_fills_mid_line_keeps_only_complete_lines(tmp_path, monkeypa
 
     monkeypatch.setattr(os, "write", full_after_ten_bytes)
     with pytest.raises(OutputError, match="no space left on the device"):
-        writer.write({"frame": 1, "faces": []})
+        writer.write_record({"frame": 1, "faces": []})
     monkeypatch.undo()
     writer.close()
     assert json_lines(path) == [{"frame": 0, "value": None}], "the torn line is cut off and NaN became null"
@@ -541,6 +541,5 @@ def test_without_a_display_a_named_missing_source_is_an_error_not_the_demo(tmp_p
 def test_headless_without_outputs_says_that_nothing_was_written(tmp_path, capsys):
     code, out, err = run_cli(capsys, "--source", ASTRONAUT, "--headless")
     assert code == 0
-    assert err == ["arfilter: warning: nothing was written: add --record OUT.mp4, --json OUT.jsonl or --out-dir DIR "
-                   "to keep the results"]
+    assert len(err) == 1 and err[0].startswith("arfilter: warning: nothing was written: add one of --record OUT.mp4")
     assert "processed 1 frame(s)" in out
