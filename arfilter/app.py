@@ -44,6 +44,10 @@ from arfilter.types import Frame, FrameResult  # noqa: E402
 
 log = logging.getLogger(__name__)
 
+# Loop rate of an idle window (ended or paused file, nothing fading): keys still answer
+# within 50 ms, at a sixth of the wake-ups of the 60 Hz redraw cap.
+IDLE_FPS = 20
+
 
 class Pipeline(Protocol):
     """What the app needs from arfilter.pipeline.Pipeline."""
@@ -392,6 +396,13 @@ class App:
         pygame.display.flip()
         self._dirty = toasts_visible
 
+    def idle(self, now: float | None = None) -> bool:
+        """Whether the next frame can only come from the user: the file ended or the app is
+        paused, nothing is being recorded, and nothing on screen is fading or waiting to be drawn."""
+        now = time.monotonic() if now is None else now
+        return ((self.ended or self.paused) and self.recorder is None and not self._dirty
+                and not self.toasts.visible(now))
+
     def record(self, now: float | None = None) -> None:
         """Hand the composed frame to the recording when it is due for another frame (by wall clock:
         the recording shows what the user saw, pauses included)."""
@@ -417,7 +428,9 @@ class App:
                     break
                 self.draw()
                 self.record()
-                clock.tick(self.options.max_fps)
+                # Idle (nothing on screen can change until the user acts): wake up only often
+                # enough to answer a key without a noticeable delay.
+                clock.tick(IDLE_FPS if self.idle() else self.options.max_fps)
         finally:
             self.stop_recording()
         return 0

@@ -97,7 +97,7 @@ def close_all(sinks: Sequence[Sink]) -> None:
     for sink in sinks:
         try:
             sink.close()
-        except Exception as error:  # noqa: BLE001 (the other sinks must still be finalised)
+        except Exception as error:  # the other sinks must still be finalised
             failure = failure or error
     if failure is not None:
         raise failure

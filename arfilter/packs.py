@@ -43,9 +43,10 @@ import math
 import os
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -85,7 +86,7 @@ class Layer:
     scale: float
     offset: tuple[float, float]
     rotate: bool
-    png: "PackImage" = field(repr=False, compare=False)
+    png: PackImage = field(repr=False, compare=False)
 
     @property
     def sprite(self) -> Sprite:
@@ -106,7 +107,7 @@ class PackImage:
         self._sprite: Sprite | None = None
 
     @classmethod
-    def from_sprite(cls, sprite: Sprite, name: str = "sprite.png") -> "PackImage":
+    def from_sprite(cls, sprite: Sprite, name: str = "sprite.png") -> PackImage:
         """An image already in memory (tests, packs drawn by code)."""
         image = cls(Path(name), name, (sprite.width, sprite.height))
         image._sprite = sprite
@@ -170,7 +171,7 @@ class FilterPack:
     source_folder: Path
     layers_by_label: dict[str, tuple[Layer, ...]]
 
-    def prepare(self) -> "FilterPack":
+    def prepare(self) -> FilterPack:
         """Decode every PNG of the pack now (raises PackError), so drawing never fails later."""
         for layers in self.layers_by_label.values():
             for layer in layers:
@@ -253,7 +254,7 @@ def discover_packs(
             except PackError as error:
                 errors.append(str(error))
                 continue
-            except Exception as error:  # noqa: BLE001 (one user pack must never stop the app)
+            except Exception as error:  # one user pack must never stop the app, whatever goes wrong in it
                 errors.append(f"{pack_folder}: cannot load the pack ({type(error).__name__}: {error})")
                 continue
             packs[pack.name] = pack

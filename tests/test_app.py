@@ -254,6 +254,28 @@ def test_end_of_a_file_holds_the_last_frame(window, options) -> None:
     assert any(text.startswith("End of counting") for text, _ in app.toasts.visible())
 
 
+def test_an_ended_or_paused_file_idles_until_the_user_acts(window, options) -> None:
+    """Idle drops the loop from the 60 Hz redraw cap to IDLE_FPS (the window used ~9% of a
+    core after a video ended); a fading toast or a recording keeps it awake."""
+    app = make_app(window, options, CountingSource(frame_count=1))
+    now = time.monotonic()  # toasts are timed by the real clock
+    assert not app.step(now=now) and app.ended
+    app.draw(now=now)
+    assert not app.idle(now=now), "the end-of-file toast is still fading"
+    later = now + app.toasts.duration_s + 0.1
+    app.draw(now=later)
+    assert app.idle(now=later)
+    press(app, pygame.K_r)
+    app.draw(now=later + app.toasts.duration_s + 0.1)
+    assert not app.idle(now=later + app.toasts.duration_s + 0.1), "a recording keeps the loop at full rate"
+    press(app, pygame.K_r)
+    playing = make_app(window, options)
+    press(playing, pygame.K_SPACE)
+    assert playing.paused and not playing.idle(now=now), "the paused frame is not drawn yet"
+    playing.draw(now=later)
+    assert playing.idle(now=later)
+
+
 # --------------------------------------------------------------------------- camera
 
 

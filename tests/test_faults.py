@@ -248,7 +248,7 @@ def test_a_signal_leaves_a_playable_recording_and_complete_json(tmp_path, signum
     while time.monotonic() < deadline and (not json_path.exists() or json_path.read_text().count("\n") < 10):
         time.sleep(0.05)
     process.send_signal(signum)
-    stdout, stderr = process.communicate(timeout=30)
+    _, stderr = process.communicate(timeout=30)
     assert process.returncode == 128 + signum, stderr
     assert "Traceback" not in stderr
     lines = stderr.splitlines()
@@ -310,6 +310,7 @@ def test_a_file_that_ends_early_exits_non_zero_with_a_warning(tmp_path, capsys):
     json_path = tmp_path / "out.jsonl"
     code, out, err = run_cli(capsys, "--source", video, "--headless", "--json", json_path)
     assert code == 3, err
+    assert f"processed {decodable} frame(s)" in out
     assert len(err) == 1 and "ended early" in err[0] and f"of the {CLIP_FRAMES}" in err[0], err
     assert f"frames {decodable}-{CLIP_FRAMES - 1}" in err[0]
     assert len(json_lines(json_path)) == decodable
