@@ -188,7 +188,7 @@ async function onResult(buffer) {
   const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, headerLength)));
   const jpeg = new Blob([new Uint8Array(buffer, 4 + headerLength)], {type: "image/jpeg"});
   sentAt.splice(0, header.dropped);  // frames the server replaced by newer ones: never answered
-  const rtt = performance.now() - (sentAt.shift() || performance.now());
+  const capturedAt = sentAt.shift() || performance.now();
   sendFrame();  // the next frame travels while this one is drawn
   const bitmap = await createImageBitmap(jpeg);
   if (view.width !== bitmap.width || view.height !== bitmap.height) {
@@ -197,6 +197,7 @@ async function onResult(buffer) {
   }
   viewContext.drawImage(bitmap, 0, 0);
   bitmap.close();
+  const rtt = performance.now() - capturedAt;  // frame to display: capture, encode, server, decode, draw
   live.frames += 1;
   live.lastResult = header;
   live.rttMs.push(rtt);
@@ -206,7 +207,7 @@ async function onResult(buffer) {
   shownAt.push(now);
   while (shownAt.length && now - shownAt[0] > 1000) shownAt.shift();
   const labels = header.faces.map((face) => face.label).join(", ");
-  $("stats").textContent = shownAt.length + " frames/s · " + Math.round(rtt) + " ms round trip · " +
+  $("stats").textContent = shownAt.length + " frames/s · " + Math.round(rtt) + " ms camera to screen · " +
     header.faces.length + (header.faces.length === 1 ? " face" : " faces") + (labels ? " · " + labels : "");
 
 }
