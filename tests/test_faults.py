@@ -308,12 +308,55 @@ def test_a_damaged_stretch_is_skipped_and_the_run_goes_to_the_end(tmp_path, caps
     assert digest(video) == before
 
 
-def test_a_file_that_ends_early_exits_non_zero_with_a_warning(tmp_path, capsys):
-    # MJPG in AVI announces its frame count in the header and plays up to the cut, like a
-    # partly downloaded file with its index in front.
-    video = write_clip(tmp_path / "partial.avi", fourcc="MJPG")
+def _atoms(data: bytes | bytearray, start: int, end: int):
+    """(kind, offset, header length, size) of the MP4 boxes between `start` and `end`."""
+    position = start
+    while position + 8 <= end:
+        size, kind = struct.unpack(">I4s", data[position:position + 8])
+        header = 8
+        if size == 1:
+            size, header = struct.unpack(">Q", data[position + 8:position + 16])[0], 16
+        yield kind, position, header, size or end - position
+        position += size or end - position
+
+
+def index_first(path: Path) -> None:
+    """Move an MP4's index (moov) in front of its data, as web video is served ("faststart"),
+    so that a partial download opens and plays up to where it stops."""
+    data = path.read_bytes()
+    boxes = list(_atoms(data, 0, len(data)))
+    _, moov_at, _, moov_size = next(box for box in boxes if box[0] == b"moov")
+    moov = bytearray(data[moov_at:moov_at + moov_size])
+
+    def shift_chunk_offsets(start: int, end: int) -> None:
+        for kind, position, header, size in _atoms(moov, start, end):
+            if kind in (b"trak", b"mdia", b"minf", b"stbl"):
+                shift_chunk_offsets(position + header, position + size)
+            elif kind == b"stco":
+                count = struct.unpack(">I", moov[position + 12:position + 16])[0]
+                for at in range(position + 16, position + 16 + 4 * count, 4):
+                    moov[at:at + 4] = struct.pack(">I", struct.unpack(">I", moov[at:at + 4])[0] + len(moov))
+
+    shift_chunk_offsets(8, len(moov))
+    reordered = bytearray()
+    for kind, position, _, size in boxes:
+        if kind == b"mdat":
+            reordered += moov
+        if kind != b"moov":
+            reordered += data[position:position + size]
+    path.write_bytes(bytes(reordered))
+
+
+@pytest.mark.parametrize("name", ["partial.mp4", "partial.avi"])
+def test_a_file_that_ends_early_exits_non_zero_with_a_warning(tmp_path, capsys, name):
+    """A partly downloaded file: an MP4 with its index first (as web video is served), and
+    MJPG in AVI, which announces its frame count in the header; both play up to the cut."""
+    video = write_clip(tmp_path / name, fourcc="mp4v" if name.endswith(".mp4") else "MJPG")
+    if name.endswith(".mp4"):
+        index_first(video)
     video.write_bytes(video.read_bytes()[: video.stat().st_size * 6 // 10])
     before, decodable = digest(video), decodable_frames(video)
+    assert 0 < decodable < CLIP_FRAMES - 10
     json_path = tmp_path / "out.jsonl"
     code, out, err = run_cli(capsys, "--source", video, "--headless", "--json", json_path)
     assert code == 3, err
