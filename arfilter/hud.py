@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame  # noqa: E402 (the prompt switch must come first)
 
-from arfilter.labels import EMOTION_LABELS  # noqa: E402
 from arfilter.types import FaceResult  # noqa: E402
 
 Color = tuple[int, int, int]
@@ -160,7 +159,7 @@ class Hud:
         self.font = pygame.font.Font(None, max(MIN_FONT_SIZE, self._px(style.font_size)))
         self.small_font = pygame.font.Font(None, max(MIN_FONT_SIZE, self._px(style.small_font_size)))
         self.title_font = pygame.font.Font(None, max(MIN_FONT_SIZE, self._px(style.title_font_size)))
-        self.label_width = max(self.small_font.size(label)[0] for label in EMOTION_LABELS)
+        self._label_widths: dict[tuple[str, ...], int] = {}  # per label set (the model's), measured once
         self.percent_width = self.small_font.size("100%")[0]
         self._panel_offsets: dict[int, tuple[int, int]] = {}  # track id -> panel offset from its box
 
@@ -193,11 +192,17 @@ class Hud:
 
     # ----------------------------------------------------------------- per-face bars
 
-    def bars_panel_size(self) -> tuple[int, int]:
+    def label_width(self, labels: tuple[str, ...]) -> int:
+        """Width of the longest of the model's labels: the bars line up whatever the label set."""
+        if labels not in self._label_widths:
+            self._label_widths[labels] = max(self.small_font.size(label)[0] for label in labels)
+        return self._label_widths[labels]
+
+    def bars_panel_size(self, labels: tuple[str, ...]) -> tuple[int, int]:
         padding = self._px(self.style.padding)
         row = self.small_font.get_height() + self._px(self.style.row_gap)
-        width = self.label_width + self._px(self.style.bar_width) + self.percent_width + 4 * padding
-        height = len(EMOTION_LABELS) * row + 2 * padding
+        width = self.label_width(labels) + self._px(self.style.bar_width) + self.percent_width + 4 * padding
+        height = len(labels) * row + 2 * padding
         return width, height
 
     def draw_all_face_bars(self, surface: pygame.Surface, faces: Sequence[FaceResult],
@@ -215,20 +220,20 @@ class Hud:
         return drawn
 
     def draw_face_bars(self, surface: pygame.Surface, face: FaceResult, avoid: Sequence[Box] = ()) -> pygame.Rect:
-        """Seven probability bars beside the face box (never on it), the shown label highlighted.
+        """One probability bar per label beside the face box (never on it), the shown label highlighted.
 
         `avoid` lists other rectangles to keep clear of when there is room. Returns the
         panel's rectangle in surface coordinates.
         """
         style = self.style
-        width, height = self.bars_panel_size()
+        width, height = self.bars_panel_size(face.labels)
         padding = self._px(style.padding)
         panel = self._panel((width, height))
         row_height = self.small_font.get_height() + self._px(style.row_gap)
-        bar_x = padding + self.label_width + padding
+        bar_x = padding + self.label_width(face.labels) + padding
         bar_width = self._px(style.bar_width)
         bar_height = max(2, self.small_font.get_height() - self._px(6))
-        for row, (label, probability) in enumerate(zip(EMOTION_LABELS, face.probabilities)):
+        for row, (label, probability) in enumerate(zip(face.labels, face.probabilities, strict=True)):
             probability = float(min(1.0, max(0.0, probability))) if math.isfinite(probability) else 0.0
             color = style.highlight if label == face.label else style.text
             y = padding + row * row_height

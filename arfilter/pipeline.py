@@ -16,9 +16,7 @@ import numpy as np
 from arfilter.emotion import EmotionClassifier, EmotionOptions
 from arfilter.errors import PackError
 from arfilter.geometry import FaceGeometry, landmark_box
-from arfilter.labels import EMOTION_LABELS
 from arfilter.packs import BUILTIN_PACKS_DIR, FilterPack, discover_packs
-from arfilter.preprocessing import align_face_crop
 from arfilter.smoothing import SmoothingBank, SmoothingOptions
 from arfilter.tracking import FaceTracker, TrackerOptions
 from arfilter.types import FaceResult, Frame, FrameResult, TrackedFace
@@ -133,13 +131,7 @@ class Pipeline:
 
     def _classify(self, image: np.ndarray, tracked: list[TrackedFace]) -> np.ndarray:
         """All faces of the frame through the emotion model in one batch."""
-        if not tracked:
-            return np.zeros((0, len(EMOTION_LABELS)), np.float32)
-        crops = []
-        for face in tracked:
-            geometry = FaceGeometry.from_landmarks(face.landmarks)
-            crops.append(align_face_crop(image, geometry.left_eye, geometry.right_eye))
-        return self.classifier.infer(self.classifier.preprocess(crops))
+        return self.classifier.infer(image, [face.landmarks for face in tracked])
 
     def _smooth(self, face: TrackedFace, probabilities: np.ndarray, frame: Frame) -> FaceResult:
         landmarks = face.landmarks
@@ -159,8 +151,9 @@ class Pipeline:
             box=landmark_box(landmarks),
             roll_deg=geometry.roll_deg,
             probabilities=probabilities,
-            label=EMOTION_LABELS[label_index],
+            labels=self.classifier.labels,
+            label=self.classifier.labels[label_index],
             confidence=float(probabilities[label_index]),
-            previous_label=EMOTION_LABELS[previous_index] if previous_index is not None else None,
+            previous_label=self.classifier.labels[previous_index] if previous_index is not None else None,
             transition=transition,
         )

@@ -32,11 +32,11 @@ PREPROCESSING: dict[str, object] = {
 }
 
 
-def preprocess_faces(faces: np.ndarray | list[np.ndarray]) -> np.ndarray:
-    """Turn face crops into a float32 batch of shape (N, 48, 48, 1) in [0, 1].
+def preprocess_faces(faces: np.ndarray | list[np.ndarray], size: int = INPUT_SIZE) -> np.ndarray:
+    """Turn face crops into a float32 batch of shape (N, size, size, 1) in [0, 1].
 
     Accepts grayscale (H, W) or RGB (H, W, 3) uint8 crops of any size, or an already
-    stacked (N, H, W) / (N, H, W, 3) array.
+    stacked (N, H, W) / (N, H, W, 3) array. `size` is the model's input size (its metadata).
     """
     batch = []
     for face in faces:
@@ -47,11 +47,11 @@ def preprocess_faces(faces: np.ndarray | list[np.ndarray]) -> np.ndarray:
             face = face[:, :, 0]
         elif face.ndim != 2:
             raise ValueError(f"a face crop must be (H, W) grayscale or (H, W, 3) RGB, got shape {face.shape}")
-        if face.shape != (INPUT_SIZE, INPUT_SIZE):
-            face = cv2.resize(face, (INPUT_SIZE, INPUT_SIZE), interpolation=cv2.INTER_AREA)
+        if face.shape != (size, size):
+            face = cv2.resize(face, (size, size), interpolation=cv2.INTER_AREA)
         batch.append(face)
     if not batch:
-        return np.zeros((0, INPUT_SIZE, INPUT_SIZE, 1), np.float32)
+        return np.zeros((0, size, size, 1), np.float32)
     return (np.stack(batch).astype(np.float32) / 255.0)[..., None]
 
 
@@ -69,11 +69,13 @@ def standardize_faces(faces: np.ndarray) -> np.ndarray:
     return ((faces - mean) / np.sqrt(variance + STANDARDIZE_EPSILON)).astype(np.float32)
 
 
-def align_face_crop(image_rgb: np.ndarray, left_eye: np.ndarray, right_eye: np.ndarray) -> np.ndarray:
-    """Cut a 48x48 grayscale face out of a frame, eye line level, framed like FER2013.
+def align_face_crop(image_rgb: np.ndarray, left_eye: np.ndarray, right_eye: np.ndarray, size: int = INPUT_SIZE,
+                    eye_line_y: float = EYE_LINE_Y, interocular_fraction: float = INTEROCULAR_FRACTION) -> np.ndarray:
+    """Cut a size x size grayscale face out of a frame, eye line level, framed like FER2013.
 
     One affine warp does rotation, scale and crop together, so it costs the same for a
     face of any size; `left_eye`/`right_eye` are image-left/right eye centres in pixels.
+    `size`, `eye_line_y` and `interocular_fraction` come from the model's metadata.
     """
     left_eye = np.asarray(left_eye, np.float64)
     right_eye = np.asarray(right_eye, np.float64)
@@ -83,19 +85,20 @@ def align_face_crop(image_rgb: np.ndarray, left_eye: np.ndarray, right_eye: np.n
         raise ValueError("eye centres coincide; cannot align the face")
     # Warp at `oversample` times the target size, then area-average down: a plain bilinear warp
     # straight to 48x48 would alias badly for large faces (scale 0.2 and below).
-    oversample = int(np.clip(round(interocular / (INTEROCULAR_FRACTION * INPUT_SIZE)), 1, 4))
-    size = INPUT_SIZE * oversample
-    scale = INTEROCULAR_FRACTION * size / interocular
+    oversample = int(np.clip(round(interocular / (interocular_fraction * size)), 1, 4))
+    warp_size = size * oversample
+    scale = interocular_fraction * warp_size / interocular
     cos, sin = delta / interocular * scale
     eye_center = (left_eye + right_eye) / 2.0
-    target = np.array([size / 2.0, EYE_LINE_Y * size])
+    target = np.array([warp_size / 2.0, eye_line_y * warp_size])
     # Rotate by -roll and scale about the eye centre, then move the eye centre to `target`.
     matrix = np.array([[cos, sin, 0.0], [-sin, cos, 0.0]])
     matrix[:, 2] = target - matrix[:, :2] @ eye_center
     # Warp first, then convert only the small crop to gray: converting the whole frame per face costs more.
-    crop = cv2.warpAffine(image_rgb, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    crop = cv2.warpAffine(image_rgb, matrix, (warp_size, warp_size), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE)
     if crop.ndim == 3:
         crop = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
     if oversample > 1:
-        crop = cv2.resize(crop, (INPUT_SIZE, INPUT_SIZE), interpolation=cv2.INTER_AREA)
+        crop = cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA)
     return crop

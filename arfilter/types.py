@@ -45,7 +45,8 @@ class FaceResult:
     landmarks: np.ndarray  # (468, 3) float32, smoothed for live sources
     box: tuple[int, int, int, int]  # x, y, w, h in frame pixels, from the landmarks
     roll_deg: float  # head roll, positive when the face turns clockwise on screen
-    probabilities: np.ndarray  # (7,) calibrated and smoothed, in EMOTION_LABELS order
+    probabilities: np.ndarray  # (len(labels),) calibrated and smoothed
+    labels: tuple[str, ...]  # the emotion model's labels, in the order of `probabilities`
     label: str  # the label shown (after hysteresis)
     confidence: float  # probability of `label`
     previous_label: str | None = None  # the label being faded out, if any

@@ -20,7 +20,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from arfilter.emotion import DEFAULT_METADATA_PATH, EmotionClassifier, EmotionModelInfo, EmotionNetwork, EmotionOptions
+from arfilter.emotion import DEFAULT_METADATA_PATH, EmotionClassifier, EmotionMetadata, EmotionNetwork, EmotionOptions
 from arfilter.errors import ModelError
 from arfilter.geometry import FaceGeometry
 from arfilter.preprocessing import align_face_crop, preprocess_faces
@@ -66,7 +66,7 @@ def main() -> None:
     # Four slightly different faces (brightness), so the batch is not four identical inputs.
     batch = np.concatenate([np.clip(face * gain, 0.0, 1.0) for gain in (1.0, 0.9, 1.1, 0.8)])
     try:
-        shipped = EmotionModelInfo.load(arguments.metadata).model_path.name
+        shipped = EmotionMetadata.load(arguments.metadata).model_file
     except ModelError as error:
         parser.exit(1, f"bench.emotion: {error}\n")
     models = [("shipped", shipped)] + ([("float", FLOAT_MODEL_FILE)] if shipped != FLOAT_MODEL_FILE else [])
@@ -89,8 +89,8 @@ def main() -> None:
             rows.append((f"{role} ({file_name})", what, f"{stats.median:.3f}", f"{stats.p95:.3f}", ""))
 
     classifier = EmotionClassifier(EmotionOptions(metadata_path=arguments.metadata, num_threads=arguments.threads))
-    stage = time_ms(lambda: classifier.infer(classifier.preprocess([align_face_crop(photo, left_eye, right_eye)])),
-                    arguments.repeats, arguments.warmup)
+    landmarks = [np.load(PHOTO_LANDMARKS)]
+    stage = time_ms(lambda: classifier.infer(photo, landmarks), arguments.repeats, arguments.warmup)
     rows.append(("pipeline emotion stage", "1 face: align+preprocess+infer+softmax", f"{stage.median:.3f}", f"{stage.p95:.3f}",
                  verdict(stage.median <= TARGET_MS_PER_FACE)))
 

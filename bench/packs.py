@@ -47,6 +47,7 @@ def synthetic_face(center: tuple[float, float], interocular: float, roll_deg: fl
         box=(0, 0, 1, 1),
         roll_deg=FaceGeometry.from_landmarks(landmarks).roll_deg,
         probabilities=np.zeros(len(EMOTION_LABELS)),
+        labels=EMOTION_LABELS,
         label=label,
         confidence=1.0,
     )

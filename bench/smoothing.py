@@ -22,7 +22,7 @@ import math
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -60,13 +60,11 @@ class RecordingClassifier:
 
     def __init__(self, classifier: EmotionClassifier) -> None:
         self._classifier = classifier
-        self.last = np.zeros((0, len(EMOTION_LABELS)), np.float32)
+        self.labels = classifier.labels
+        self.last = np.zeros((0, len(classifier.labels)), np.float32)
 
-    def preprocess(self, crops: list[np.ndarray]) -> np.ndarray:
-        return self._classifier.preprocess(crops)
-
-    def infer(self, faces: np.ndarray) -> np.ndarray:
-        self.last = self._classifier.infer(faces)
+    def infer(self, image_rgb: np.ndarray, landmarks: Sequence[np.ndarray]) -> np.ndarray:
+        self.last = self._classifier.infer(image_rgb, landmarks)
         return self.last
 
 

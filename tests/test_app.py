@@ -51,7 +51,7 @@ class FakePipeline:
         probabilities = np.full(len(EMOTION_LABELS), 0.1, np.float32)
         probabilities[3] = 0.4
         face = FaceResult(track_id=1, landmarks=np.zeros((468, 3), np.float32), box=FACE_BOX, roll_deg=0.0,
-                          probabilities=probabilities, label="happy", confidence=0.4)
+                          probabilities=probabilities, labels=EMOTION_LABELS, label="happy", confidence=0.4)
         return FrameResult(frame=frame, faces=[face])
 
     def render(self, result: FrameResult) -> np.ndarray:

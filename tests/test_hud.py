@@ -28,7 +28,7 @@ def face(box: tuple[int, int, int, int], label: str = "happy", track_id: int = 1
     probabilities = np.full(len(EMOTION_LABELS), 0.05, np.float32)
     probabilities[EMOTION_LABELS.index(label)] = 0.70
     return FaceResult(track_id=track_id, landmarks=np.zeros((468, 3), np.float32), box=box, roll_deg=0.0,
-                      probabilities=probabilities, label=label, confidence=0.70)
+                      probabilities=probabilities, labels=EMOTION_LABELS, label=label, confidence=0.70)
 
 
 def overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:

@@ -85,6 +85,7 @@ def face_result(landmarks: np.ndarray, label: str, previous_label: str | None = 
         box=(0, 0, 1, 1),
         roll_deg=geometry.roll_deg,
         probabilities=np.full(len(EMOTION_LABELS), 1.0 / len(EMOTION_LABELS)),
+        labels=EMOTION_LABELS,
         label=label,
         confidence=0.5,
         previous_label=previous_label,

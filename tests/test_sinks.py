@@ -46,7 +46,7 @@ class OneFacePipeline:
         probabilities = np.full(len(EMOTION_LABELS), 0.05, np.float32)
         probabilities[EMOTION_LABELS.index("happy")] = 0.7
         face = FaceResult(track_id=1, landmarks=np.zeros((468, 3), np.float32), box=(1, 2, 3, 4), roll_deg=1.5,
-                          probabilities=probabilities, label="happy", confidence=0.7)
+                          probabilities=probabilities, labels=EMOTION_LABELS, label="happy", confidence=0.7)
         return FrameResult(frame=frame, faces=[face])
 
     def render(self, result: FrameResult) -> np.ndarray:

@@ -63,7 +63,7 @@ def test_app_classifier_loads_export_without_tensorflow_calls(exported):
 
     _, models_dir = exported
     classifier = EmotionClassifier(EmotionOptions(metadata_path=models_dir / "emotion.json"))
-    probabilities = classifier.infer(np.random.default_rng(4).random((3, 48, 48, 1), dtype=np.float32))
+    probabilities = classifier.infer_crops(np.random.default_rng(4).integers(0, 256, (3, 48, 48), dtype=np.uint8))
     assert probabilities.shape == (3, 7)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
 

@@ -64,12 +64,13 @@ def model_logits(model_path: str | Path, images: np.ndarray, flip_average: bool 
 
 def stored_calibration(metadata_path: Path, model_path: Path) -> tuple[float, np.ndarray, bool]:
     """(temperature, logit bias, flip averaging) the metadata stores; neutral values without metadata."""
+    from arfilter.emotion import EmotionMetadata
+
     if not metadata_path.is_file():
         return 1.0, np.zeros(len(EMOTION_LABELS), np.float32), False
-    metadata = json.loads(metadata_path.read_text())
-    return (float(metadata.get("temperatures", {}).get(model_path.name, 1.0)),
-            np.asarray(metadata.get("logit_bias", [0.0] * len(EMOTION_LABELS)), np.float32),
-            bool(metadata.get("test_time_flip", False)))
+    metadata = EmotionMetadata.load(metadata_path)
+    return (metadata.temperatures.get(model_path.name, 1.0), np.asarray(metadata.logit_bias, np.float32),
+            metadata.test_time_flip)
 
 
 def save_confusion_png(report: dict, path: Path, title: str) -> None:

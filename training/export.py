@@ -26,7 +26,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import cv2
 import numpy as np
 
-from arfilter.emotion import METADATA_FORMAT, EmotionNetwork
+from arfilter.emotion import METADATA_FORMAT, EmotionMetadata, EmotionNetwork
 from arfilter.labels import EMOTION_LABELS
 from arfilter.preprocessing import INPUT_SIZE, PREPROCESSING, preprocess_faces, standardize_faces
 from arfilter.resources import MODELS_DIR
@@ -286,7 +286,7 @@ def export_from_checkpoint(checkpoint: Path, data_path: Path, models_dir: Path, 
         "training_command": command,
         "export_command": f"python training/export.py --checkpoint {checkpoint}",
     }
-    (models_dir / "emotion.json").write_text(json.dumps(metadata, indent=2))
+    EmotionMetadata.from_dict(metadata, str(models_dir / "emotion.json")).write(models_dir / "emotion.json")
     robustness = robustness_table(lambda faces: model_logits(models_dir / shipped, faces, flip_average) + logit_bias,
                                   val.images, val.labels)
     print("robustness on val: " + ", ".join(f"{name} {value:.4f}" for name, value in robustness.items()), flush=True)

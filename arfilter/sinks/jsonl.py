@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 
 from arfilter.errors import OutputError
-from arfilter.labels import EMOTION_LABELS
 from arfilter.recording import prepare_folder
 from arfilter.safe_write import os_reason
 from arfilter.signals import deferred_signals
@@ -37,7 +36,7 @@ def frame_record(result: FrameResult) -> dict[str, Any]:
                 "roll_deg": round(float(face.roll_deg), 2),
                 "label": face.label,
                 "confidence": round(float(face.confidence), 4),
-                "probs": {label: round(float(p), 4) for label, p in zip(EMOTION_LABELS, face.probabilities)},
+                "probs": {label: round(float(p), 4) for label, p in zip(face.labels, face.probabilities, strict=True)},
             }
             for face in result.faces
         ],
