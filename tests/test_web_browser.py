@@ -56,7 +56,8 @@ def canvas_pixels(page) -> np.ndarray:
 
 
 def emoji_yellow(image: np.ndarray) -> np.ndarray:
-    """Pixels of the emoji pack's face colour (saturated yellow; skin and the backdrop are not)."""
+    """Pixels of the emoji pack's face colour (saturated yellow: ~50% of the middle of a face with
+    the emoji, with its eyes and mouth; 0% of the demo's faces and backdrop without)."""
     red, green, blue = (image[..., channel].astype(int) for channel in range(3))
     return (red > 200) & (green > 150) & (blue < 90) & (red - blue > 140)
 
@@ -82,7 +83,7 @@ def test_page_shows_the_filter_on_every_face(server, browser, tmp_path):
         for face in faces:  # the emoji sits on each face...
             x, y, w, h = face["box"]
             inner = shown[y + h // 4: y + 3 * h // 4, x + w // 4: x + 3 * w // 4]
-            assert emoji_yellow(inner).mean() > 0.4, f"no emoji on face {face['id']} at {face['box']}"
+            assert emoji_yellow(inner).mean() > 0.25, f"no emoji on face {face['id']} at {face['box']}"
         outside = np.ones(shown.shape[:2], bool)
         for face in faces:
             x, y, w, h = face["box"]

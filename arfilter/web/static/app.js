@@ -27,6 +27,10 @@ const live = window.arfilter = {state: "starting", frames: 0, lastResult: null, 
 let socket = null;
 let cameraReady = false;
 const sentAt = [];                 // send times of the frames in flight, oldest first
+// Where the browser reports each new camera frame (requestVideoFrameCallback), a frame is sent
+// once: drawing the video at the display's 60 Hz would send a 30 Hz camera's frames twice.
+let freshFrame = true;
+let frameCallbacks = false;
 let reconnectDelayS = 1;
 let reconnectTimer = 0;
 let busyUntil = 0;
@@ -81,6 +85,14 @@ async function startCamera() {
       {video: {width: {ideal: 640}, height: {ideal: 480}, facingMode: "user"}, audio: false});
     video.srcObject = stream;
     await video.play();
+    if (video.requestVideoFrameCallback) {
+      const onVideoFrame = () => {
+        freshFrame = true;
+        frameCallbacks = true;
+        video.requestVideoFrameCallback(onVideoFrame);
+      };
+      video.requestVideoFrameCallback(onVideoFrame);
+    }
     cameraReady = true;
     cameraIssue = null;
     for (const track of stream.getVideoTracks()) {
@@ -102,7 +114,7 @@ function sendFrame() {
   if (!cameraReady || !socket || socket.readyState !== WebSocket.OPEN || video.readyState < 2) return;
   const now = performance.now();
   if (sentAt.length && now - sentAt[0] > RESULT_TIMEOUT_MS) sentAt.length = 0;
-  if (sentAt.length >= MAX_IN_FLIGHT) return;
+  if (sentAt.length >= MAX_IN_FLIGHT || (frameCallbacks && !freshFrame)) return;
   const scale = Math.min(1, CAPTURE_MAX_WIDTH / video.videoWidth);
   const width = Math.round(video.videoWidth * scale), height = Math.round(video.videoHeight * scale);
   if (!width || !height) return;
@@ -114,6 +126,7 @@ function sendFrame() {
   captureContext.setTransform($("mirror").checked ? -1 : 1, 0, 0, 1, $("mirror").checked ? width : 0, 0);
   captureContext.drawImage(video, 0, 0, width, height);
   sentAt.push(now);
+  freshFrame = false;
   capture.toBlob((blob) => {
     if (blob && socket && socket.readyState === WebSocket.OPEN) socket.send(blob);
     else sentAt.shift();
