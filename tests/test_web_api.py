@@ -26,7 +26,8 @@ PHOTO = Path(__file__).parent / "data" / "astronaut.png"
 
 @pytest.fixture(scope="module")
 def client():
-    with TestClient(create_app(lambda: Pipeline(PipelineOptions()), ServeOptions())) as test_client:
+    app = create_app(lambda: Pipeline(PipelineOptions()), ServeOptions())
+    with TestClient(app, base_url="http://127.0.0.1:8000") as test_client:
         yield test_client
 
 
@@ -62,6 +63,12 @@ def test_page_is_served_with_a_content_security_policy(client):
 def test_no_path_from_the_client_reaches_the_file_system(client):
     for path in ("/static/../../pyproject.toml", "/..%2f..%2fpyproject.toml", "/index.html", "/app.js/../cli.py"):
         assert client.get(path).status_code == 404
+
+
+def test_other_host_names_are_refused_on_a_local_server(client):
+    """DNS rebinding: a page of evil.example whose name now points at 127.0.0.1."""
+    assert client.get("/api/packs", headers={"host": "evil.example:8000"}).status_code == 400
+    assert client.get("/api/packs", headers={"host": "localhost:8000"}).status_code == 200
 
 
 def test_packs_are_listed(client):

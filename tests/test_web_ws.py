@@ -29,8 +29,13 @@ def demo_jpegs() -> list[bytes]:
             for index in range(0, 12, 2)]
 
 
+# The test client's own host name ("testserver") is refused by a server bound to 127.0.0.1.
+WS_URL = "ws://127.0.0.1:8000/ws"
+
+
 def make_client(max_sessions: int = 4) -> TestClient:
-    return TestClient(create_app(lambda: Pipeline(PipelineOptions()), ServeOptions(max_sessions=max_sessions)))
+    app = create_app(lambda: Pipeline(PipelineOptions()), ServeOptions(max_sessions=max_sessions))
+    return TestClient(app, base_url="http://127.0.0.1:8000")
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +52,7 @@ def split_result(message: bytes) -> tuple[dict, np.ndarray]:
 
 
 def test_a_frame_in_a_result_out(client, demo_jpegs):
-    with client.websocket_connect("/ws") as ws:
+    with client.websocket_connect(WS_URL) as ws:
         hello = json.loads(ws.receive_text())
         assert hello["type"] == "options" and hello["pack"] == "emoji" and "shades" in hello["packs"]
         ws.send_bytes(demo_jpegs[0])
@@ -64,7 +69,7 @@ def test_a_frame_in_a_result_out(client, demo_jpegs):
 
 
 def test_options_change_pack_bars_and_image(client, demo_jpegs):
-    with client.websocket_connect("/ws") as ws:
+    with client.websocket_connect(WS_URL) as ws:
         ws.receive_text()
         ws.send_text(json.dumps({"type": "options", "pack": "shades", "bars": False, "image": False}))
         settings = json.loads(ws.receive_text())
@@ -78,7 +83,7 @@ def test_each_connection_tracks_on_its_own(client, demo_jpegs):
     """A second connection sending frames without faces in between must not disturb the first
     connection's tracks (a shared tracker would lose them and hand out new ids)."""
     no_face = cv2.imencode(".jpg", np.full((480, 640, 3), 90, np.uint8))[1].tobytes()
-    with client.websocket_connect("/ws") as first, client.websocket_connect("/ws") as second:
+    with client.websocket_connect(WS_URL) as first, client.websocket_connect(WS_URL) as second:
         first.receive_text()
         second.receive_text()
         ids = []
@@ -97,7 +102,7 @@ def test_each_connection_tracks_on_its_own(client, demo_jpegs):
     json.dumps({"type": "options", "bars": "yes"}), json.dumps({"type": "options", "path": "/tmp/x"}),
 ])
 def test_malformed_text_gets_an_error_and_the_session_goes_on(client, demo_jpegs, message):
-    with client.websocket_connect("/ws") as ws:
+    with client.websocket_connect(WS_URL) as ws:
         ws.receive_text()
         ws.send_text(message)
         answer = json.loads(ws.receive_text())
@@ -109,7 +114,7 @@ def test_malformed_text_gets_an_error_and_the_session_goes_on(client, demo_jpegs
 
 @pytest.mark.parametrize("frame", [b"", b"garbage bytes", b"\xff\xd8\xff\xe0" + b"\0" * 64])
 def test_malformed_frames_get_an_error_and_the_session_goes_on(client, demo_jpegs, frame):
-    with client.websocket_connect("/ws") as ws:
+    with client.websocket_connect(WS_URL) as ws:
         ws.receive_text()
         ws.send_bytes(frame)
         answer = json.loads(ws.receive_text())
@@ -120,7 +125,7 @@ def test_malformed_frames_get_an_error_and_the_session_goes_on(client, demo_jpeg
 
 def test_an_oversized_frame_is_refused(client):
     wide = cv2.imencode(".png", np.zeros((4, 5000, 3), np.uint8))[1].tobytes()
-    with client.websocket_connect("/ws") as ws:
+    with client.websocket_connect(WS_URL) as ws:
         ws.receive_text()
         ws.send_bytes(wide)
         assert "4096 px" in json.loads(ws.receive_text())["message"]
@@ -128,9 +133,9 @@ def test_an_oversized_frame_is_refused(client):
 
 def test_sessions_are_capped_with_a_busy_message(demo_jpegs):
     with make_client(max_sessions=1) as client:
-        with client.websocket_connect("/ws") as first:
+        with client.websocket_connect(WS_URL) as first:
             first.receive_text()
-            with client.websocket_connect("/ws") as second:
+            with client.websocket_connect(WS_URL) as second:
                 busy = json.loads(second.receive_text())
                 assert busy["type"] == "busy" and "busy" in busy["message"] and busy["retry_s"] > 0
                 with pytest.raises(WebSocketDisconnect) as closed:
@@ -139,7 +144,7 @@ def test_sessions_are_capped_with_a_busy_message(demo_jpegs):
             first.send_bytes(demo_jpegs[0])  # the first session is unaffected
             assert len(split_result(first.receive_bytes())[0]["faces"]) == 2
         for _ in range(50):  # the slot is free again once the server has seen the first one go
-            with client.websocket_connect("/ws") as again:
+            with client.websocket_connect(WS_URL) as again:
                 if json.loads(again.receive_text())["type"] == "options":
                     break
             time.sleep(0.1)
@@ -148,9 +153,9 @@ def test_sessions_are_capped_with_a_busy_message(demo_jpegs):
 
 
 def test_other_sites_pages_may_not_connect(client):
-    with pytest.raises(WebSocketDisconnect), client.websocket_connect("/ws", headers={"origin": "http://evil.example"}) as ws:
+    with pytest.raises(WebSocketDisconnect), client.websocket_connect(WS_URL, headers={"origin": "http://evil.example"}) as ws:
         ws.receive_text()
-    with client.websocket_connect("/ws", headers={"origin": "http://testserver"}) as ws:
+    with client.websocket_connect(WS_URL, headers={"origin": "http://127.0.0.1:8000"}) as ws:
         assert json.loads(ws.receive_text())["type"] == "options"
 
 
@@ -169,7 +174,7 @@ def test_latest_frame_drops_instead_of_queueing():
 
 
 def test_frames_sent_faster_than_processed_are_dropped(client, demo_jpegs):
-    with client.websocket_connect("/ws") as ws:
+    with client.websocket_connect(WS_URL) as ws:
         ws.receive_text()
         ws.send_text(json.dumps({"type": "options", "image": False}))
         ws.receive_text()

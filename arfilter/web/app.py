@@ -25,7 +25,8 @@ JavaScript, and the screenshot button saves what the window would save. The meas
 (`python -m bench.web`, in the README) is a few milliseconds of rendering and JPEG encoding
 per frame and about 40 kB per frame down, which loopback and a home network carry easily.
 
-Safety: every image goes through `uploads.decode_image` (size and dimensions checked before
+Safety: bound to this machine (the default), only requests for 127.0.0.1, localhost or [::1]
+are served; every image goes through `uploads.decode_image` (size and dimensions checked before
 decoding); bodies are read with a byte limit; no endpoint takes a path from the client (the
 static files are a fixed table, packs are chosen by name among those loaded); the page carries
 a Content-Security-Policy; WebSocket connections from other sites' pages are refused (their
@@ -52,6 +53,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from arfilter.errors import ArfilterError
 from arfilter.pipeline import Pipeline
@@ -81,6 +83,11 @@ STATIC_FILES = {"/app.js": ("app.js", "text/javascript; charset=utf-8"),
 CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
                            "media-src 'self' blob: mediastream:; connect-src 'self' {ws}; base-uri 'none'; "
                            "form-action 'none'; frame-ancestors 'none'")
+
+# Names under which a server bound to this machine only is reached. Requests naming another host
+# are refused there: a web page elsewhere that rebinds its own domain name to 127.0.0.1 (DNS
+# rebinding) cannot use the API from the user's browser.
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 BUSY_CLOSE_CODE = 1013  # "try again later"
 POLICY_CLOSE_CODE = 1008
@@ -213,6 +220,8 @@ def create_app(pipeline_factory: Callable[[], Pipeline], options: ServeOptions =
     server = _Server(pipeline_factory, options)
     app = FastAPI(title="arfilter", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.server = server
+    if options.host in LOCAL_HOSTS:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=["127.0.0.1", "localhost", "[::1]"])
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Callable[[Request], Any]) -> Response:

@@ -16,10 +16,9 @@ from collections.abc import Callable
 
 from arfilter.errors import ArfilterError
 from arfilter.pipeline import Pipeline
-from arfilter.web.app import ServeOptions
+from arfilter.web.app import LOCAL_HOSTS, ServeOptions
 
 PIPELINE_FLAGS = ("--pack", "--packs-dir", "--max-faces", "--detector", "--model")
-LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 def build_serve_parser() -> argparse.ArgumentParser:
