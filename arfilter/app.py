@@ -49,15 +49,21 @@ log = logging.getLogger(__name__)
 IDLE_FPS = 20
 
 
+class Packs(Protocol):
+    """What the app needs from arfilter.packs.PackSet."""
+
+    @property
+    def current(self) -> str: ...
+    def next(self) -> str: ...
+    def render(self, result: FrameResult) -> np.ndarray: ...
+
+
 class Pipeline(Protocol):
     """What the app needs from arfilter.pipeline.Pipeline."""
 
-    pack_names: list[str]
-    current_pack: str
-
+    @property
+    def packs(self) -> Packs: ...
     def process(self, frame: Frame) -> FrameResult: ...
-    def render(self, result: FrameResult) -> np.ndarray: ...
-    def next_pack(self) -> str: ...
     def reset(self) -> None: ...
 
 
@@ -153,7 +159,7 @@ class App:
         self.toasts = Toasts()
         self.fps_meter = FpsMeter()
         self.result: FrameResult | None = None
-        self._rendered: pygame.Surface | None = None  # pipeline.render(result), until result/pack change
+        self._rendered: pygame.Surface | None = None  # packs.render(result), until result/pack change
         self._composed: pygame.Surface | None = None  # compose(), until anything it shows changes
         self._hud: Hud | None = None
         self._hud_height = 0
@@ -298,7 +304,7 @@ class App:
         self._next_frame_due = None
 
     def _next_pack(self) -> None:
-        name = self.pipeline.next_pack()
+        name = self.pipeline.packs.next()
         self._rendered = None
         self.toasts.show(f"Filter: {name}")
         self._update_title()
@@ -348,12 +354,12 @@ class App:
         if self._composed is not None:
             return self._composed
         if self._rendered is None:
-            self._rendered = rgb_to_surface(self.pipeline.render(self.result))
+            self._rendered = rgb_to_surface(self.pipeline.packs.render(self.result))
         surface = self._rendered.copy()
         hud = self._hud_for(surface.get_height())
         stats_area: list[tuple[int, int, int, int]] = []
         if self.options.show_stats:
-            notes = [self.pipeline.current_pack]
+            notes = [self.pipeline.packs.current]
             if self.paused:
                 notes.append("paused")
             stats = hud.draw_stats(surface, self.fps_meter.fps, len(self.result.faces), notes=notes,
@@ -412,7 +418,7 @@ class App:
 
     def _update_title(self) -> None:
         if self.window is not None:
-            pygame.display.set_caption(f"{self.options.title} - {self.source.name} - {self.pipeline.current_pack}")
+            pygame.display.set_caption(f"{self.options.title} - {self.source.name} - {self.pipeline.packs.current}")
 
     # ----------------------------------------------------------------- loop
 

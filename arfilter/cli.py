@@ -95,16 +95,18 @@ def _build_pipeline(args: argparse.Namespace):
 
     options, detector_options = _pipeline_options(args)
     pipeline = Pipeline(options, tracker=FaceTracker.create(options.tracker, detector_options))
-    for error in pipeline.pack_errors:
+    for error in pipeline.packs.errors:
         print(f"arfilter: warning: skipped filter pack: {error}", file=sys.stderr)
     return pipeline
 
 
 def _list_packs(args: argparse.Namespace) -> int:
+    from arfilter.emotion import EmotionMetadata
     from arfilter.packs import discover_packs
 
     options, _ = _pipeline_options(args)
-    packs, errors = discover_packs(options.builtin_packs_dir, options.user_packs_dirs)
+    labels = EmotionMetadata.load(options.emotion.metadata_path).labels  # packs are checked against the model's labels
+    packs, errors = discover_packs(options.builtin_packs_dir, options.user_packs_dirs, labels)
     for pack in packs:
         print(f"{pack.name:12s} {pack.description}  [{pack.source_folder}]")
     for error in errors:

@@ -26,11 +26,18 @@ from arfilter.types import Frame, FrameResult
 PROGRESS_INTERVAL_S = 2.0
 
 
+class Packs(Protocol):
+    """What the runner needs from `arfilter.packs.PackSet`."""
+
+    def render(self, result: FrameResult) -> np.ndarray: ...
+
+
 class Pipeline(Protocol):
     """What the runner needs from `arfilter.pipeline.Pipeline`."""
 
+    @property
+    def packs(self) -> Packs: ...
     def process(self, frame: Frame) -> FrameResult: ...
-    def render(self, result: FrameResult) -> np.ndarray: ...
 
 
 @dataclass
@@ -56,10 +63,10 @@ def run_headless(pipeline: Pipeline, source: FrameSource, sinks: Sequence[Sink],
                  log: Callable[[str], None] = lambda line: print(line, file=sys.stderr)) -> RunSummary:
     """Process `source` to its end (or `max_frames`), handing every frame to every sink; closes the sinks.
 
-    `draw` makes the image the sinks get (default: `pipeline.render`, the current pack on every
+    `draw` makes the image the sinks get (default: `pipeline.packs.render`, the current pack on every
     face); it runs only when a sink needs an image.
     """
-    draw = draw or pipeline.render
+    draw = draw or pipeline.packs.render
     needs_image = any(sink.needs_image for sink in sinks)
     summary = RunSummary()
     start = last_progress = time.monotonic()

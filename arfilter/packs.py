@@ -42,8 +42,10 @@ import errno
 import math
 import os
 import re
+import time
 import tomllib
-from collections.abc import Iterable
+import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
@@ -53,10 +55,11 @@ from PIL import Image
 
 from arfilter.errors import PackError
 from arfilter.geometry import NAMED_POINT_INDICES, FaceGeometry
-from arfilter.labels import EMOTION_LABELS
 from arfilter.overlay import Sprite, composite_sprite
 from arfilter.resources import PACKS_DIR
-from arfilter.types import FaceResult
+from arfilter.types import FaceResult, FrameResult
+
+log = logging.getLogger(__name__)
 
 MANIFEST_NAME = "pack.toml"
 DEFAULT_LABEL = "default"
@@ -193,7 +196,7 @@ class FilterPack:
                 raise ValueError(
                     f"face {face.track_id}: landmarks must have shape ({LANDMARK_COUNT}, 3), got {face.landmarks.shape}"
                 )
-            geometry = FaceGeometry.from_landmarks(face.landmarks)
+            geometry = face.geometry
             transition = min(max(float(face.transition), 0.0), 1.0)
             if face.previous_label is not None and face.previous_label != face.label and transition < 1.0:
                 self._draw_label(canvas, face, geometry, face.previous_label, 1.0 - transition)
@@ -209,9 +212,9 @@ class FilterPack:
             composite_sprite(canvas, layer.sprite, placement.center_xy, placement.width_px, placement.angle_deg, opacity)
 
 
-def load_pack(folder: str | os.PathLike[str]) -> FilterPack:
-    """Load and validate the pack in `folder`; raises PackError with a one-line message."""
-    return _ManifestReader(Path(folder)).read()
+def load_pack(folder: str | os.PathLike[str], labels: Sequence[str]) -> FilterPack:
+    """Load and validate the pack in `folder` for a model with `labels`; raises PackError with a one-line message."""
+    return _ManifestReader(Path(folder), tuple(labels)).read()
 
 
 def default_user_packs_dir() -> Path:
@@ -222,10 +225,11 @@ def default_user_packs_dir() -> Path:
 
 
 def discover_packs(
-    builtin_dir: str | os.PathLike[str] = BUILTIN_PACKS_DIR,
-    user_dirs: Iterable[str | os.PathLike[str]] = (),
+    builtin_dir: str | os.PathLike[str],
+    user_dirs: Iterable[str | os.PathLike[str]],
+    labels: Sequence[str],
 ) -> tuple[list[FilterPack], list[str]]:
-    """Load the built-in packs and the user's packs.
+    """Load the built-in packs and the user's packs, validated against the emotion model's `labels`.
 
     Returns the packs (built-ins first in name order, then user packs; a user pack replaces a
     pack of the same name in place, see the module docstring for the precedence) and one line
@@ -250,7 +254,7 @@ def discover_packs(
             continue
         for pack_folder in pack_folders:
             try:
-                pack = load_pack(pack_folder)
+                pack = load_pack(pack_folder, labels)
             except PackError as error:
                 errors.append(str(error))
                 continue
@@ -259,6 +263,65 @@ def discover_packs(
                 continue
             packs[pack.name] = pack
     return list(packs.values()), errors
+
+
+class PackSet:
+    """The drawing half of the lens: the packs on offer, which one is current, and drawing it.
+
+    The pipeline analyses frames; this draws the current pack on a result. Packs are decoded
+    when first chosen; one whose images turn out undecodable is dropped (its reason added to
+    `errors`) and the next one taken instead, so switching never fails.
+    """
+
+    def __init__(self, packs: Sequence[FilterPack], current: str, errors: Sequence[str] = ()) -> None:
+        if not packs:
+            raise PackError("no filter packs could be loaded; reinstall arfilter")
+        self.available = list(packs)
+        self.errors = list(errors)
+        if current not in self.names:
+            raise PackError(f"no filter pack named {current!r}; available: {', '.join(self.names)} (see --list-packs)")
+        self._index = self.names.index(current)
+        self.available[self._index].prepare()  # the chosen pack fails now, not at the first face
+
+    @property
+    def names(self) -> list[str]:
+        return [pack.name for pack in self.available]
+
+    @property
+    def current(self) -> str:
+        return self.available[self._index].name
+
+    def next(self) -> str:
+        """Switch to the next pack (wrapping around, skipping undecodable ones) and return its name."""
+        current = self.available[self._index]
+        while True:
+            self._index = (self._index + 1) % len(self.available)
+            candidate = self.available[self._index]
+            if candidate is current:
+                return self.current
+            try:
+                candidate.prepare()
+                return self.current
+            except PackError as error:
+                self.errors.append(str(error))
+                log.warning("skipped filter pack: %s", error)
+                del self.available[self._index]
+                self._index -= 1
+
+    def select(self, name: str) -> None:
+        """Switch to the pack called `name` (the web page picks packs by name, not in turn)."""
+        if name not in self.names:
+            raise PackError(f"no filter pack named {name!r}; available: {', '.join(self.names)}")
+        self.available[self.names.index(name)].prepare()  # an undecodable pack is refused, not switched to
+        self._index = self.names.index(name)
+
+    def render(self, result: FrameResult) -> np.ndarray:
+        """A copy of the frame with the current pack drawn on every face."""
+        start = time.perf_counter()
+        canvas = result.frame.image.copy()
+        self.available[self._index].render(canvas, result.faces)
+        result.timings_ms["overlay"] = (time.perf_counter() - start) * 1000
+        return canvas
 
 
 def _os_reason(error: Exception) -> str:
@@ -295,8 +358,9 @@ def _is_dir(path: Path) -> bool:
 class _ManifestReader:
     """Validates one manifest, producing messages of the form '<file>: <field> must be ..., got ...'."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, labels: tuple[str, ...]) -> None:
         self.folder = folder
+        self.labels = labels  # the emotion model's, which every pack must cover
         self.manifest_path = folder / MANIFEST_NAME
         self.images: dict[Path, PackImage] = {}
         self.layer_count = 0
@@ -335,12 +399,12 @@ class _ManifestReader:
         return FilterPack(name=name, source_folder=self.folder, layers_by_label=layers_by_label, **text_fields)
 
     def read_emotions(self, emotions: Any) -> dict[str, tuple[Layer, ...]]:
-        known_labels = (*EMOTION_LABELS, DEFAULT_LABEL)
+        known_labels = (*self.labels, DEFAULT_LABEL)
         if not isinstance(emotions, dict) or not emotions:
             raise self.fail(f"emotions must be a table with an entry per label ({', '.join(known_labels)}), got {emotions!r}")
         self.reject_unknown_keys(emotions, known_labels, "emotions")
         if DEFAULT_LABEL not in emotions:
-            missing = [label for label in EMOTION_LABELS if label not in emotions]
+            missing = [label for label in self.labels if label not in emotions]
             if missing:
                 raise self.fail(f"emotions has no entry for {', '.join(missing)} and no '{DEFAULT_LABEL}' entry; add them")
         layers_by_label = {}

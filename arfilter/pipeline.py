@@ -1,7 +1,8 @@
-"""One frame through every stage: faces -> emotion -> smoothing -> overlay.
+"""One frame through the analysis stages: faces -> emotion -> smoothing, into a FrameResult.
 
-The window app and the headless runner both drive this class; it owns no loop and no
-window, so it runs the same under a test, a benchmark or the pygame app.
+The window app, the headless runner and the web app all drive this class; it owns no loop
+and no window, so it runs the same under a test, a benchmark or the pygame app. Drawing the
+result is the PackSet's job (arfilter.packs).
 """
 
 from __future__ import annotations
@@ -14,9 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from arfilter.emotion import EmotionClassifier, EmotionOptions
-from arfilter.errors import PackError
 from arfilter.geometry import FaceGeometry, landmark_box
-from arfilter.packs import BUILTIN_PACKS_DIR, FilterPack, discover_packs
+from arfilter.packs import BUILTIN_PACKS_DIR, FilterPack, PackSet, discover_packs
 from arfilter.smoothing import SmoothingBank, SmoothingOptions
 from arfilter.tracking import FaceTracker, TrackerOptions
 from arfilter.types import FaceResult, Frame, FrameResult, TrackedFace
@@ -39,9 +39,12 @@ class PipelineOptions:
 
 
 class Pipeline:
-    """Processes frames into FrameResults and draws the current filter pack on them.
+    """Analyses frames into FrameResults: faces, emotions, smoothing. It draws nothing.
 
-    The stages can be injected (tests use fakes); by default they are built from `options`.
+    Drawing is `packs` (a PackSet: the packs on offer, the current one, rendering), built here
+    from the same options and validated against the emotion model's labels, so one object
+    wires the whole lens. The stages can be injected (tests use fakes); by default they are
+    built from `options`. `close()` releases the models.
     """
 
     def __init__(self, options: PipelineOptions = PipelineOptions(), *, tracker: FaceTracker | None = None,
@@ -50,53 +53,21 @@ class Pipeline:
         self.tracker = tracker or FaceTracker.create(options.tracker)
         self.classifier = classifier or EmotionClassifier(options.emotion)
         self.smoothing = SmoothingBank(options.smoothing)
-        self.pack_errors: list[str] = []
+        errors: list[str] = []
         if packs is None:
-            packs, self.pack_errors = discover_packs(options.builtin_packs_dir, options.user_packs_dirs)
-        if not packs:
-            raise PackError(f"no filter packs could be loaded from {options.builtin_packs_dir}; reinstall arfilter")
-        self.packs = packs
-        names = [pack.name for pack in packs]
-        if options.pack not in names:
-            raise PackError(f"no filter pack named {options.pack!r}; available: {', '.join(names)} (see --list-packs)")
-        self._pack_index = names.index(options.pack)
-        self.packs[self._pack_index].prepare()  # the chosen pack fails now, not at the first face
+            packs, errors = discover_packs(options.builtin_packs_dir, options.user_packs_dirs, self.classifier.labels)
+        self.packs = PackSet(packs, options.pack, errors)
 
-    @property
-    def pack_names(self) -> list[str]:
-        return [pack.name for pack in self.packs]
+    def close(self) -> None:
+        """Release the models (their interpreters); the pipeline cannot process frames afterwards."""
+        self.tracker.close()
+        self.classifier.close()
 
-    @property
-    def current_pack(self) -> str:
-        return self.packs[self._pack_index].name
+    def __enter__(self) -> Pipeline:
+        return self
 
-    def next_pack(self) -> str:
-        """Switch to the next filter pack (wrapping around) and return its name.
-
-        Packs are decoded when first chosen; one whose images turn out undecodable is dropped
-        (its reason appended to `pack_errors`) and the one after it is taken instead.
-        """
-        current = self.packs[self._pack_index]
-        while True:
-            self._pack_index = (self._pack_index + 1) % len(self.packs)
-            candidate = self.packs[self._pack_index]
-            if candidate is current:
-                return self.current_pack
-            try:
-                candidate.prepare()
-                return self.current_pack
-            except PackError as error:
-                self.pack_errors.append(str(error))
-                log.warning("skipped filter pack: %s", error)
-                del self.packs[self._pack_index]
-                self._pack_index -= 1
-
-    def select_pack(self, name: str) -> None:
-        """Switch to the pack called `name` (the web page picks packs by name, not in turn)."""
-        if name not in self.pack_names:
-            raise PackError(f"no filter pack named {name!r}; available: {', '.join(self.pack_names)}")
-        self.packs[self.pack_names.index(name)].prepare()  # an undecodable pack is refused, not switched to
-        self._pack_index = self.pack_names.index(name)
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def reset(self) -> None:
         """Forget all tracks and their smoothing, e.g. after a mirror toggle or a source change."""
@@ -121,14 +92,6 @@ class Pipeline:
         timings["smoothing"] = (end - after_emotion) * 1000
         return FrameResult(frame=frame, faces=faces, timings_ms=timings)
 
-    def render(self, result: FrameResult) -> np.ndarray:
-        """A copy of the frame with the current pack drawn on every face."""
-        start = time.perf_counter()
-        canvas = result.frame.image.copy()
-        self.packs[self._pack_index].render(canvas, result.faces)
-        result.timings_ms["overlay"] = (time.perf_counter() - start) * 1000
-        return canvas
-
     def _classify(self, image: np.ndarray, tracked: list[TrackedFace]) -> np.ndarray:
         """All faces of the frame through the emotion model in one batch."""
         return self.classifier.infer(image, [face.landmarks for face in tracked])
@@ -148,8 +111,8 @@ class Pipeline:
         return FaceResult(
             track_id=face.track_id,
             landmarks=landmarks,
+            geometry=geometry,
             box=landmark_box(landmarks),
-            roll_deg=geometry.roll_deg,
             probabilities=probabilities,
             labels=self.classifier.labels,
             label=self.classifier.labels[label_index],

@@ -92,6 +92,11 @@ class FaceTracker:
         """
         return cls(FaceDetector.create(detector_options), FaceLandmarker.create(num_threads), options)
 
+    def close(self) -> None:
+        """Release both face models."""
+        self.detector.close()
+        self.landmarker.close()
+
     def reset(self) -> None:
         """Forget all tracks (the next frame is detected from scratch); ids keep counting up."""
         self._tracks = []

@@ -1,7 +1,7 @@
 """Small dataclasses that carry data one way through the pipeline.
 
-capture -> Frame -> faces/tracking -> TrackedFace -> emotion + smoothing -> FaceResult
--> overlay/packs -> composited image. Images are always RGB uint8 arrays of shape (H, W, 3)
+sources -> Frame -> faces/tracking -> TrackedFace -> emotion + smoothing -> FaceResult (analysis,
+arfilter.pipeline) -> packs -> drawn image (drawing, arfilter.packs.PackSet) -> sinks. Images are always RGB uint8 arrays of shape (H, W, 3)
 so that pygame, OpenCV and the models agree without conversions scattered around.
 """
 
@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from arfilter.geometry import FaceGeometry
 
 
 @dataclass(frozen=True)
@@ -39,18 +41,27 @@ class TrackedFace:
 
 @dataclass
 class FaceResult:
-    """Everything the overlay, HUD and JSON output need to know about one face."""
+    """Everything the overlay, HUD and JSON output need to know about one face.
+
+    `geometry` is measured once, by the pipeline, from the landmarks shown; every drawing
+    step reads it instead of measuring the face again.
+    """
 
     track_id: int
     landmarks: np.ndarray  # (468, 3) float32, smoothed for live sources
+    geometry: FaceGeometry  # eyes, roll, interocular and face width of `landmarks`
     box: tuple[int, int, int, int]  # x, y, w, h in frame pixels, from the landmarks
-    roll_deg: float  # head roll, positive when the face turns clockwise on screen
     probabilities: np.ndarray  # (len(labels),) calibrated and smoothed
     labels: tuple[str, ...]  # the emotion model's labels, in the order of `probabilities`
     label: str  # the label shown (after hysteresis)
     confidence: float  # probability of `label`
     previous_label: str | None = None  # the label being faded out, if any
     transition: float = 1.0  # cross-fade progress from previous_label to label, 0..1
+
+    @property
+    def roll_deg(self) -> float:
+        """Head roll, positive when the face turns clockwise on screen."""
+        return self.geometry.roll_deg
 
 
 @dataclass

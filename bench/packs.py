@@ -44,8 +44,8 @@ def synthetic_face(center: tuple[float, float], interocular: float, roll_deg: fl
     return FaceResult(
         track_id=0,
         landmarks=landmarks,
+        geometry=FaceGeometry.from_landmarks(landmarks),
         box=(0, 0, 1, 1),
-        roll_deg=FaceGeometry.from_landmarks(landmarks).roll_deg,
         probabilities=np.zeros(len(EMOTION_LABELS)),
         labels=EMOTION_LABELS,
         label=label,
@@ -61,7 +61,7 @@ def main() -> None:
     load_times, decode_times = [], []
     for _ in range(5):
         start = time.perf_counter()
-        packs, errors = discover_packs(BUILTIN_PACKS_DIR, [])
+        packs, errors = discover_packs(BUILTIN_PACKS_DIR, [], EMOTION_LABELS)
         loaded = time.perf_counter()
         for pack in packs:
             pack.prepare()
@@ -75,7 +75,7 @@ def main() -> None:
           f" (validated, PNG headers checked); decoding all their PNGs: median {statistics.median(decode_times):.1f} ms")
 
     # party/angry: horns on the forehead and a steam puff at each side of the head.
-    pack = load_pack(BUILTIN_PACKS_DIR / "party").prepare()
+    pack = load_pack(BUILTIN_PACKS_DIR / "party", EMOTION_LABELS).prepare()
     label = "angry"
     faces = [
         synthetic_face((130.0, 150.0), 60.0, 0.0, label),

@@ -49,7 +49,7 @@ pipeline = Pipeline(PipelineOptions(pack=sys.argv[2]))
 marks["models_loaded"] = time.time()
 with open_source(sys.argv[1]) as source:
     result = pipeline.process(source.read())
-    pipeline.render(result)
+    pipeline.packs.render(result)
 marks["first_frame"] = time.time()
 print(json.dumps({"marks": marks, "faces": len(result.faces), "tensorflow_imported": "tensorflow" in sys.modules,
                   "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
@@ -100,7 +100,7 @@ def run_frames(pipeline: Pipeline, source_spec: str, frames: int, warmup: int,
             if frame is None:
                 break
             result = pipeline.process(frame)
-            last_image = pipeline.render(result)
+            last_image = pipeline.packs.render(result)
             end = time.perf_counter()
             size = frame.image.shape[1::-1]
             if index < warmup:

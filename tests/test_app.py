@@ -28,45 +28,25 @@ from arfilter.sources.camera import CameraSource, CameraUnavailableError  # noqa
 from arfilter.recording import Recorder  # noqa: E402
 from arfilter.labels import EMOTION_LABELS  # noqa: E402
 from arfilter.types import FaceResult, Frame, FrameResult  # noqa: E402
-from test_sources import FakeCameraRig  # noqa: E402
+from tests.conftest import FakeCameraRig, OneFacePipeline  # noqa: E402
+
 
 FRAME_SIZE = (320, 240)  # width, height
 FACE_BOX = (40, 60, 90, 110)
 
 
-class FakePipeline:
-    """Finds one face at FACE_BOX in every frame and draws its box; records what it was asked."""
+class FakePipeline(OneFacePipeline):
+    """One face at FACE_BOX in every frame; `quit_after` frames close the window like the user would."""
 
     def __init__(self, quit_after: int | None = None) -> None:
-        self.pack_names = ["emoji", "party"]
-        self.current_pack = "emoji"
-        self.processed: list[Frame] = []
-        self.resets = 0
+        super().__init__(box=FACE_BOX, confidence=0.4)
         self.quit_after = quit_after
 
     def process(self, frame: Frame) -> FrameResult:
-        self.processed.append(frame)
+        result = super().process(frame)
         if self.quit_after is not None and len(self.processed) >= self.quit_after:
             pygame.event.post(pygame.event.Event(pygame.QUIT))
-        probabilities = np.full(len(EMOTION_LABELS), 0.1, np.float32)
-        probabilities[3] = 0.4
-        face = FaceResult(track_id=1, landmarks=np.zeros((468, 3), np.float32), box=FACE_BOX, roll_deg=0.0,
-                          probabilities=probabilities, labels=EMOTION_LABELS, label="happy", confidence=0.4)
-        return FrameResult(frame=frame, faces=[face])
-
-    def render(self, result: FrameResult) -> np.ndarray:
-        image = result.frame.image.copy()
-        x, y, w, h = FACE_BOX
-        cv2.rectangle(image, (x, y), (x + w, y + h), (0, 255, 0), 2)
-        return image
-
-    def next_pack(self) -> str:
-        index = self.pack_names.index(self.current_pack)
-        self.current_pack = self.pack_names[(index + 1) % len(self.pack_names)]
-        return self.current_pack
-
-    def reset(self) -> None:
-        self.resets += 1
+        return result
 
 
 class CountingSource(FrameSource):
@@ -150,7 +130,7 @@ def test_unwritable_screenshot_folder_is_a_toast_not_a_crash(window, tmp_path: P
 def test_b_toggles_the_bars(window, options) -> None:
     options.show_stats = False  # so that the bars are all the HUD there is
     app = make_app(window, options)
-    rendered = app.pipeline.render(app.result)
+    rendered = app.pipeline.packs.render(app.result)
     assert not np.array_equal(surface_to_rgb(app.compose()), rendered)
     press(app, pygame.K_b)
     assert not app.show_bars
@@ -193,7 +173,7 @@ def test_window_close_quits(window, options) -> None:
 def test_f_switches_to_the_next_pack(window, options) -> None:
     app = make_app(window, options)
     press(app, pygame.K_f)
-    assert app.pipeline.current_pack == "party"
+    assert app.pipeline.packs.current == "party"
     assert any(text == "Filter: party" for text, _ in app.toasts.visible())
 
 

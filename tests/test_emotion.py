@@ -13,6 +13,7 @@ import pytest
 
 from arfilter.emotion import DEFAULT_METADATA_PATH, EmotionClassifier, EmotionMetadata, EmotionOptions
 from arfilter.errors import ModelError
+from arfilter.geometry import FaceGeometry
 from arfilter.resources import FACE_MODELS_DIR, MODELS_DIR
 from arfilter.sinks.jsonl import frame_record
 from arfilter.types import FaceResult, Frame, FrameResult
@@ -90,8 +91,9 @@ def test_labels_travel_with_the_results(model_copy: Path) -> None:
     probabilities = classifier.infer(image, [landmarks])
     assert probabilities.shape == (1, 7) and probabilities.sum() == pytest.approx(1.0, abs=1e-5)
     index = int(probabilities[0].argmax())
-    face = FaceResult(track_id=1, landmarks=landmarks, box=(0, 0, 1, 1), roll_deg=0.0, probabilities=probabilities[0],
-                      labels=classifier.labels, label=names[index], confidence=float(probabilities[0, index]))
+    face = FaceResult(track_id=1, landmarks=landmarks, geometry=FaceGeometry.from_landmarks(landmarks), box=(0, 0, 1, 1),
+                      probabilities=probabilities[0], labels=classifier.labels, label=names[index],
+                      confidence=float(probabilities[0, index]))
     record = frame_record(FrameResult(frame=Frame(image=image, index=0, source="x", timestamp_s=0.0), faces=[face]))
     assert list(record["faces"][0]["probs"]) == names and record["faces"][0]["label"] == names[index]
 

@@ -34,6 +34,7 @@ from PIL import Image
 from arfilter.cli import main
 from arfilter.errors import OutputError, PackError
 from arfilter.packs import BUILTIN_PACKS_DIR, MAX_PACK_LAYERS, discover_packs, load_pack
+from arfilter.labels import EMOTION_LABELS
 from arfilter.sinks.jsonl import JsonLinesSink
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -389,7 +390,7 @@ def test_pack_faults_are_one_warning_each_and_the_rest_load(tmp_path):
     outside.write_text('name = "outside"\n')
     (packs / "toml-link").mkdir()
     (packs / "toml-link" / "pack.toml").symlink_to(outside)
-    loaded, errors = discover_packs(BUILTIN_PACKS_DIR, [packs])
+    loaded, errors = discover_packs(BUILTIN_PACKS_DIR, [packs], EMOTION_LABELS)
     assert [pack.name for pack in loaded] == ["emoji", "party", "shades", "good"]
     assert len(errors) == 4 and all("\n" not in error for error in errors), errors
     by_pack = {Path(error.split(":")[0]).parent.name: error for error in errors}
@@ -405,13 +406,13 @@ def test_an_unexpected_error_in_one_pack_is_a_warning(tmp_path, monkeypatch):
     write_pack(tmp_path / "packs" / "buggy", "buggy")
     original = packs_module.load_pack
 
-    def load(folder):
+    def load(folder, labels):
         if Path(folder).name == "buggy":
             raise RuntimeError("a bug")
-        return original(folder)
+        return original(folder, labels)
 
     monkeypatch.setattr(packs_module, "load_pack", load)
-    loaded, errors = discover_packs(BUILTIN_PACKS_DIR, [tmp_path / "packs"])
+    loaded, errors = discover_packs(BUILTIN_PACKS_DIR, [tmp_path / "packs"], EMOTION_LABELS)
     assert [pack.name for pack in loaded] == ["emoji", "party", "shades"]
     assert errors == [f"{tmp_path / 'packs' / 'buggy'}: cannot load the pack (RuntimeError: a bug)"]
 
@@ -425,12 +426,12 @@ def test_a_pack_over_budget_is_refused_before_decoding(tmp_path):
         Image.new("RGBA", (2048, 2048), (index, 0, 0, 0)).save(folder / name)
     start = time.perf_counter()
     with pytest.raises(PackError, match=r"Mpx; a pack may hold at most 16 Mpx") as caught:
-        load_pack(folder)
+        load_pack(folder, EMOTION_LABELS)
     assert time.perf_counter() - start < 3.0, "refused from the headers, not by decoding"
     assert "\n" not in str(caught.value)
     many = write_pack(tmp_path / "many", "many", images=["dot.png"] * (MAX_PACK_LAYERS + 1))
     with pytest.raises(PackError, match=f"at most {MAX_PACK_LAYERS}"):
-        load_pack(many)
+        load_pack(many, EMOTION_LABELS)
 
 
 def corrupt_pixels_keep_checksums(path: Path) -> None:
@@ -455,7 +456,7 @@ def test_packs_not_in_use_are_not_decoded_and_a_broken_one_is_dropped_when_chose
     folder = write_pack(tmp_path / "packs" / "late", "late", images=["big.png"])
     Image.fromarray(np.random.default_rng(0).integers(0, 256, (64, 64, 4), dtype=np.uint8)).save(folder / "big.png")
     corrupt_pixels_keep_checksums(folder / "big.png")
-    packs, errors = discover_packs(BUILTIN_PACKS_DIR, [tmp_path / "packs"])
+    packs, errors = discover_packs(BUILTIN_PACKS_DIR, [tmp_path / "packs"], EMOTION_LABELS)
     assert errors == [] and [pack.name for pack in packs][-1] == "late"
     assert all(layer.png._sprite is None for pack in packs for layers in pack.layers_by_label.values() for layer in layers)
 
@@ -467,12 +468,12 @@ def test_packs_not_in_use_are_not_decoded_and_a_broken_one_is_dropped_when_chose
             pass
 
     pipeline = Pipeline(PipelineOptions(pack="shades"), tracker=NoTracker(), classifier=object(), packs=packs)
-    assert [pipeline.next_pack() for _ in range(3)] == ["emoji", "party", "shades"], "late is dropped on the way"
-    assert pipeline.pack_names == ["emoji", "party", "shades"]
-    assert len(pipeline.pack_errors) == 1 and "late" in pipeline.pack_errors[0] and "cannot decode PNG" in pipeline.pack_errors[0]
+    assert [pipeline.packs.next() for _ in range(3)] == ["emoji", "party", "shades"], "late is dropped on the way"
+    assert pipeline.packs.names == ["emoji", "party", "shades"]
+    assert len(pipeline.packs.errors) == 1 and "late" in pipeline.packs.errors[0] and "cannot decode PNG" in pipeline.packs.errors[0]
     with pytest.raises(PackError, match="cannot decode PNG"):
         Pipeline(PipelineOptions(pack="late"), tracker=NoTracker(), classifier=object(),
-                 packs=discover_packs(BUILTIN_PACKS_DIR, [tmp_path / "packs"])[0])
+                 packs=discover_packs(BUILTIN_PACKS_DIR, [tmp_path / "packs"], EMOTION_LABELS)[0])
 
 
 def test_list_packs_survives_every_broken_user_pack(tmp_path):

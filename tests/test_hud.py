@@ -13,6 +13,7 @@ import pytest  # noqa: E402
 from arfilter.hud import Hud, HudStyle, Toasts, place_panel  # noqa: E402
 from arfilter.labels import EMOTION_LABELS  # noqa: E402
 from arfilter.types import FaceResult  # noqa: E402
+from tests.conftest import make_face  # noqa: E402
 
 BACKGROUND = (90, 90, 90)
 
@@ -25,10 +26,7 @@ def fonts():
 
 
 def face(box: tuple[int, int, int, int], label: str = "happy", track_id: int = 1) -> FaceResult:
-    probabilities = np.full(len(EMOTION_LABELS), 0.05, np.float32)
-    probabilities[EMOTION_LABELS.index(label)] = 0.70
-    return FaceResult(track_id=track_id, landmarks=np.zeros((468, 3), np.float32), box=box, roll_deg=0.0,
-                      probabilities=probabilities, labels=EMOTION_LABELS, label=label, confidence=0.70)
+    return make_face(label=label, track_id=track_id, box=box, confidence=0.70)
 
 
 def overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:

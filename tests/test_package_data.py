@@ -14,6 +14,7 @@ import arfilter
 from arfilter import resources
 from arfilter.demo import HEAD_IMAGE
 from arfilter.emotion import DEFAULT_METADATA_PATH
+from arfilter.labels import EMOTION_LABELS
 from arfilter.packs import BUILTIN_PACKS_DIR, discover_packs
 
 PACKAGE_DIR = pathlib.Path(arfilter.__file__).resolve().parent
@@ -38,7 +39,7 @@ def test_shipped_emotion_model_files_are_present() -> None:
 
 
 def test_builtin_packs_load_from_package_data() -> None:
-    packs, errors = discover_packs(resources.PACKS_DIR, ())
+    packs, errors = discover_packs(resources.PACKS_DIR, (), EMOTION_LABELS)
     assert errors == []
     assert {"emoji", "party", "shades"} <= {pack.name for pack in packs}
 

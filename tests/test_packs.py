@@ -27,6 +27,7 @@ from arfilter.packs import (
     load_pack,
 )
 from arfilter.types import FaceResult
+from tests.conftest import make_face
 
 DATA_DIR = Path(__file__).parent / "data"
 BUILTIN_NAMES = ("emoji", "party", "shades")
@@ -78,19 +79,8 @@ def to_image(face_point, center=(320.0, 240.0), interocular: float = 60.0, roll_
 
 
 def face_result(landmarks: np.ndarray, label: str, previous_label: str | None = None, transition: float = 1.0) -> FaceResult:
-    geometry = FaceGeometry.from_landmarks(landmarks)
-    return FaceResult(
-        track_id=1,
-        landmarks=landmarks,
-        box=(0, 0, 1, 1),
-        roll_deg=geometry.roll_deg,
-        probabilities=np.full(len(EMOTION_LABELS), 1.0 / len(EMOTION_LABELS)),
-        labels=EMOTION_LABELS,
-        label=label,
-        confidence=0.5,
-        previous_label=previous_label,
-        transition=transition,
-    )
+    return make_face(landmarks, label, box=(0, 0, 1, 1), confidence=0.5, previous_label=previous_label,
+                     transition=transition)
 
 
 def solid_rgba(width: int, height: int, colour=(255, 0, 255)) -> np.ndarray:
@@ -272,7 +262,7 @@ def test_each_bad_field_gets_a_one_line_message_naming_file_and_field(tmp_path, 
     change(manifest)
     folder = write_pack(tmp_path / "pack", manifest)
     with pytest.raises(PackError) as caught:
-        load_pack(folder)
+        load_pack(folder, EMOTION_LABELS)
     text = str(caught.value)
     assert text.startswith(f"{folder / 'pack.toml'}: ")
     assert message.format(folder=folder) in text
@@ -280,7 +270,7 @@ def test_each_bad_field_gets_a_one_line_message_naming_file_and_field(tmp_path, 
 
 
 def test_the_valid_manifest_loads(tmp_path):
-    pack = load_pack(write_pack(tmp_path / "pack", valid_manifest()))
+    pack = load_pack(write_pack(tmp_path / "pack", valid_manifest()), EMOTION_LABELS)
     assert (pack.name, pack.description, pack.author, pack.licence) == ("test-pack", "for tests", "tests", "CC0-1.0")
     happy = pack.layers_for("happy")
     assert [layer.anchor_indices for layer in happy] == [NAMED_POINT_INDICES["nose_tip"], (33, 263)]
@@ -299,24 +289,24 @@ def test_a_symlink_out_of_the_pack_is_refused(tmp_path):
     folder = write_pack(tmp_path / "pack", manifest)
     os.symlink(tmp_path / "secret.png", folder / "link.png")
     with pytest.raises(PackError, match="'link.png' links outside the pack folder"):
-        load_pack(folder)
+        load_pack(folder, EMOTION_LABELS)
 
 
 def test_unreadable_png_and_bad_toml_and_missing_manifest(tmp_path):
     folder = write_pack(tmp_path / "corrupt", valid_manifest())
     (folder / "dot.png").write_bytes(b"not a png")
     with pytest.raises(PackError, match=r"layers\[0\]\.image for 'happy': cannot read PNG .*dot\.png"):
-        load_pack(folder)
+        load_pack(folder, EMOTION_LABELS)
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "pack.toml").write_text("name = [\n", encoding="utf-8")
     with pytest.raises(PackError, match=r"broken/pack\.toml: invalid TOML \("):
-        load_pack(broken)
+        load_pack(broken, EMOTION_LABELS)
     (tmp_path / "empty").mkdir()
     with pytest.raises(PackError, match=r"empty/pack\.toml: manifest not found"):
-        load_pack(tmp_path / "empty")
+        load_pack(tmp_path / "empty", EMOTION_LABELS)
     with pytest.raises(PackError, match=r"nowhere: pack folder not found"):
-        load_pack(tmp_path / "nowhere")
+        load_pack(tmp_path / "nowhere", EMOTION_LABELS)
 
 
 # ---------------------------------------------------------------- discovery
@@ -337,7 +327,7 @@ def test_discovery_loads_builtins_and_user_packs_and_reports_broken_ones(tmp_pat
     (user_dir / "no-manifest").mkdir()
     (user_dir / ".hidden").mkdir()
 
-    packs, errors = discover_packs(BUILTIN_PACKS_DIR, [user_dir, single, tmp_path / "missing"])
+    packs, errors = discover_packs(BUILTIN_PACKS_DIR, [user_dir, single, tmp_path / "missing"], EMOTION_LABELS)
     by_name = {pack.name: pack for pack in packs}
     assert [pack.name for pack in packs] == ["emoji", "party", "shades", "mine", "single"]
     assert by_name["shades"].description == "my shades"
@@ -352,7 +342,7 @@ def test_discovery_loads_builtins_and_user_packs_and_reports_broken_ones(tmp_pat
 
 def test_missing_default_user_folder_is_not_an_error(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "nothing-here"))
-    packs, errors = discover_packs(BUILTIN_PACKS_DIR, [])
+    packs, errors = discover_packs(BUILTIN_PACKS_DIR, [], EMOTION_LABELS)
     assert [pack.name for pack in packs] == list(BUILTIN_NAMES)
     assert errors == []
 
@@ -407,7 +397,7 @@ def opaque_like(sprite: Sprite) -> Sprite:
 
 @pytest.fixture(scope="module")
 def builtin_packs() -> dict[str, FilterPack]:
-    return {name: load_pack(BUILTIN_PACKS_DIR / name) for name in BUILTIN_NAMES}
+    return {name: load_pack(BUILTIN_PACKS_DIR / name, EMOTION_LABELS) for name in BUILTIN_NAMES}
 
 
 @pytest.mark.parametrize("roll", [0.0, -25.0])
@@ -510,3 +500,15 @@ def test_builtin_layers_sit_where_they_belong_on_a_real_face(builtin_packs):
     assert -0.7 < tear_x < -0.3 and 0.3 < tear_y < 0.9
     emoji_centre = where("emoji", "happy.png")
     assert abs(emoji_centre[0]) < 0.1 and 0.0 < emoji_centre[1] < (forehead_top[1] + chin[1]) / 2 + 0.1
+
+
+def test_packs_are_checked_against_the_models_own_labels(tmp_path: Path) -> None:
+    """A model with another label set: packs must cover its labels, and may name only those."""
+    manifest = valid_manifest()
+    manifest["emotions"] = {"yay": {"layers": [dict(VALID_LAYER)]}, "boo": {"layers": [dict(VALID_LAYER)]}}
+    pack = load_pack(write_pack(tmp_path / "own", manifest), ("yay", "boo"))
+    assert set(pack.layers_by_label) == {"yay", "boo"}
+    with pytest.raises(PackError, match="no entry for meh and no 'default' entry"):
+        load_pack(write_pack(tmp_path / "short", manifest), ("yay", "boo", "meh"))
+    with pytest.raises(PackError, match="unknown key 'yay' in emotions"):
+        load_pack(write_pack(tmp_path / "fer", manifest), EMOTION_LABELS)

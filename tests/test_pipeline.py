@@ -41,8 +41,8 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
 def fresh(pipeline: Pipeline) -> Pipeline:
     """The shared pipeline with no tracks and the default pack, as a new one would be."""
     pipeline.reset()
-    while pipeline.current_pack != PipelineOptions().pack:
-        pipeline.next_pack()
+    while pipeline.packs.current != PipelineOptions().pack:
+        pipeline.packs.next()
     return pipeline
 
 
@@ -103,7 +103,7 @@ def test_image_without_faces_gives_no_faces(fresh: Pipeline, astronaut: np.ndarr
     blank = np.full_like(astronaut, 128)
     result = fresh.process(still(blank))
     assert result.faces == []
-    assert np.array_equal(fresh.render(result), blank)
+    assert np.array_equal(fresh.packs.render(result), blank)
 
 
 def test_render_draws_on_the_face_only_and_leaves_the_input_alone(fresh: Pipeline, astronaut: np.ndarray) -> None:
@@ -114,33 +114,33 @@ def test_render_draws_on_the_face_only_and_leaves_the_input_alone(fresh: Pipelin
     margin = int(0.75 * max(width, height))
     near_face = np.zeros(astronaut.shape[:2], bool)
     near_face[max(0, y - margin) : y + height + margin, max(0, x - margin) : x + width + margin] = True
-    for _ in fresh.pack_names:
-        rendered = fresh.render(result)
+    for _ in fresh.packs.names:
+        rendered = fresh.packs.render(result)
         assert rendered is not astronaut and rendered.shape == astronaut.shape and rendered.dtype == np.uint8
         assert np.array_equal(astronaut, original), "render must not draw on the frame it was given"
         changed = np.any(rendered != astronaut, axis=2)
-        assert changed[near_face].sum() > 0.1 * width * height, f"pack {fresh.current_pack} drew almost nothing"
-        assert not changed[~near_face].any(), f"pack {fresh.current_pack} drew far from the face"
-        fresh.next_pack()
+        assert changed[near_face].sum() > 0.1 * width * height, f"pack {fresh.packs.current} drew almost nothing"
+        assert not changed[~near_face].any(), f"pack {fresh.packs.current} drew far from the face"
+        fresh.packs.next()
     assert "overlay" in result.timings_ms
 
 
 def test_next_pack_cycles_through_every_pack_and_wraps(fresh: Pipeline) -> None:
-    names = fresh.pack_names
+    names = fresh.packs.names
     assert len(names) == len(set(names)) >= 2
-    start = names.index(fresh.current_pack)
-    seen = [fresh.next_pack() for _ in range(len(names))]
+    start = names.index(fresh.packs.current)
+    seen = [fresh.packs.next() for _ in range(len(names))]
     assert seen == [names[(start + step) % len(names)] for step in range(1, len(names) + 1)]
-    assert fresh.current_pack == names[start]
+    assert fresh.packs.current == names[start]
 
 
 def test_unknown_pack_name_is_an_error_naming_the_available_packs(pipeline: Pipeline) -> None:
     options = PipelineOptions(pack="no-such-pack")
     with pytest.raises(PackError) as raised:
-        Pipeline(options, tracker=pipeline.tracker, classifier=pipeline.classifier, packs=pipeline.packs)
+        Pipeline(options, tracker=pipeline.tracker, classifier=pipeline.classifier, packs=pipeline.packs.available)
     message = str(raised.value)
     assert "no-such-pack" in message and "\n" not in message
-    assert all(name in message for name in pipeline.pack_names)
+    assert all(name in message for name in pipeline.packs.names)
 
 
 def test_video_frames_keep_one_track_and_reset_forgets_it(fresh: Pipeline, astronaut: np.ndarray) -> None:

@@ -16,6 +16,7 @@ from arfilter.labels import EMOTION_LABELS
 from arfilter.sinks import OUTPUT_KINDS, ImageFolderSink, JsonLinesSink, VideoSink, open_sinks
 from arfilter.sources.base import FrameSource
 from arfilter.types import FaceResult, Frame, FrameResult
+from tests.conftest import OneFacePipeline
 
 
 class StripesSource(FrameSource):
@@ -34,24 +35,6 @@ class StripesSource(FrameSource):
         image = np.full((48, 64, 3), index * 10, np.uint8)
         source = f"/in/img_{index}.png" if self.stills else self.name
         return Frame(image=image, index=index, source=source, timestamp_s=index / self.fps, is_still=self.stills)
-
-
-class OneFacePipeline:
-    """Every frame has one happy face; counts how often it was asked to draw."""
-
-    def __init__(self) -> None:
-        self.renders = 0
-
-    def process(self, frame: Frame) -> FrameResult:
-        probabilities = np.full(len(EMOTION_LABELS), 0.05, np.float32)
-        probabilities[EMOTION_LABELS.index("happy")] = 0.7
-        face = FaceResult(track_id=1, landmarks=np.zeros((468, 3), np.float32), box=(1, 2, 3, 4), roll_deg=1.5,
-                          probabilities=probabilities, labels=EMOTION_LABELS, label="happy", confidence=0.7)
-        return FrameResult(frame=frame, faces=[face])
-
-    def render(self, result: FrameResult) -> np.ndarray:
-        self.renders += 1
-        return result.frame.image.copy()
 
 
 class ListSink:
@@ -78,7 +61,7 @@ def test_runner_hands_every_frame_to_every_sink_and_closes_them(tmp_path: Path) 
     sinks = [own, JsonLinesSink(tmp_path / "out.jsonl"), VideoSink(tmp_path / "out.mp4", 30.0)]
     summary = run_headless(pipeline, StripesSource(5), sinks)
     assert own.frames == [0, 1, 2, 3, 4] and own.closed == 1
-    assert pipeline.renders == 5  # drawn once per frame, shared by the sinks that need it
+    assert pipeline.packs.renders == 5  # drawn once per frame, shared by the sinks that need it
     assert summary.frames == 5 and summary.faces == 5
     assert summary.outputs == ["5 frames in a list", f"{tmp_path / 'out.jsonl'} (5 lines)", f"{tmp_path / 'out.mp4'} (5 frames)"]
     records = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
@@ -92,7 +75,7 @@ def test_runner_hands_every_frame_to_every_sink_and_closes_them(tmp_path: Path) 
 def test_nothing_is_drawn_when_no_sink_needs_an_image(tmp_path: Path) -> None:
     pipeline = OneFacePipeline()
     run_headless(pipeline, StripesSource(3), [JsonLinesSink(tmp_path / "out.jsonl")], max_frames=2)
-    assert pipeline.renders == 0
+    assert pipeline.packs.renders == 0
     assert len((tmp_path / "out.jsonl").read_text().splitlines()) == 2
 
 

@@ -24,16 +24,7 @@ from arfilter.sources.camera import (
 )
 from arfilter.sources.demo import DemoSource
 from arfilter.sources.files import ImageListSource, VideoFileSource
-
-RED_BGR = (0, 0, 255)
-
-
-def asymmetric_bgr(height: int = 48, width: int = 64, value: int = 0) -> np.ndarray:
-    """A BGR image that is red on its left half, so colour order and mirroring are visible."""
-    image = np.full((height, width, 3), value, np.uint8)
-    image[:, : width // 2] = RED_BGR
-    return image
-
+from tests.conftest import FakeCameraRig, asymmetric_bgr
 
 def write_image(path: Path, image_bgr: np.ndarray) -> Path:
     assert cv2.imwrite(str(path), image_bgr)
@@ -153,60 +144,6 @@ def test_corrupt_video_frame_is_skipped_and_counted(tmp_path: Path) -> None:
 
 
 # --------------------------------------------------------------------------- cameras
-
-
-class FakeCamera:
-    """Delivers frames (about 200 fps) until `fail_after` frames, then fails for good."""
-
-    def __init__(self, rig: "FakeCameraRig", fail_after: int | None) -> None:
-        self.rig = rig
-        self.remaining = fail_after
-
-    def isOpened(self) -> bool:  # noqa: N802
-        return True
-
-    def read(self) -> tuple[bool, np.ndarray | None]:
-        time.sleep(0.005)
-        if self.remaining == 0:
-            self.rig.refuse_opens = self.rig.outage_opens
-            return False, None
-        if self.remaining is not None:
-            self.remaining -= 1
-        return True, asymmetric_bgr()
-
-    def get(self, prop_id: int) -> float:
-        return 30.0 if prop_id == cv2.CAP_PROP_FPS else 0.0
-
-    def release(self) -> None:
-        self.rig.released += 1
-
-
-Unplugged = ClosedCapture
-
-
-class FakeCameraRig:
-    """An injectable camera opener: the first camera fails after `fail_after` frames, then
-    the next `outage_opens` attempts to reopen fail, then a camera that never fails returns."""
-
-    def __init__(self, fail_after: int | None = None, outage_opens: int = 2, present: tuple[int | str, ...] = (0,)) -> None:
-        self.fail_after = fail_after
-        self.outage_opens = outage_opens
-        self.present = present
-        self.refuse_opens = 0
-        self.opens = 0
-        self.released = 0
-        self.targets: list[int | str] = []
-        self.lock = threading.Lock()
-
-    def __call__(self, target: int | str) -> FakeCamera | Unplugged:
-        with self.lock:
-            self.opens += 1
-            self.targets.append(target)
-            if target not in self.present or self.refuse_opens > 0:
-                self.refuse_opens = max(0, self.refuse_opens - 1)
-                return Unplugged()
-            fail_after, self.fail_after = self.fail_after, None
-            return FakeCamera(self, fail_after)
 
 
 def test_camera_is_mirrored_rgb_and_delivers_fresh_frames() -> None:

@@ -195,13 +195,13 @@ class _Server:
             if self._analyze_pipeline is None:
                 self._analyze_pipeline = self.pipeline_factory()
             pipeline = self._analyze_pipeline
-            if pack is not None and pack not in pipeline.pack_names:
-                raise ImageRejectedError(400, f"no filter pack named {pack!r}; available: {', '.join(pipeline.pack_names)}")
-            pipeline.select_pack(pack or pipeline.options.pack)
+            if pack is not None and pack not in pipeline.packs.names:
+                raise ImageRejectedError(400, f"no filter pack named {pack!r}; available: {', '.join(pipeline.packs.names)}")
+            pipeline.packs.select(pack or pipeline.options.pack)
             result = pipeline.process(Frame(image=image, index=0, source="upload", timestamp_s=0.0, is_still=True))
             if not render:
                 return frame_record(result)
-            annotated = pipeline.render(result)
+            annotated = pipeline.packs.render(result)
         ok, png = cv2.imencode(".png", cv2.cvtColor(annotated, cv2.COLOR_RGB2BGR))
         if not ok:
             raise RuntimeError("PNG encoding failed")
@@ -212,7 +212,7 @@ class _Server:
             if self._analyze_pipeline is None:
                 self._analyze_pipeline = self.pipeline_factory()
             return [{"name": pack.name, "description": pack.description, "author": pack.author, "licence": pack.licence}
-                    for pack in self._analyze_pipeline.packs]
+                    for pack in self._analyze_pipeline.packs.available]
 
 
 def create_app(pipeline_factory: Callable[[], Pipeline], options: ServeOptions = ServeOptions()) -> FastAPI:

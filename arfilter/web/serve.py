@@ -56,11 +56,13 @@ def pipeline_factory(args: argparse.Namespace) -> Callable[[], Pipeline]:
     """Builds pipelines that share one loaded copy of the packs; the first is built now, so a
     broken model or an unknown pack stops the command before the server starts."""
     from arfilter.cli import _pipeline_options
+    from arfilter.emotion import EmotionMetadata
     from arfilter.packs import discover_packs
     from arfilter.tracking import FaceTracker
 
     options, detector_options = _pipeline_options(args)
-    packs, errors = discover_packs(options.builtin_packs_dir, options.user_packs_dirs)
+    labels = EmotionMetadata.load(options.emotion.metadata_path).labels
+    packs, errors = discover_packs(options.builtin_packs_dir, options.user_packs_dirs, labels)
     for error in errors:
         print(f"arfilter: warning: skipped filter pack: {error}", file=sys.stderr)
 

@@ -67,7 +67,7 @@ class PipelinePool:
     def give_back(self, pipeline: Pipeline) -> None:
         """Return a pipeline as new: no tracks, the default pack."""
         pipeline.reset()
-        pipeline.select_pack(pipeline.options.pack)
+        pipeline.packs.select(pipeline.options.pack)
         with self._lock:
             self._out -= 1
             self._idle.append(pipeline)
@@ -128,7 +128,7 @@ def encode_jpeg(image_rgb: np.ndarray, quality: int) -> bytes:
 def compose(pipeline: Pipeline, result: FrameResult, hud: Hud | None) -> np.ndarray:
     """The frame as the page shows it: the current pack on every face and, with `hud`, the
     probability bars beside each face, drawn by the same code as the window's."""
-    image = pipeline.render(result)
+    image = pipeline.packs.render(result)
     if hud is None or not result.faces:
         return image
     with _HUD_LOCK:
@@ -164,14 +164,14 @@ class LiveSession:
         if unknown:
             raise SettingsError(f"unknown option(s) {', '.join(unknown)}; known: pack, bars, mirror, image")
         pack = message.get("pack")
-        if pack is not None and pack not in self.pipeline.pack_names:
-            raise SettingsError(f"no filter pack named {pack!r}; available: {', '.join(self.pipeline.pack_names)}")
+        if pack is not None and pack not in self.pipeline.packs.names:
+            raise SettingsError(f"no filter pack named {pack!r}; available: {', '.join(self.pipeline.packs.names)}")
         for name in ("bars", "mirror", "image"):
             if name in message and not isinstance(message[name], bool):
                 raise SettingsError(f"option {name} must be true or false, got {message[name]!r}")
         with self._lock:
             if pack is not None:
-                self.pipeline.select_pack(pack)
+                self.pipeline.packs.select(pack)
             if "mirror" in message and message["mirror"] != self.settings.mirror:
                 self.pipeline.reset()  # tracks and smoothing of the unmirrored image mean nothing now
             for name in ("bars", "mirror", "image"):
@@ -180,7 +180,7 @@ class LiveSession:
             return self.describe()
 
     def describe(self) -> dict[str, Any]:
-        return {"type": "options", "pack": self.pipeline.current_pack, "packs": self.pipeline.pack_names,
+        return {"type": "options", "pack": self.pipeline.packs.current, "packs": self.pipeline.packs.names,
                 "bars": self.settings.bars, "mirror": self.settings.mirror, "image": self.settings.image}
 
     def process(self, data: bytes, dropped: int = 0) -> bytes | str:
@@ -195,7 +195,7 @@ class LiveSession:
         frame = Frame(image=image, index=self.frames, source="browser", timestamp_s=time.monotonic() - self.started)
         self.frames += 1
         result = self.pipeline.process(frame)
-        header: dict[str, Any] = {"type": "result", **frame_record(result), "pack": self.pipeline.current_pack,
+        header: dict[str, Any] = {"type": "result", **frame_record(result), "pack": self.pipeline.packs.current,
                                   "dropped": dropped}
         if not self.settings.image:
             header["server_ms"] = round((time.perf_counter() - start) * 1000, 2)
