@@ -6,8 +6,9 @@
 
 The server is the real command (`python -m arfilter serve --port 0`) in its own process,
 bound to 127.0.0.1. Clients stream the built-in demo (640x480, two faces, JPEG quality 80 as
-the page's canvas.toBlob sends) the way the page does: at most two frames awaiting their
-results, and every returned JPEG decoded (what the page does before showing it). Scenarios:
+the page's canvas.toBlob sends) the way the page does with a 30 frames/s camera: each camera
+frame sent once, skipped while two frames await their results, every returned JPEG decoded
+(what the page does before showing it). Scenarios:
 
 - one client, composited frames (what the page uses): frames/s shown, round trip p50/p95,
   bytes per frame up and down;
@@ -51,6 +52,7 @@ FOUR_CLIENTS_FPS_TARGET = 8.0
 ANALYZE_P50_MS_TARGET = 30.0
 DEMO_FRAMES = 60
 JPEG_QUALITY = 80
+CAMERA_FPS = 30.0  # the demo's rate, and a webcam's
 
 
 @dataclass
@@ -97,41 +99,56 @@ def one_face_jpeg() -> bytes:
 
 
 async def live_client(url: str, frames: list[bytes], seconds: float, image: bool, offset: int = 0,
-                      in_flight: int = 2) -> ClientRun:
-    """Stream `frames` for `seconds` as the page does: at most `in_flight` frames awaiting results."""
+                      in_flight: int = 2, camera_fps: float = CAMERA_FPS) -> ClientRun:
+    """Stream `frames` for `seconds` as the page does with a `camera_fps` camera: each new camera
+    frame is sent once, unless `in_flight` frames are still awaiting their results (then it is
+    skipped, as the page skips it); results are received and decoded as they come."""
     from websockets.asyncio.client import connect
 
     run = ClientRun()
+    sent: deque[float] = deque()
     async with connect(url, max_size=16 * 1024 * 1024) as socket:
         json.loads(await socket.recv())  # the session's settings
         await socket.send(json.dumps({"type": "options", "image": image}))
         json.loads(await socket.recv())
         start = time.perf_counter()
-        sent: deque[float] = deque()
-        index = offset
-        while sent or time.perf_counter() - start < seconds:
-            while len(sent) < in_flight and time.perf_counter() - start < seconds:
-                frame = frames[index % len(frames)]
-                index += 1
-                sent.append(time.perf_counter())
-                await socket.send(frame)
-                run.bytes_up += len(frame)
-            answer = await socket.recv()
-            run.bytes_down += len(answer)
-            if isinstance(answer, str):
-                message = json.loads(answer)
-                if message["type"] != "result":
-                    run.errors.append(message.get("message", answer))
-                    sent.popleft()
+        done = asyncio.Event()
+
+        async def camera() -> None:
+            tick = 0
+            while (now := time.perf_counter()) - start < seconds:
+                if len(sent) < in_flight:
+                    frame = frames[(offset + tick) % len(frames)]
+                    sent.append(now)
+                    await socket.send(frame)
+                    run.bytes_up += len(frame)
+                tick = int((time.perf_counter() - start) * camera_fps) + 1
+                await asyncio.sleep(max(0.0, start + tick / camera_fps - time.perf_counter()))
+            done.set()
+
+        async def results() -> None:
+            while not (done.is_set() and not sent):
+                try:
+                    answer = await asyncio.wait_for(socket.recv(), timeout=0.5)
+                except TimeoutError:
                     continue
-            else:
-                (length,) = struct.unpack(">I", answer[:4])
-                message = json.loads(answer[4:4 + length])
-                if cv2.imdecode(np.frombuffer(answer[4 + length:], np.uint8), cv2.IMREAD_COLOR) is None:
-                    run.errors.append("undecodable JPEG")
-            for _ in range(message["dropped"]):
-                sent.popleft()
-            run.rtt_ms.append((time.perf_counter() - sent.popleft()) * 1000)
+                run.bytes_down += len(answer)
+                if isinstance(answer, str):
+                    message = json.loads(answer)
+                    if message["type"] != "result":
+                        run.errors.append(message.get("message", answer))
+                        sent.popleft()
+                        continue
+                else:
+                    (length,) = struct.unpack(">I", answer[:4])
+                    message = json.loads(answer[4:4 + length])
+                    if cv2.imdecode(np.frombuffer(answer[4 + length:], np.uint8), cv2.IMREAD_COLOR) is None:
+                        run.errors.append("undecodable JPEG")
+                for _ in range(message["dropped"]):
+                    sent.popleft()
+                run.rtt_ms.append((time.perf_counter() - sent.popleft()) * 1000)
+
+        await asyncio.gather(camera(), results())
         run.seconds = time.perf_counter() - start
     return run
 
