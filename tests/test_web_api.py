@@ -97,6 +97,8 @@ def test_analyze_multipart_field(client):
     assert response.status_code == 200 and len(response.json()["faces"]) == 1
     missing = client.post("/api/analyze", files={"photo": ("me.png", b"x", "image/png")})
     assert missing.status_code == 400 and "'image'" in missing.json()["error"]
+    as_text = client.post("/api/analyze", data={"image": "not a file"}, files={"note": ("a.txt", b"x", "text/plain")})
+    assert as_text.status_code == 400 and "file upload" in as_text.json()["error"]
 
 
 def test_analyze_render_returns_the_annotated_png(client):

@@ -37,6 +37,7 @@ never raised into the server.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import threading
@@ -120,6 +121,7 @@ class ServeOptions:
             raise ValueError(f"jpeg_quality must be 1..100, got {self.jpeg_quality}")
 
 
+@functools.cache
 def static_text(name: str) -> bytes:
     """A file of the page, as package data (works from a checkout and from an installed wheel)."""
     return resources.files("arfilter.web").joinpath("static", name).read_bytes()
@@ -149,7 +151,7 @@ async def _single_chunk(data: bytes) -> AsyncGenerator[bytes, None]:
 
 
 async def image_from_multipart(request: Request, body: bytes) -> bytes:
-    """The bytes of the multipart field `image` (a file or a plain field)."""
+    """The bytes of the file sent in the multipart field `image`."""
     parser = MultiPartParser(request.headers, _single_chunk(body), max_files=1, max_fields=8,
                              max_part_size=len(body) + 1)
     try:
@@ -161,8 +163,8 @@ async def image_from_multipart(request: Request, body: bytes) -> bytes:
         value = form.get("image")
         if isinstance(value, UploadFile):
             return await value.read()
-        if isinstance(value, str):
-            return value.encode("latin-1", errors="replace")
+        if isinstance(value, str):  # a text field: its bytes were decoded as text, the image is lost
+            raise ImageRejectedError(400, "the field 'image' must be a file upload, e.g. curl -F image=@photo.jpg")
         raise ImageRejectedError(400, "the multipart body has no field named 'image'; send the image in that field")
     finally:
         await form.close()
