@@ -27,20 +27,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-import cv2
 import numpy as np
 
-os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-import pygame  # noqa: E402 (the prompt switch must come first)
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # must be set before pygame is imported
+import pygame
 
-from arfilter.app_options import KEY_ACTIONS, AppOptions  # noqa: E402
-from arfilter.errors import ArfilterError, OutputError  # noqa: E402
-from arfilter.hud import Hud, Toasts  # noqa: E402
-from arfilter.recording import prepare_folder  # noqa: E402
-from arfilter.sinks import VideoSink  # noqa: E402
-from arfilter.sources import FrameSource, SourceLostError, SourceUnavailableError  # noqa: E402
-from arfilter.sources.demo import DemoSource  # noqa: E402
-from arfilter.types import Frame, FrameResult  # noqa: E402
+from arfilter.app_options import KEY_ACTIONS, AppOptions
+from arfilter.errors import ArfilterError, OutputError
+from arfilter.hud import Hud, Toasts
+from arfilter.recording import prepare_folder
+from arfilter.sinks import VideoSink
+from arfilter.sources import FrameSource, SourceLostError, SourceUnavailableError
+from arfilter.sources.demo import DemoSource
+from arfilter.types import Frame, FrameResult
 
 log = logging.getLogger(__name__)
 
@@ -364,7 +363,7 @@ class App:
                 notes.append("paused")
             stats = hud.draw_stats(surface, self.fps_meter.fps, len(self.result.faces), notes=notes,
                                    recording=self.recorder is not None)
-            stats_area.append(tuple(stats))
+            stats_area.append((stats.x, stats.y, stats.width, stats.height))
         if self.show_bars:
             hud.draw_all_face_bars(surface, self.result.faces, avoid=stats_area)
         self._composed = surface

@@ -92,8 +92,8 @@ def _background(width: int, height: int) -> np.ndarray:
     for _ in range(16):
         center = (int(rng.uniform(0, width)), int(rng.uniform(0, height)))
         cv2.circle(spots, center, int(rng.uniform(18, 60)), float(rng.uniform(0.10, 0.25)), -1, cv2.LINE_AA)
-    spots = cv2.GaussianBlur(spots, (0, 0), 9.0)[..., None]
-    image += (255.0 - image) * spots
+    blurred = cv2.GaussianBlur(spots, (0, 0), 9.0)[..., None]
+    image += (255.0 - image) * blurred
     return np.clip(image, 0, 255).astype(np.uint8)
 
 

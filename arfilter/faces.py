@@ -29,7 +29,8 @@ from arfilter.resources import FACE_MODELS_DIR
 
 FACE_MODEL_REMEDY = "reinstall arfilter (or restore arfilter/models/mediapipe/ from git)"
 
-DETECTOR_MODEL_FILES = {
+DetectorModel = Literal["short_range", "full_range"]
+DETECTOR_MODEL_FILES: dict[DetectorModel, str] = {
     "short_range": "face_detection_short_range.tflite",
     "full_range": "face_detection_full_range.tflite",
 }
@@ -101,7 +102,7 @@ class FaceDetectorOptions:
         steadier, hence the default.
     """
 
-    model: Literal["short_range", "full_range"] = "short_range"
+    model: DetectorModel = "short_range"
     score_threshold: float = 0.5
     nms_iou_threshold: float = 0.3
     max_faces: int = 20
@@ -177,7 +178,7 @@ def weighted_non_max_suppression(
     order = np.argsort(-scores)
     boxes, keypoints, scores = boxes[order], keypoints[order], scores[order]
     remaining = np.ones(len(scores), dtype=bool)
-    results = []
+    results: list[tuple[np.ndarray, np.ndarray, float]] = []
     for index in range(len(scores)):
         if len(results) >= max_results:
             break
@@ -220,7 +221,7 @@ class FaceDetector(LiteRTModel):
         self._min_logit = math.log(self.options.score_threshold / (1.0 - self.options.score_threshold))
 
     @classmethod
-    def create(cls, options: FaceDetectorOptions | None = None) -> "FaceDetector":
+    def create(cls, options: FaceDetectorOptions | None = None) -> FaceDetector:
         """Detector with the model file of `options.model` shipped in the package."""
         options = options or FaceDetectorOptions()
         return cls(find_face_model(DETECTOR_MODEL_FILES[options.model]), options)
@@ -312,7 +313,7 @@ class FaceRegion:
         half = self.size / 2.0
         return (self.center[0] - half, self.center[1] - half, self.center[0] + half, self.center[1] + half)
 
-    def iou(self, other: "FaceRegion") -> float:
+    def iou(self, other: FaceRegion) -> float:
         return float(_box_iou(np.array(self.bounding_box()), np.array([other.bounding_box()]))[0])
 
 
@@ -373,7 +374,7 @@ class FaceLandmarker(LiteRTModel):
         self._score_index = next(d["index"] for d in outputs if int(np.prod(d["shape"])) == 1)
 
     @classmethod
-    def create(cls, num_threads: int = 1) -> "FaceLandmarker":
+    def create(cls, num_threads: int = 1) -> FaceLandmarker:
         """Landmarker with face_landmark.tflite shipped in the package."""
         return cls(find_face_model(LANDMARK_MODEL_FILE), num_threads)
 
@@ -392,12 +393,12 @@ class FaceLandmarker(LiteRTModel):
         interpreter.invoke()
         raw_landmarks = interpreter.get_tensor(self._landmarks_index).reshape(NUM_LANDMARKS, 3)
         raw_score = float(interpreter.get_tensor(self._score_index).reshape(()))
-        return self._postprocess(raw_landmarks, crop_matrix, region), float(_sigmoid(np.float64(raw_score)))
+        return self._postprocess(raw_landmarks, crop_matrix, region), float(_sigmoid(np.array(raw_score)))
 
     def _crop_matrix(self, region: FaceRegion) -> np.ndarray:
         """2x3 affine taking frame pixels to crop pixels: the rotated square onto the model input."""
         scale = self._input_size / region.size
-        matrix = cv2.getRotationMatrix2D(region.center, region.angle_deg, scale)
+        matrix = np.asarray(cv2.getRotationMatrix2D(region.center, region.angle_deg, scale), np.float64)
         # getRotationMatrix2D keeps `center` fixed; move it to the centre of the crop instead.
         # Pixel centres are at integers on both sides, so the crop centre is (size - 1) / 2.
         matrix[:, 2] += (self._input_size - 1) / 2.0 - np.asarray(region.center)

@@ -71,7 +71,7 @@ class FaceGeometry:
         return (self.left_eye + self.right_eye) / 2.0
 
     @classmethod
-    def from_landmarks(cls, landmarks: np.ndarray) -> "FaceGeometry":
+    def from_landmarks(cls, landmarks: np.ndarray) -> FaceGeometry:
         left_eye = named_point(landmarks, "left_eye")
         right_eye = named_point(landmarks, "right_eye")
         delta = right_eye - left_eye

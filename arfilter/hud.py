@@ -15,10 +15,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-import pygame  # noqa: E402 (the prompt switch must come first)
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # must be set before pygame is imported
+import pygame
 
-from arfilter.types import FaceResult  # noqa: E402
+from arfilter.types import FaceResult
 
 Color = tuple[int, int, int]
 Box = tuple[int, int, int, int]
@@ -96,6 +96,7 @@ def place_panel(box: Box, panel_size: tuple[int, int], frame_size: tuple[int, in
             return position
         if best is None or cost < best[0]:
             best = (cost, position)
+    assert best is not None  # `tries` is never empty
     return best[1]
 
 
@@ -215,7 +216,7 @@ class Hud:
         for face in faces:
             others = [head_region(other.box) for other in faces if other is not face]
             rect = self.draw_face_bars(surface, face, avoid=taken + others)
-            taken.append(tuple(rect))
+            taken.append((rect.x, rect.y, rect.width, rect.height))
             drawn.append(rect)
         return drawn
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, Self
 
 from arfilter.errors import ModelError

@@ -50,7 +50,7 @@ class Sprite:
         return int(self.levels[0].shape[0])
 
     @classmethod
-    def from_rgba(cls, rgba: np.ndarray) -> "Sprite":
+    def from_rgba(cls, rgba: np.ndarray) -> Sprite:
         """Prepare a straight-alpha (H, W, 4) uint8 image."""
         if not isinstance(rgba, np.ndarray) or rgba.dtype != np.uint8 or rgba.ndim != 3 or rgba.shape[2] != 4:
             described = f"{rgba.dtype} array of shape {rgba.shape}" if isinstance(rgba, np.ndarray) else type(rgba).__name__

@@ -39,12 +39,12 @@ refuses, a NUL in a name, a bug) becomes one warning line and the other packs st
 from __future__ import annotations
 
 import errno
+import logging
 import math
 import os
 import re
 import time
 import tomllib
-import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -440,7 +440,7 @@ class _ManifestReader:
         if scale_ref not in SCALE_REFERENCES:
             raise bad("scale_ref", " or ".join(f"'{reference}'" for reference in SCALE_REFERENCES))
         scale = layer.get("scale")
-        if not _is_number(scale) or scale <= 0:
+        if not isinstance(scale, (int, float)) or not _is_number(scale) or scale <= 0:
             raise bad("scale", "a positive number")
         offset = layer.get("offset", [0.0, 0.0])
         if not isinstance(offset, list) or len(offset) != 2 or not all(_is_number(value) for value in offset):

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -38,6 +40,15 @@ class PipelineOptions:
     pack: str = DEFAULT_PACK
 
 
+class EmotionModel(Protocol):
+    """What the pipeline needs from an emotion model (`EmotionClassifier`; benches wrap it)."""
+
+    labels: tuple[str, ...]
+
+    def infer(self, image_rgb: np.ndarray, landmarks: Sequence[np.ndarray]) -> np.ndarray: ...
+    def close(self) -> None: ...
+
+
 class Pipeline:
     """Analyses frames into FrameResults: faces, emotions, smoothing. It draws nothing.
 
@@ -48,10 +59,10 @@ class Pipeline:
     """
 
     def __init__(self, options: PipelineOptions = PipelineOptions(), *, tracker: FaceTracker | None = None,
-                 classifier: EmotionClassifier | None = None, packs: list[FilterPack] | None = None):
+                 classifier: EmotionModel | None = None, packs: list[FilterPack] | None = None):
         self.options = options
         self.tracker = tracker or FaceTracker.create(options.tracker)
-        self.classifier = classifier or EmotionClassifier(options.emotion)
+        self.classifier: EmotionModel = classifier or EmotionClassifier(options.emotion)
         self.smoothing = SmoothingBank(options.smoothing)
         errors: list[str] = []
         if packs is None:

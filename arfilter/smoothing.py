@@ -114,6 +114,7 @@ class LabelSmoother:
         return LabelState(self._probabilities.copy(), self._shown, previous, transition if previous is not None else 1.0)
 
     def _apply_hysteresis(self, time_s: float) -> None:
+        assert self._probabilities is not None  # update() sets them before calling
         leader = int(np.argmax(self._probabilities))
         leads = leader != self._shown and (
             self._probabilities[leader] - self._probabilities[self._shown] >= self.options.switch_margin)

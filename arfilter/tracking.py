@@ -85,7 +85,7 @@ class FaceTracker:
         options: TrackerOptions | None = None,
         detector_options: FaceDetectorOptions | None = None,
         num_threads: int = 1,
-    ) -> "FaceTracker":
+    ) -> FaceTracker:
         """Tracker with both face models shipped in the package.
 
         num_threads applies to the landmark model; the detector's is in detector_options.

@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import os
 import platform
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +32,7 @@ class Stats:
     count: int
 
     @classmethod
-    def of(cls, samples: list[float] | np.ndarray) -> "Stats":
+    def of(cls, samples: list[float] | np.ndarray) -> Stats:
         values = np.asarray(samples, np.float64)
         if values.size == 0:
             return cls(float("nan"), float("nan"), 0)
@@ -45,7 +47,7 @@ def verdict(ok: bool | None) -> str:
     return "-" if ok is None else ("PASS" if ok else "FAIL")
 
 
-def format_table(header: tuple[str, ...], rows: list[tuple[object, ...]]) -> str:
+def format_table(header: tuple[str, ...], rows: Sequence[tuple[object, ...]]) -> str:
     """A plain left-aligned text table (numbers already formatted by the caller)."""
     cells = [tuple(str(cell) for cell in header)] + [tuple(str(cell) for cell in row) for row in rows]
     widths = [max(len(row[column]) for row in cells) for column in range(len(header))]
@@ -54,7 +56,7 @@ def format_table(header: tuple[str, ...], rows: list[tuple[object, ...]]) -> str
     return "\n".join(lines)
 
 
-def machine_context() -> dict[str, object]:
+def machine_context() -> dict[str, Any]:
     """What the numbers were measured on; the load average shows whether other work competed."""
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
     return {
@@ -65,13 +67,13 @@ def machine_context() -> dict[str, object]:
     }
 
 
-def describe_context(context: dict[str, object]) -> str:
+def describe_context(context: dict[str, Any]) -> str:
     load = context["load_average_1_5_15min"]
     return (f"python {context['python']}, {context['cpu_count']} CPU(s) {context['machine']}, "
             f"load average {load[0]:.2f} (1 min; other work running makes the numbers pessimistic)")
 
 
-def write_json(path: Path | None, report: dict[str, object]) -> None:
+def write_json(path: Path | None, report: dict[str, Any]) -> None:
     """Write the full report for later comparison; a no-op when --json was not given."""
     if path is None:
         return

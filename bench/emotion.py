@@ -12,10 +12,11 @@ network and the temperature-calibrated softmax. Target: the whole stage <= 1.0 m
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import cv2
 import numpy as np
@@ -79,8 +80,8 @@ def main() -> None:
             continue
         single_network = EmotionNetwork(path, arguments.threads)
         batch_network = EmotionNetwork(path, arguments.threads)
-        single = time_ms(lambda: single_network.infer(face), arguments.repeats, arguments.warmup)
-        batched = time_ms(lambda: batch_network.infer(batch), arguments.repeats, arguments.warmup)
+        single = time_ms(functools.partial(single_network.infer, face), arguments.repeats, arguments.warmup)
+        batched = time_ms(functools.partial(batch_network.infer, batch), arguments.repeats, arguments.warmup)
         per_face = Stats(batched.median / BATCH, batched.p95 / BATCH, batched.count)
         records.append({"role": role, "model_file": file_name, "size_kb": round(path.stat().st_size / 1024),
                         "single_ms": single.as_dict(), f"batch{BATCH}_ms": batched.as_dict(),

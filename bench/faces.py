@@ -43,13 +43,13 @@ def main() -> None:
 
     image = np.asarray(Image.open(PHOTO).convert("RGB"))
     # A small pan, so the tracker sees a moving face as it would in a video.
-    shifts = [cv2.warpAffine(image, np.float32([[1, 0, 8 * np.sin(i / 10)], [0, 1, 4 * np.cos(i / 7)]]), (512, 512))
+    shifts = [cv2.warpAffine(image, np.array([[1, 0, 8 * np.sin(i / 10)], [0, 1, 4 * np.cos(i / 7)]], np.float32), (512, 512))
               for i in range(60)]
 
     results = {}
     for model in faces.DETECTOR_MODEL_FILES:
         detector = faces.FaceDetector.create(faces.FaceDetectorOptions(model=model, num_threads=arguments.threads))
-        results[f"detector {model}"] = time_calls(lambda i: detector.infer(image), arguments.frames)
+        results[f"detector {model}"] = time_calls(lambda i, detector=detector: detector.infer(image), arguments.frames)
     detector = faces.FaceDetector.create(faces.FaceDetectorOptions(num_threads=arguments.threads))
     landmarker = faces.FaceLandmarker.create(arguments.threads)
     region = faces.region_from_detection(detector.infer(image)[0])

@@ -136,7 +136,7 @@ def write_clip(path: Path, *, faces: int = 1, size: tuple[int, int] | None = Non
         raise ValueError(f"seconds must be positive, got {seconds}")
     renderer = make_renderer(faces, size)
     path.parent.mkdir(parents=True, exist_ok=True)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, renderer.size)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, renderer.size)
     if not writer.isOpened():
         raise OSError(f"cannot write the video {path}; pass a writable --out path ending in .mp4")
     frames = max(1, round(seconds * fps))

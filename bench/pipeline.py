@@ -23,12 +23,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from arfilter.sources import open_source
 from arfilter.errors import ArfilterError
 from arfilter.pipeline import DEFAULT_PACK, Pipeline, PipelineOptions
+from arfilter.sources import open_source
 from bench import REPO_ROOT, Stats, describe_context, format_table, machine_context, verdict, write_json
 
 STAGES = ("decode", "faces", "emotion", "smoothing", "overlay")  # decode: source.read() (demo: rendering)
@@ -61,7 +62,7 @@ def peak_rss_mb(max_rss: int) -> float:
     return max_rss / (1024.0 * 1024.0) if sys.platform == "darwin" else max_rss / 1024.0
 
 
-def measure_startup(source_spec: str, pack: str) -> dict[str, object]:
+def measure_startup(source_spec: str, pack: str) -> dict[str, Any]:
     """Seconds from spawning a fresh interpreter to its first processed and rendered frame."""
     spawned = time.time()
     completed = subprocess.run([sys.executable, "-c", STARTUP_PROBE, source_spec, pack], cwd=REPO_ROOT,
@@ -83,9 +84,9 @@ def measure_startup(source_spec: str, pack: str) -> dict[str, object]:
 
 
 def run_frames(pipeline: Pipeline, source_spec: str, frames: int, warmup: int,
-               snapshot: Path | None) -> dict[str, object]:
+               snapshot: Path | None) -> dict[str, Any]:
     """Time `warmup` + `frames` frames (fewer if the video ends); the warm-up ones are not counted."""
-    samples: dict[str, list[float]] = {stage: [] for stage in STAGES + ("total",)}
+    samples: dict[str, list[float]] = {stage: [] for stage in (*STAGES, "total")}
     face_counts: list[int] = []
     last_image = None
     with open_source(source_spec) as source:
@@ -120,6 +121,8 @@ def run_frames(pipeline: Pipeline, source_spec: str, frames: int, warmup: int,
         snapshot.parent.mkdir(parents=True, exist_ok=True)
         cv2.imwrite(str(snapshot), cv2.cvtColor(last_image, cv2.COLOR_RGB2BGR))
     counts, occurrences = np.unique(face_counts, return_counts=True)
+    if size is None:
+        raise SystemExit(f"bench.pipeline: {source_spec} gave no frame")
     return {
         "frame_size": list(size),
         "source_fps": source_fps,
@@ -141,7 +144,7 @@ def make_default_clip(folder: Path, seconds: float) -> Path:
     return path
 
 
-def print_report(report: dict[str, object]) -> None:
+def print_report(report: dict[str, Any]) -> None:
     run = report["run"]
     startup = report["startup"]
     width, height = run["frame_size"]

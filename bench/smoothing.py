@@ -18,6 +18,7 @@ Targets: <= 1 switch per 5 s on a steady face; the change visible within 0.3 s.
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import subprocess
 import sys
@@ -25,15 +26,16 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 
-from arfilter.sources import open_source
 from arfilter.emotion import EmotionClassifier
 from arfilter.labels import EMOTION_LABELS
 from arfilter.pipeline import Pipeline, PipelineOptions
 from arfilter.smoothing import LabelState, SmoothingBank, SmoothingOptions
+from arfilter.sources import open_source
 from arfilter.types import Frame
 from bench import REPO_ROOT, describe_context, format_table, machine_context, verdict, write_json
 
@@ -67,6 +69,9 @@ class RecordingClassifier:
         self.last = self._classifier.infer(image_rgb, landmarks)
         return self.last
 
+    def close(self) -> None:
+        self._classifier.close()
+
 
 @dataclass
 class FrameLabels:
@@ -95,10 +100,10 @@ def run_stream(pipeline: Pipeline, recorder: RecordingClassifier, frames: Iterab
     return shown
 
 
-def count_switches(labels: list[str | None]) -> int:
+def count_switches(labels: Sequence[str | None]) -> int:
     """Changes between consecutive known labels (frames without a face are passed over)."""
     known = [label for label in labels if label is not None]
-    return sum(1 for before, after in zip(known, known[1:]) if before != after)
+    return sum(1 for before, after in itertools.pairwise(known) if before != after)
 
 
 def reaction(times: list[float], shown: list[str | None], transitions: list[float], cut_s: float,
@@ -118,7 +123,7 @@ def reaction(times: list[float], shown: list[str | None], transitions: list[floa
 # --------------------------------------------------------------------------- (a) steady face
 
 
-def steady_face(pipeline: Pipeline, recorder: RecordingClassifier, source_spec: str, max_frames: int) -> dict[str, object]:
+def steady_face(pipeline: Pipeline, recorder: RecordingClassifier, source_spec: str, max_frames: int) -> dict[str, Any]:
     with open_source(source_spec) as source:
         fps = source.fps
         labels = run_stream(pipeline, recorder, (frame for _, frame in zip(range(max_frames), source)))
@@ -180,7 +185,7 @@ def most_clearly_predicted(pipeline: Pipeline, folder: Path, label: str, limit: 
     return best
 
 
-def real_face_reaction(pipeline: Pipeline, recorder: RecordingClassifier, fer_dir: Path, limit: int) -> dict[str, object]:
+def real_face_reaction(pipeline: Pipeline, recorder: RecordingClassifier, fer_dir: Path, limit: int) -> dict[str, Any]:
     """Play the clearest 'happy' face for 3 s, then the clearest surprise/neutral face for 3 s."""
     val = fer_dir / "val"
     if not val.is_dir():
@@ -213,7 +218,8 @@ def real_face_reaction(pipeline: Pipeline, recorder: RecordingClassifier, fer_di
     # How far the new label's smoothed probability got ahead of the shown one: a switch needs
     # SmoothingOptions.switch_margin, so this explains a "never".
     leads = [float(frame.probabilities[new_index] - frame.probabilities[EMOTION_LABELS.index(frame.shown)])
-             for frame in labels[per_segment:] if frame.shown is not None and frame.shown != second.predicted]
+             for frame in labels[per_segment:]
+             if frame.probabilities is not None and frame.shown is not None and frame.shown != second.predicted]
     return {
         **chosen,
         "shown_before_cut": max(set(before_cut), key=before_cut.count),
@@ -260,7 +266,7 @@ def cut_delays(before: np.ndarray, after: np.ndarray, fps: float, concentration:
                     [state.transition for state in states], SEGMENT_S, EMOTION_LABELS[int(np.argmax(after))])
 
 
-def synthetic_cases(seed: int, trials: int) -> list[dict[str, object]]:
+def synthetic_cases(seed: int, trials: int) -> list[dict[str, Any]]:
     """Clean and soft cuts (exact delays), noisy cuts (median and p90 over `trials` streams) and
     a long noisy steady stream with two close labels (switches per 5 s)."""
     rng = np.random.default_rng(seed)
@@ -302,7 +308,7 @@ def seconds_text(value: float | None) -> str:
     return "never" if value is None or math.isinf(value) else f"{value:.3f} s"
 
 
-def print_report(report: dict[str, object]) -> None:
+def print_report(report: dict[str, Any]) -> None:
     print("smoothing bench")
     print(describe_context(report["machine"]))
     steady = report["steady"]

@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import cv2
 
@@ -66,7 +67,7 @@ def parse_json_lines(path: Path) -> tuple[int, int]:
     return good, bad
 
 
-def soak(minutes: float, sample_s: float, folder: Path) -> dict[str, object]:
+def soak(minutes: float, sample_s: float, folder: Path) -> dict[str, Any]:
     record, json_path = folder / "soak.mp4", folder / "soak.jsonl"
     command = [sys.executable, str(REPO_ROOT / "main.py"), "--source", "demo", "--headless",
                "--record", str(record), "--json", str(json_path)]

@@ -69,7 +69,7 @@ class ClientRun:
     def fps(self) -> float:
         return len(self.rtt_ms) / self.seconds if self.seconds else 0.0
 
-    def summary(self) -> dict[str, object]:
+    def summary(self) -> dict[str, Any]:
         frames = max(1, len(self.rtt_ms))
         return {"frames": len(self.rtt_ms), "fps": round(self.fps, 2), "rtt_ms": Stats.of(self.rtt_ms).as_dict(),
                 "kb_up_per_frame": round(self.bytes_up / frames / 1024, 1),
@@ -255,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--seconds must be 1..120, --requests 5..1000 and --clients 1..16 (the load stays bounded)")
     frames = demo_jpegs()
     context = machine_context()
-    report: dict[str, object] = {"context": context, "seconds": args.seconds}
+    report: dict[str, Any] = {"context": context, "seconds": args.seconds}
     with served("--max-sessions", str(max(4, args.clients))) as (url, process):
         ws_url = url.replace("http://", "ws://") + "ws"
         cpu_start = server_cpu_s(process.pid)

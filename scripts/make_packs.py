@@ -26,9 +26,9 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import cv2
 import numpy as np
@@ -112,7 +112,7 @@ class Sketch:
         return cv2.GaussianBlur(mask, (0, 0), sigma)
 
     def shift(self, mask: np.ndarray, dx: float, dy: float) -> np.ndarray:
-        matrix = np.float32([[1, 0, self.length(dx)], [0, 1, self.length(dy)]])
+        matrix = np.array([[1, 0, self.length(dx)], [0, 1, self.length(dy)]], np.float32)
         return cv2.warpAffine(mask, matrix, (self.width, self.height))
 
     def ring(self, mask: np.ndarray, width: float) -> np.ndarray:

@@ -59,7 +59,7 @@ def make_face(landmarks: np.ndarray | None = None, label: str = "happy", *, trac
 class FakeCamera:
     """Delivers frames (about 200 fps) until `fail_after` frames, then fails for good."""
 
-    def __init__(self, rig: "FakeCameraRig", fail_after: int | None) -> None:
+    def __init__(self, rig: FakeCameraRig, fail_after: int | None) -> None:
         self.rig = rig
         self.remaining = fail_after
 

@@ -6,30 +6,28 @@ import os
 
 os.environ["SDL_VIDEODRIVER"] = "dummy"
 
-import re  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import re
+import time
+from pathlib import Path
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-import pygame  # noqa: E402
-import pytest  # noqa: E402
+import cv2
+import numpy as np
+import pygame
+import pytest
 
-from arfilter.app import (  # noqa: E402
+from arfilter.app import (
     App,
     letterbox_rect,
     run_app,
     run_headless_fallback,
     surface_to_rgb,
 )
-from arfilter.app_options import KEY_ACTIONS, AppOptions, KeyMap  # noqa: E402
-from arfilter.sources import FrameSource  # noqa: E402
-from arfilter.sources.camera import CameraSource, CameraUnavailableError  # noqa: E402
-from arfilter.recording import Recorder  # noqa: E402
-from arfilter.labels import EMOTION_LABELS  # noqa: E402
-from arfilter.types import FaceResult, Frame, FrameResult  # noqa: E402
-from tests.conftest import FakeCameraRig, OneFacePipeline  # noqa: E402
-
+from arfilter.app_options import KEY_ACTIONS, AppOptions, KeyMap
+from arfilter.recording import Recorder
+from arfilter.sources import FrameSource
+from arfilter.sources.camera import CameraSource, CameraUnavailableError
+from arfilter.types import Frame, FrameResult
+from tests.conftest import FakeCameraRig, OneFacePipeline
 
 FRAME_SIZE = (320, 240)  # width, height
 FACE_BOX = (40, 60, 90, 110)

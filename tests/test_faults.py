@@ -33,8 +33,8 @@ from PIL import Image
 
 from arfilter.cli import main
 from arfilter.errors import OutputError, PackError
-from arfilter.packs import BUILTIN_PACKS_DIR, MAX_PACK_LAYERS, discover_packs, load_pack
 from arfilter.labels import EMOTION_LABELS
+from arfilter.packs import BUILTIN_PACKS_DIR, MAX_PACK_LAYERS, discover_packs, load_pack
 from arfilter.sinks.jsonl import JsonLinesSink
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

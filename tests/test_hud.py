@@ -6,14 +6,14 @@ import os
 
 os.environ["SDL_VIDEODRIVER"] = "dummy"
 
-import numpy as np  # noqa: E402
-import pygame  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pygame
+import pytest
 
-from arfilter.hud import Hud, HudStyle, Toasts, place_panel  # noqa: E402
-from arfilter.labels import EMOTION_LABELS  # noqa: E402
-from arfilter.types import FaceResult  # noqa: E402
-from tests.conftest import make_face  # noqa: E402
+from arfilter.hud import Hud, HudStyle, Toasts, place_panel
+from arfilter.labels import EMOTION_LABELS
+from arfilter.types import FaceResult
+from tests.conftest import make_face
 
 BACKGROUND = (90, 90, 90)
 

@@ -288,7 +288,7 @@ def test_a_symlink_out_of_the_pack_is_refused(tmp_path):
     happy_layer(manifest)["image"] = "link.png"
     folder = write_pack(tmp_path / "pack", manifest)
     os.symlink(tmp_path / "secret.png", folder / "link.png")
-    with pytest.raises(PackError, match="'link.png' links outside the pack folder"):
+    with pytest.raises(PackError, match=r"'link\.png' links outside the pack folder"):
         load_pack(folder, EMOTION_LABELS)
 
 
@@ -455,7 +455,7 @@ def test_layers_follow_a_real_face_within_5_percent_of_interocular_at_any_roll(b
         test_layer = dataclasses.replace(layer, png=PackImage.from_sprite(opaque_like(layer.sprite)))
         solo = FilterPack("solo", "", "", "", Path("."), {"x": (test_layer,)})
 
-        def rendered_centre(face_landmarks: np.ndarray) -> np.ndarray:
+        def rendered_centre(face_landmarks: np.ndarray, solo: FilterPack = solo) -> np.ndarray:
             canvas = np.zeros(shape, np.uint8)
             solo.render(canvas, [face_result(face_landmarks, "x")])
             return coverage_centroid(canvas)

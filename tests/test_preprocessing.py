@@ -25,7 +25,7 @@ def test_eyes_land_level_at_the_fer_positions(roll_deg, interocular):
     direction = np.array([math.cos(math.radians(roll_deg)), math.sin(math.radians(roll_deg))])
     left_eye, right_eye = centre - direction * interocular / 2, centre + direction * interocular / 2
     for eye in (left_eye, right_eye):
-        cv2.circle(image, tuple(int(round(v)) for v in eye), max(2, int(interocular / 8)), (0, 0, 0), -1, cv2.LINE_AA)
+        cv2.circle(image, tuple(round(v) for v in eye), max(2, int(interocular / 8)), (0, 0, 0), -1, cv2.LINE_AA)
     crop = align_face_crop(image, left_eye, right_eye)
     assert crop.shape == (INPUT_SIZE, INPUT_SIZE) and crop.dtype == np.uint8
     (left_x, left_y), (right_x, right_y) = dark_blob_centres(crop)

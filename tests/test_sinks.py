@@ -12,10 +12,9 @@ import pytest
 from arfilter.cli import build_parser
 from arfilter.errors import OutputError
 from arfilter.headless import run_headless
-from arfilter.labels import EMOTION_LABELS
 from arfilter.sinks import OUTPUT_KINDS, ImageFolderSink, JsonLinesSink, VideoSink, open_sinks
 from arfilter.sources.base import FrameSource
-from arfilter.types import FaceResult, Frame, FrameResult
+from arfilter.types import Frame, FrameResult
 from tests.conftest import OneFacePipeline
 
 

@@ -6,6 +6,8 @@ change of expression, a still head with jitter and a fast head move.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -39,7 +41,7 @@ def one_euro() -> OneEuroFilter:
 
 
 def count_switches(labels: list[int]) -> int:
-    return sum(1 for before, after in zip(labels, labels[1:]) if before != after)
+    return sum(1 for before, after in itertools.pairwise(labels) if before != after)
 
 
 @pytest.mark.parametrize("concentration", [15.0, 40.0])
@@ -142,7 +144,7 @@ def test_one_euro_removes_jitter_from_a_still_point() -> None:
 
 
 def lag_after_linear_move(filter_: OneEuroFilter, speed_px_s: float, seconds: float, scale: float) -> float:
-    for index in range(int(round(seconds * FPS)) + 1):
+    for index in range(round(seconds * FPS) + 1):
         time_s = index / FPS
         target = np.array([speed_px_s * time_s, 50.0])
         filtered = filter_(target, time_s, scale=scale)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
 
@@ -17,7 +16,6 @@ from arfilter.sources.camera import (
     CameraLostError,
     CameraSource,
     CameraUnavailableError,
-    ClosedCapture,
     describe_target,
     open_camera,
     open_stream,
@@ -25,6 +23,7 @@ from arfilter.sources.camera import (
 from arfilter.sources.demo import DemoSource
 from arfilter.sources.files import ImageListSource, VideoFileSource
 from tests.conftest import FakeCameraRig, asymmetric_bgr
+
 
 def write_image(path: Path, image_bgr: np.ndarray) -> Path:
     assert cv2.imwrite(str(path), image_bgr)

@@ -128,7 +128,7 @@ def test_fast_jump_keeps_the_id(face_crop, counted):
     tracked = tracker.update(make_frame(face_crop, [(220, 150)]))
     assert detector.calls == 2  # the track was lost and the face detected again
     assert [face.track_id for face in tracked] == [1]
-    np.testing.assert_allclose(nose(tracked[0]), NOSE_IN_CROP + (220, 150), atol=3)
+    np.testing.assert_allclose(nose(tracked[0]), NOSE_IN_CROP + (220, 150), atol=3)  # noqa: RUF005 (array + offset)
 
 
 def test_still_images_are_not_tracked_across(face_crop, counted):

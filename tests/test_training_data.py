@@ -55,14 +55,14 @@ def test_unreadable_image_is_skipped_and_counted(tmp_path):
 
 
 def test_missing_folder_is_named(tmp_path):
-    with pytest.raises(DataError, match="nowhere.*not found"):
+    with pytest.raises(DataError, match=r"nowhere.*not found"):
         load_image_folder(tmp_path / "nowhere")
 
 
 def test_unknown_label_folder_is_named(tmp_path):
     write_image_folder(tmp_path, per_label=1)
     (tmp_path / "contempt").mkdir()
-    with pytest.raises(DataError, match="unknown label folder.*contempt"):
+    with pytest.raises(DataError, match=r"unknown label folder.*contempt"):
         load_image_folder(tmp_path)
 
 

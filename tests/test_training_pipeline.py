@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from arfilter.labels import EMOTION_LABELS
-from training.metrics import classification_report, expected_calibration_error, fit_temperature, softmax
 from tests.test_training_data import write_image_folder
+from training.metrics import classification_report, expected_calibration_error, fit_temperature, softmax
 
 pytest.importorskip("tensorflow", reason="training tests need TensorFlow (pip install -e .[train])")
 

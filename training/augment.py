@@ -108,8 +108,8 @@ def _motion_kernels(length: int = 7, directions: int = 8) -> tf.Tensor:
     for index in range(directions):
         angle = math.pi * index / directions
         for step in np.linspace(-centre, centre, 4 * length):
-            x = int(round(centre + step * math.cos(angle)))
-            y = int(round(centre + step * math.sin(angle)))
+            x = round(centre + step * math.cos(angle))
+            y = round(centre + step * math.sin(angle))
             kernels[y, x, 0, index] = 1.0
         kernels[..., index] /= kernels[..., index].sum()
     return tf.constant(kernels)

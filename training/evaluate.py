@@ -31,7 +31,14 @@ import numpy as np
 from arfilter.errors import ModelError
 from arfilter.labels import EMOTION_LABELS
 from arfilter.preprocessing import preprocess_faces, standardize_faces
-from training.data import DataError, FaceDataset, is_labelled_folder, labelled_image_paths, load_fer2013, load_image_folder
+from training.data import (
+    DataError,
+    FaceDataset,
+    is_labelled_folder,
+    labelled_image_paths,
+    load_fer2013,
+    load_image_folder,
+)
 from training.metrics import classification_report
 
 
@@ -53,7 +60,7 @@ def model_logits(model_path: str | Path, images: np.ndarray, flip_average: bool 
         logits = np.asarray(model.predict(faces, batch_size=batch_size, verbose=0), np.float32)
         if flip_average:
             mirrored = np.asarray(model.predict(faces[:, :, ::-1], batch_size=batch_size, verbose=0), np.float32)
-            logits = (logits + mirrored) / 2
+            logits = np.asarray((logits + mirrored) / 2, np.float32)
         return logits
     from arfilter.emotion import EmotionNetwork
 

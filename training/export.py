@@ -112,7 +112,7 @@ def with_flip_averaging(model):
 
 
 def _shifted(images: np.ndarray, dx: int, dy: int) -> np.ndarray:
-    matrix = np.float32([[1, 0, dx], [0, 1, dy]])
+    matrix = np.array([[1, 0, dx], [0, 1, dy]], np.float32)
     size = images.shape[2], images.shape[1]
     return np.stack([cv2.warpAffine(image, matrix, size, borderMode=cv2.BORDER_REFLECT) for image in images])
 
@@ -127,8 +127,8 @@ def test_time_ablations(model_path: Path, val, min_gain: float = 0.003) -> tuple
 
     plain = model_logits(model_path, val.images)
     averaged = model_logits(model_path, val.images, True)
-    crops = sum(model_logits(model_path, _shifted(val.images, dx, dy), True)
-                for dx, dy in ((0, 0), (2, 0), (-2, 0), (0, 2), (0, -2)))
+    crops = np.sum([model_logits(model_path, _shifted(val.images, dx, dy), True)
+                    for dx, dy in ((0, 0), (2, 0), (-2, 0), (0, 2), (0, -2))], axis=0)
     flip = accuracy(averaged) - accuracy(plain) >= min_gain
     print(f"val: plain {accuracy(plain):.4f}, flip-averaged {accuracy(averaged):.4f}, 5 crops x flip {accuracy(crops):.4f}",
           flush=True)
@@ -282,7 +282,7 @@ def export_from_checkpoint(checkpoint: Path, data_path: Path, models_dir: Path, 
             "fingerprint": dataset_fingerprint(datasets),
             "sharpness": {split: round(sharpness(dataset.images), 4) for split, dataset in datasets.items()},
         },
-        "exported": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "exported": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "training_command": command,
         "export_command": f"python training/export.py --checkpoint {checkpoint}",
     }

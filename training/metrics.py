@@ -69,7 +69,7 @@ def classification_report(logits: np.ndarray, true_labels: np.ndarray, label_nam
     matrix = confusion_matrix(true_labels, predicted, len(label_names))
     scores = per_class_scores(matrix)
     return {
-        "samples": int(len(true_labels)),
+        "samples": len(true_labels),
         "accuracy": float((predicted == true_labels).mean()),
         "macro_f1": float(scores["f1"].mean()),
         "per_class": {

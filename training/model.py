@@ -71,10 +71,10 @@ class ModelConfig:
     head_channels: int = 256
     dropout: float = 0.4
 
-    def scaled(self, width: float) -> "ModelConfig":
+    def scaled(self, width: float) -> ModelConfig:
         """Every convolution's channels times `width` (the dense head is kept: it is cheap)."""
         def scale(channels: int) -> int:
-            return max(8, int(round(channels * width / 8)) * 8)
+            return max(8, round(channels * width / 8) * 8)
 
         return ModelConfig(scale(self.stem_channels), tuple(scale(c) for c in self.stage_channels),
                            self.units_per_stage, scale(self.head_channels), self.dropout)

@@ -26,8 +26,8 @@ Corruption = Callable[[np.ndarray], np.ndarray]
 
 def _jpeg(quality: int) -> Corruption:
     def apply(image: np.ndarray) -> np.ndarray:
-        ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
-        return cv2.imdecode(encoded, cv2.IMREAD_GRAYSCALE)
+        _ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+        return np.asarray(cv2.imdecode(encoded, cv2.IMREAD_GRAYSCALE))
     return apply
 
 

@@ -33,7 +33,7 @@ class OutputKind:
     flag: str
     metavar: str
     help: str
-    open: Callable[[Path, "FrameSource"], Sink]
+    open: Callable[[Path, FrameSource], Sink]
     is_folder: bool = False  # files named after the inputs go into it (checked against overwriting them)
 
 
@@ -49,7 +49,7 @@ OUTPUT_KINDS: tuple[OutputKind, ...] = (
 )
 
 
-def open_sinks(outputs: Mapping[str, Path | None], source: "FrameSource") -> list[Sink]:
+def open_sinks(outputs: Mapping[str, Path | None], source: FrameSource) -> list[Sink]:
     """The sinks for `outputs` ({OutputKind.name: path}, None for not requested), in table order.
 
     If one cannot be opened, those already opened are closed before the error propagates.

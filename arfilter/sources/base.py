@@ -24,11 +24,11 @@ from typing import Protocol
 # FFmpeg's own log lines ("moov atom not found") would duplicate our one-line errors.
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
+import cv2
+import numpy as np
 
-from arfilter.errors import SourceError  # noqa: E402
-from arfilter.types import Frame  # noqa: E402
+from arfilter.errors import SourceError
+from arfilter.types import Frame
 
 WHAT_TO_PASS = ("pass --source demo, a camera index (0, 1, ...), a /dev/video* device, a stream URL "
                 "(rtsp://, http://), a video file, an image or a folder of images")

@@ -173,9 +173,9 @@ class CaptureReader:
                     log.info("%s is back", self.name)
                     self._publish(image)
                     continue
-                ok, image = capture.read()
-                if ok and image is not None and image.size:
-                    self._publish(image)
+                ok, frame = capture.read()
+                if ok and frame is not None and frame.size:
+                    self._publish(frame)
                 else:
                     capture.release()
                     capture = None
