@@ -63,6 +63,11 @@ def test_page_is_served_with_a_content_security_policy(client):
 def test_no_path_from_the_client_reaches_the_file_system(client):
     for path in ("/static/../../pyproject.toml", "/..%2f..%2fpyproject.toml", "/index.html", "/app.js/../cli.py"):
         assert client.get(path).status_code == 404
+    page_script = client.get("/app.js").content
+    for query in ("name=../../../pyproject.toml", "name=../app.py", "path=/etc/passwd", "file=../serve.py"):
+        response = client.get(f"/app.js?{query}")  # query parameters choose nothing
+        assert response.status_code == 200 and response.content == page_script
+        assert client.get(f"/style.css?{query}").headers["content-type"].startswith("text/css")
 
 
 def test_other_host_names_are_refused_on_a_local_server(client):

@@ -217,6 +217,16 @@ class _Server:
                     for pack in self._analyze_pipeline.packs.available]
 
 
+def _static_endpoint(name: str, media_type: str) -> Callable[[], Response]:
+    """An endpoint without parameters for one page file. (FastAPI reads an endpoint's parameters,
+    defaults included, from the query string: the file name must not be one of them.)"""
+
+    def serve_static() -> Response:
+        return Response(static_text(name), media_type=media_type, headers={"Cache-Control": "no-cache"})
+
+    return serve_static
+
+
 def create_app(pipeline_factory: Callable[[], Pipeline], options: ServeOptions = ServeOptions()) -> FastAPI:
     """The app; `pipeline_factory` builds one fully loaded Pipeline per live slot and one for the API."""
     server = _Server(pipeline_factory, options)
@@ -240,9 +250,7 @@ def create_app(pipeline_factory: Callable[[], Pipeline], options: ServeOptions =
                         headers={"Content-Security-Policy": csp, "Cache-Control": "no-cache"})
 
     for route, (name, media_type) in STATIC_FILES.items():
-        def serve_static(name: str = name, media_type: str = media_type) -> Response:
-            return Response(static_text(name), media_type=media_type, headers={"Cache-Control": "no-cache"})
-        app.add_api_route(route, serve_static, methods=["GET"], include_in_schema=False)
+        app.add_api_route(route, _static_endpoint(name, media_type), methods=["GET"], include_in_schema=False)
 
     @app.get("/api/packs")
     async def packs() -> JSONResponse:
