@@ -76,6 +76,13 @@ def test_other_host_names_are_refused_on_a_local_server(client):
     assert client.get("/api/packs", headers={"host": "localhost:8000"}).status_code == 200
 
 
+def test_a_reverse_proxy_name_can_be_allowed():
+    app = create_app(lambda: Pipeline(PipelineOptions()), ServeOptions(allowed_hosts=("lens.example.org",)))
+    with TestClient(app, base_url="http://127.0.0.1:8000") as client:
+        assert client.get("/", headers={"host": "lens.example.org"}).status_code == 200
+        assert client.get("/", headers={"host": "evil.example"}).status_code == 400
+
+
 def test_packs_are_listed(client):
     packs = client.get("/api/packs").json()["packs"]
     assert {"emoji", "shades", "party"} <= {pack["name"] for pack in packs}

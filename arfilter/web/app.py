@@ -103,6 +103,8 @@ class ServeOptions:
     max_sessions: live page connections processed at once; each holds its own pipeline
         (about 10 MB) and one CPU core while frames come in.
     busy_retry_s: how long the page waits before retrying when all sessions are taken.
+    allowed_hosts: host names besides 127.0.0.1, localhost and [::1] that a server bound to this
+        machine answers to: the public name of an https reverse proxy in front of it.
     """
 
     host: str = "127.0.0.1"
@@ -111,6 +113,7 @@ class ServeOptions:
     limits: UploadLimits = field(default_factory=UploadLimits)
     jpeg_quality: int = 80
     busy_retry_s: float = 3.0
+    allowed_hosts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.max_sessions < 1:
@@ -233,7 +236,8 @@ def create_app(pipeline_factory: Callable[[], Pipeline], options: ServeOptions =
     app = FastAPI(title="arfilter", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.server = server
     if options.host in LOCAL_HOSTS:
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=["127.0.0.1", "localhost", "[::1]"])
+        app.add_middleware(TrustedHostMiddleware,
+                           allowed_hosts=["127.0.0.1", "localhost", "[::1]", *options.allowed_hosts])
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Callable[[Request], Any]) -> Response:
@@ -340,7 +344,7 @@ async def _run_session(websocket: WebSocket, session: LiveSession) -> None:
                 latest.put(message["bytes"])
             elif message.get("text") is not None:
                 await send(await run_in_threadpool(_control, session, message["text"]))
-    except WebSocketDisconnect:
+    except (WebSocketDisconnect, RuntimeError):  # RuntimeError: replying on a socket already closed
         pass
     finally:
         latest.close()

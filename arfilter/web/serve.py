@@ -32,6 +32,9 @@ def build_serve_parser() -> argparse.ArgumentParser:
                         help=f"address to listen on (default: {defaults.host}, this machine only; "
                              "0.0.0.0 serves every network the machine is on)")
     parser.add_argument("--port", type=int, default=defaults.port, help=f"TCP port (default: {defaults.port})")
+    parser.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
+                        help="another host name to answer to besides 127.0.0.1 and localhost, e.g. the public "
+                             "name of an https reverse proxy in front of the server (repeatable)")
     parser.add_argument("--max-sessions", type=int, default=defaults.max_sessions, metavar="N",
                         help=f"live page connections served at once; more get a 'busy' message "
                              f"(default: {defaults.max_sessions})")
@@ -96,7 +99,8 @@ def serve_main(argv: list[str]) -> int:
         parser.error(f"--max-sessions must be at least 1, got {serve_args.max_sessions}")
     if not 0 <= serve_args.port <= 65535:
         parser.error(f"--port must be 0..65535, got {serve_args.port}")
-    options = ServeOptions(host=serve_args.host, port=serve_args.port, max_sessions=serve_args.max_sessions)
+    options = ServeOptions(host=serve_args.host, port=serve_args.port, max_sessions=serve_args.max_sessions,
+                           allowed_hosts=tuple(serve_args.allowed_host))
     try:
         return run_server(options, pipeline_factory(args))
     except ArfilterError as error:
