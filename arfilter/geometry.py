@@ -16,6 +16,9 @@ import numpy as np
 IMAGE_LEFT_EYE_INDICES = (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246)
 IMAGE_RIGHT_EYE_INDICES = (362, 382, 381, 380, 374, 373, 390, 249, 263, 466, 388, 387, 386, 385, 384, 398)
 
+# Centre of the inner lips (upper, lower): their distance is how open the mouth is.
+INNER_UPPER_LIP, INNER_LOWER_LIP = 13, 14
+
 # Single-index anchors (name -> indices averaged). Names are what pack manifests refer to.
 NAMED_POINT_INDICES: dict[str, tuple[int, ...]] = {
     "left_eye": IMAGE_LEFT_EYE_INDICES,
@@ -57,7 +60,8 @@ class FaceGeometry:
 
     `roll_deg` is the angle of the eye line in image coordinates (y down): positive when the
     face is turned clockwise on screen. `interocular` is the distance between eye centres
-    and `face_width` the cheek-to-cheek distance, both in frame pixels.
+    and `face_width` the cheek-to-cheek distance, both in frame pixels. `mouth_gap` is the
+    distance between the inner lips in interocular distances (0 with the mouth shut).
     """
 
     left_eye: np.ndarray
@@ -65,6 +69,7 @@ class FaceGeometry:
     roll_deg: float
     interocular: float
     face_width: float
+    mouth_gap: float
 
     @property
     def eye_center(self) -> np.ndarray:
@@ -76,12 +81,15 @@ class FaceGeometry:
         right_eye = named_point(landmarks, "right_eye")
         delta = right_eye - left_eye
         face_width = float(np.linalg.norm(named_point(landmarks, "right_cheek") - named_point(landmarks, "left_cheek")))
+        interocular = float(np.hypot(delta[0], delta[1]))
+        lip_gap = float(np.linalg.norm(landmarks[INNER_LOWER_LIP, :2] - landmarks[INNER_UPPER_LIP, :2]))
         return cls(
             left_eye=left_eye,
             right_eye=right_eye,
             roll_deg=math.degrees(math.atan2(float(delta[1]), float(delta[0]))),
-            interocular=float(np.hypot(delta[0], delta[1])),
+            interocular=interocular,
             face_width=face_width,
+            mouth_gap=lip_gap / max(interocular, 1e-6),
         )
 
 

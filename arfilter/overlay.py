@@ -139,3 +139,39 @@ def composite_sprite(
     inverse_alpha = cv2.cvtColor(cv2.bitwise_not(cv2.extractChannel(warped, 3)), cv2.COLOR_GRAY2RGB)
     roi = canvas[y0:y1, x0:x1]
     cv2.add(cv2.multiply(roi, inverse_alpha, scale=1.0 / 255.0), colour, dst=roi)
+
+
+@dataclass(frozen=True)
+class PopFrame:
+    """How the outgoing and the incoming overlay are drawn at one moment of a label change:
+    each as (size factor, opacity); an opacity of 0 means "not drawn"."""
+
+    outgoing: tuple[float, float]
+    incoming: tuple[float, float]
+
+
+# The outgoing sprite is gone by this point of the change; the incoming one starts there.
+_POP_HANDOVER = 0.35
+# Size of the incoming sprite as it appears, and how far its ease-out overshoots
+# ("back" easing constant: 2.5 grows to about 1.07 before settling at 1).
+_POP_START_SCALE = 0.6
+_POP_BACK = 2.5
+
+
+def pop_frame(transition: float) -> PopFrame:
+    """The pop that replaces one overlay with another, `transition` running 0 -> 1.
+
+    A lens changes its sticker with a quick pop, not a cross-fade: a cross-fade shows two
+    sprites at half opacity over each other, a double exposure. Here the old sprite shrinks
+    and fades out over the first third, then the new one grows from 60% with a small
+    overshoot and is fully opaque from 60% of the way on, so the two overlap only faintly
+    around the handover.
+    """
+    t = min(max(float(transition), 0.0), 1.0)
+    if t < _POP_HANDOVER:
+        out = t / _POP_HANDOVER
+        return PopFrame(outgoing=(1.0 - 0.3 * out, 1.0 - out * out), incoming=(_POP_START_SCALE, 0.0))
+    grow = (t - _POP_HANDOVER) / (1.0 - _POP_HANDOVER)
+    ease = 1.0 + (_POP_BACK + 1.0) * (grow - 1.0) ** 3 + _POP_BACK * (grow - 1.0) ** 2
+    scale = _POP_START_SCALE + (1.0 - _POP_START_SCALE) * ease
+    return PopFrame(outgoing=(0.7, 0.0), incoming=(scale, min(1.0, grow / 0.4)))

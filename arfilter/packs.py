@@ -55,7 +55,7 @@ from PIL import Image
 
 from arfilter.errors import PackError
 from arfilter.geometry import NAMED_POINT_INDICES, FaceGeometry
-from arfilter.overlay import Sprite, composite_sprite
+from arfilter.overlay import Sprite, composite_sprite, pop_frame
 from arfilter.resources import PACKS_DIR
 from arfilter.types import FaceResult, FrameResult
 
@@ -188,8 +188,9 @@ class FilterPack:
     def render(self, canvas: np.ndarray, faces: list[FaceResult]) -> None:
         """Draw every face's layers onto `canvas` (RGB uint8, in place).
 
-        While a face changes label, the previous label's layers fade out (opacity
-        1 - transition) under the new label's layers fading in (opacity transition).
+        While a face changes label, the previous label's layers pop out and the new
+        label's layers pop in (`overlay.pop_frame`), never both at half opacity; a new face
+        (no previous label) pops in from nothing.
         """
         for face in faces:
             if face.landmarks.ndim != 2 or face.landmarks.shape[0] != LANDMARK_COUNT or face.landmarks.shape[1] < 2:
@@ -198,18 +199,22 @@ class FilterPack:
                 )
             geometry = face.geometry
             transition = min(max(float(face.transition), 0.0), 1.0)
-            if face.previous_label is not None and face.previous_label != face.label and transition < 1.0:
-                self._draw_label(canvas, face, geometry, face.previous_label, 1.0 - transition)
-                self._draw_label(canvas, face, geometry, face.label, transition)
+            if transition < 1.0:
+                pop = pop_frame(transition)
+                if face.previous_label is not None and face.previous_label != face.label:
+                    self._draw_label(canvas, face, geometry, face.previous_label, *pop.outgoing)
+                self._draw_label(canvas, face, geometry, face.label, *pop.incoming)
             else:
-                self._draw_label(canvas, face, geometry, face.label, 1.0)
+                self._draw_label(canvas, face, geometry, face.label, 1.0, 1.0)
 
-    def _draw_label(self, canvas: np.ndarray, face: FaceResult, geometry: FaceGeometry, label: str, opacity: float) -> None:
+    def _draw_label(self, canvas: np.ndarray, face: FaceResult, geometry: FaceGeometry, label: str,
+                    size: float, opacity: float) -> None:
         if opacity <= 0.0:
             return
         for layer in self.layers_for(label):
             placement = layer_placement(layer, face.landmarks, geometry)
-            composite_sprite(canvas, layer.sprite, placement.center_xy, placement.width_px, placement.angle_deg, opacity)
+            composite_sprite(canvas, layer.sprite, placement.center_xy, size * placement.width_px,
+                             placement.angle_deg, opacity)
 
 
 def load_pack(folder: str | os.PathLike[str], labels: Sequence[str]) -> FilterPack:

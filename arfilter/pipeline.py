@@ -110,14 +110,15 @@ class Pipeline:
     def _smooth(self, face: TrackedFace, probabilities: np.ndarray, frame: Frame) -> FaceResult:
         landmarks = face.landmarks
         if frame.is_still:
-            label_index, previous_index, transition = int(np.argmax(probabilities)), None, 1.0
+            label_index, previous_index, transition, settled = int(np.argmax(probabilities)), None, 1.0, True
         else:
             smoother = self.smoothing.get(face.track_id)
-            scale = FaceGeometry.from_landmarks(landmarks).face_width
-            landmarks = smoother.landmarks(landmarks, frame.timestamp_s, scale=scale)
-            state = smoother.labels.update(probabilities, frame.timestamp_s)
+            # The speech guard reads the unsmoothed lips: smoothing would damp the very motion it looks for.
+            raw_geometry = FaceGeometry.from_landmarks(landmarks)
+            landmarks = smoother.landmarks(landmarks, frame.timestamp_s, scale=raw_geometry.face_width)
+            state = smoother.labels.update(probabilities, frame.timestamp_s, raw_geometry.mouth_gap)
             probabilities, label_index = state.probabilities, state.label_index
-            previous_index, transition = state.previous_label_index, state.transition
+            previous_index, transition, settled = state.previous_label_index, state.transition, state.settled
         geometry = FaceGeometry.from_landmarks(landmarks)
         return FaceResult(
             track_id=face.track_id,
@@ -130,4 +131,5 @@ class Pipeline:
             confidence=float(probabilities[label_index]),
             previous_label=self.classifier.labels[previous_index] if previous_index is not None else None,
             transition=transition,
+            settled=settled,
         )

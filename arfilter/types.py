@@ -55,8 +55,9 @@ class FaceResult:
     labels: tuple[str, ...]  # the emotion model's labels, in the order of `probabilities`
     label: str  # the label shown (after hysteresis)
     confidence: float  # probability of `label`
-    previous_label: str | None = None  # the label being faded out, if any
-    transition: float = 1.0  # cross-fade progress from previous_label to label, 0..1
+    previous_label: str | None = None  # the label being replaced, if any
+    transition: float = 1.0  # progress of the pop from previous_label (or from nothing) to label, 0..1
+    settled: bool = True  # False while a new track's label is still forming (no overlay drawn yet)
 
     @property
     def roll_deg(self) -> float:

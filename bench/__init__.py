@@ -23,6 +23,15 @@ PHOTO = REPO_ROOT / "tests" / "data" / "astronaut.png"
 PHOTO_LANDMARKS = REPO_ROOT / "tests" / "data" / "astronaut_landmarks.npy"
 
 
+def shared_dataset(name: str) -> Path:
+    """Where a shared data set lives: $ARFILTER_SHARED/datasets/NAME, else ../shared/datasets/NAME
+    beside the checkout, else /work/shared/datasets/NAME (the first that exists; the first
+    candidate when none does, so messages name a sensible place)."""
+    candidates = [Path(os.environ["ARFILTER_SHARED"]) / "datasets" / name] if os.environ.get("ARFILTER_SHARED") else []
+    candidates += [REPO_ROOT.parent / "shared" / "datasets" / name, Path("/work/shared/datasets") / name]
+    return next((path for path in candidates if path.is_dir()), candidates[0])
+
+
 @dataclass(frozen=True)
 class Stats:
     """Median and 95th percentile of a list of samples (milliseconds, usually)."""

@@ -15,7 +15,7 @@ from PIL import Image
 from arfilter.errors import PackError
 from arfilter.geometry import NAMED_POINT_INDICES, FaceGeometry
 from arfilter.labels import EMOTION_LABELS
-from arfilter.overlay import Sprite
+from arfilter.overlay import PopFrame, Sprite, pop_frame
 from arfilter.packs import (
     BUILTIN_PACKS_DIR,
     FilterPack,
@@ -26,6 +26,7 @@ from arfilter.packs import (
     layer_placement,
     load_pack,
 )
+from arfilter.smoothing import SmoothingOptions
 from arfilter.types import FaceResult
 from tests.conftest import make_face
 
@@ -363,17 +364,32 @@ def two_colour_pack() -> FilterPack:
         (None, 1.0, (0, 0, 255)),
         ("happy", 1.0, (0, 0, 255)),
         ("happy", 0.0, (255, 0, 0)),
-        # Red fades out at 0.75 over the grey background, then blue fades in at 0.25 over that.
-        ("happy", 0.25, (0.75 * (0.75 * 255 + 0.25 * 100), 0.75 * 0.25 * 100, 0.75 * 0.25 * 100 + 0.25 * 255)),
-        ("sad", 0.3, (0, 0, 255)),
+        # Early in the pop only the outgoing red is drawn, fading; the blue has not appeared yet.
+        ("happy", 0.2, (pop_frame(0.2).outgoing[1] * 255 + (1 - pop_frame(0.2).outgoing[1]) * 100,) + ((1 - pop_frame(0.2).outgoing[1]) * 100,) * 2),
+        # Late in the pop only the incoming blue is drawn, fully opaque.
+        ("happy", 0.7, (0, 0, 255)),
+        # A new face pops in from nothing: not drawn at first, fully drawn late in the pop.
+        (None, 0.0, (100, 100, 100)),
+        (None, 0.8, (0, 0, 255)),
     ],
 )
-def test_cross_fade_on_label_change(previous, transition, expected):
+def test_pop_on_label_change(previous, transition, expected):
     landmarks = synthetic_landmarks()
     canvas = np.full((480, 640, 3), 100, np.uint8)
     two_colour_pack().render(canvas, [face_result(landmarks, "sad", previous, transition)])
     x, y = np.round(to_image(FACE_POINTS["nose_tip"])).astype(int)
     assert np.allclose(canvas[y, x], expected, atol=1.5)
+
+
+def test_pop_never_shows_two_sprites_at_half_opacity():
+    """A label change is a pop, not a double exposure: whenever both sprites are drawn, one
+    of them is faint (at most a fifth opaque), and the whole change is short."""
+    for transition in np.linspace(0.0, 1.0, 201):
+        pop = pop_frame(float(transition))
+        assert min(pop.outgoing[1], pop.incoming[1]) <= 0.2
+        assert 0.5 <= pop.incoming[0] <= 1.15 and pop.outgoing[0] <= 1.0
+    assert pop_frame(1.0) == PopFrame(outgoing=(0.7, 0.0), incoming=(1.0, 1.0))
+    assert SmoothingOptions().transition_s <= 0.15
 
 
 def test_render_refuses_malformed_landmarks():

@@ -12,10 +12,18 @@ import numpy as np
 import pytest
 
 from arfilter.labels import EMOTION_LABELS
-from arfilter.smoothing import LabelSmoother, LabelState, OneEuroFilter, SmoothingBank, SmoothingOptions
+from arfilter.smoothing import (
+    LabelSmoother,
+    LabelState,
+    OneEuroFilter,
+    SmoothingBank,
+    SmoothingOptions,
+    SpeechDetector,
+)
 
 FPS = 30.0
 OPTIONS = SmoothingOptions()
+SETTLED_AT_ONCE = SmoothingOptions(settle_s=0.0)
 HAPPY = EMOTION_LABELS.index("happy")
 NEUTRAL = EMOTION_LABELS.index("neutral")
 
@@ -63,7 +71,7 @@ def test_noisy_steady_face_keeps_its_label(concentration: float, seed: int) -> N
 
 
 @pytest.mark.parametrize("seed", range(5))
-def test_step_change_switches_the_label_within_300_ms(seed: int) -> None:
+def test_step_change_switches_the_label_within_half_a_second(seed: int) -> None:
     rng = np.random.default_rng(seed)
     smoother = LabelSmoother(OPTIONS)
     step_index = int(3.0 * FPS)
@@ -76,7 +84,7 @@ def test_step_change_switches_the_label_within_300_ms(seed: int) -> None:
             break
     delay = (index - step_index) / FPS
     assert state.label_index == NEUTRAL
-    assert delay <= 0.3
+    assert delay <= 0.5
     assert delay > 0.0, "a single frame must not switch the label (no hysteresis?)"
 
 
@@ -86,28 +94,96 @@ def happy_then_neutral(smoother: LabelSmoother, happy_frames: int = 30, neutral_
     return [smoother.update(probabilities, index / FPS) for index, probabilities in enumerate(stream)]
 
 
-def test_cross_fade_runs_from_zero_to_one_over_crossfade_s_after_a_switch() -> None:
-    states = happy_then_neutral(LabelSmoother(OPTIONS))
+def test_a_switch_starts_a_short_transition() -> None:
+    states = happy_then_neutral(LabelSmoother(SETTLED_AT_ONCE))
     switch = next(index for index, state in enumerate(states) if state.label_index == NEUTRAL)
     assert all((state.label_index, state.previous_label_index, state.transition) == (HAPPY, None, 1.0)
                for state in states[:switch])
-    fading = [index for index, state in enumerate(states) if state.previous_label_index is not None]
-    # The fade starts at the switch and lasts crossfade_s: the first frame at or past it shows no previous label.
-    fade_frames = int(np.ceil(OPTIONS.crossfade_s * FPS - 1e-9))
-    assert fading == list(range(switch, switch + fade_frames))
-    for index in fading:
+    changing = [index for index, state in enumerate(states) if state.previous_label_index is not None]
+    # The pop starts at the switch and lasts transition_s: the first frame at or past it shows no previous label.
+    pop_frames = int(np.ceil(SETTLED_AT_ONCE.transition_s * FPS - 1e-9))
+    assert changing == list(range(switch, switch + pop_frames))
+    for index in changing:
         state = states[index]
         assert (state.label_index, state.previous_label_index) == (NEUTRAL, HAPPY)
-        assert state.transition == pytest.approx((index - switch) / FPS / OPTIONS.crossfade_s, abs=1e-6)
-    transitions = [states[index].transition for index in fading]
-    assert transitions[0] == pytest.approx(0.0) and np.all(np.diff(transitions) > 0) and transitions[-1] < 1.0
+        assert state.transition == pytest.approx((index - switch) / FPS / SETTLED_AT_ONCE.transition_s, abs=1e-6)
     assert all((state.label_index, state.previous_label_index, state.transition) == (NEUTRAL, None, 1.0)
-               for state in states[switch + fade_frames:])
+               for state in states[switch + pop_frames:])
+
+
+def talking_stream(seconds: float, seed: int, expression: np.ndarray, change_at_s: float | None = None,
+                   changed: np.ndarray | None = None) -> list[tuple[float, np.ndarray, float]]:
+    """(time, probabilities, lip gap) of a face talking at ~4 syllables a second.
+
+    Whenever the mouth opens the classifier's surprise rises, as real models do on speech:
+    an open "O" reads as surprise. From `change_at_s` the expression is `changed`.
+    """
+    rng = np.random.default_rng(seed)
+    phase = rng.uniform(0, 2 * np.pi)
+    stream = []
+    for index in range(int(seconds * FPS)):
+        time_s = index / FPS
+        gap = 0.16 * max(0.0, np.sin(2 * np.pi * 3.0 * time_s + phase + 0.6 * np.sin(1.3 * time_s)))
+        base = expression if change_at_s is None or time_s < change_at_s else changed
+        mouth_reads_as_surprise = distribution(surprise=0.85)
+        weight = min(1.0, gap / 0.08)
+        center = (1.0 - weight) * base + weight * mouth_reads_as_surprise
+        stream.append((time_s, rng.dirichlet(25.0 * center), gap))
+    return stream
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_talking_face_keeps_its_label(seed: int) -> None:
+    neutral_face = distribution(neutral=0.6, happy=0.12)
+    stream = talking_stream(30.0, seed, neutral_face)
+    raw = [int(np.argmax(probabilities)) for _, probabilities, _ in stream]
+    smoother = LabelSmoother(OPTIONS)
+    shown = [state for state in (smoother.update(probabilities, time_s, gap) for time_s, probabilities, gap in stream)
+             if state.settled]
+    switches_per_s = count_switches([state.label_index for state in shown]) / 30.0
+    assert count_switches(raw) / 30.0 > 3.0, "the stream must flip like a real model on speech"
+    assert switches_per_s <= 0.2, f"{switches_per_s:.2f} switches per second while talking"
+    assert np.mean([state.speech for state in shown[int(FPS):]]) > 0.8, "the speech guard did not notice the talking"
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_held_change_while_talking_shows_within_three_quarters_of_a_second(seed: int) -> None:
+    """The price of the speech guard: a change made while talking is read mostly between
+    syllables, so it shows later than the 0.5 s of a change made with the mouth still."""
+    stream = talking_stream(6.0, seed, distribution(neutral=0.6, happy=0.12), change_at_s=3.0,
+                            changed=distribution(happy=0.8, neutral=0.06))
+    smoother = LabelSmoother(OPTIONS)
+    labels = [(time_s, smoother.update(probabilities, time_s, gap).label_index) for time_s, probabilities, gap in stream]
+    assert all(label == NEUTRAL for time_s, label in labels if OPTIONS.settle_s <= time_s < 3.0)
+    shown_at = next(time_s for time_s, label in labels if time_s >= 3.0 and label == HAPPY)
+    assert shown_at - 3.0 <= 0.75
+    assert all(label == HAPPY for time_s, label in labels if time_s >= shown_at)
+
+
+def test_a_smile_opening_the_mouth_is_not_speech() -> None:
+    """A mouth that opens once into a smile and stays open moves one way only."""
+    detector = SpeechDetector(OPTIONS)
+    for index in range(int(2 * FPS)):
+        time_s = index / FPS
+        gap = 0.01 if time_s < 0.8 else min(0.25, 0.01 + (time_s - 0.8) * 2.0)
+        assert detector.update(gap, time_s) == 0.0
+
+
+def test_a_new_track_settles_then_pops_in() -> None:
+    smoother = LabelSmoother(OPTIONS)
+    stream = [distribution(neutral=0.5, happy=0.3)] * 2 + [MOSTLY_HAPPY] * 28
+    states = [smoother.update(probabilities, index / FPS) for index, probabilities in enumerate(stream)]
+    settling = [state for index, state in enumerate(states) if index / FPS < OPTIONS.settle_s]
+    assert all(not state.settled and state.transition == 0.0 and state.previous_label_index is None for state in settling)
+    first = states[len(settling)]
+    assert first.settled and first.label_index == HAPPY, "the first frames must not decide the label"
+    popping = [state.transition for state in states[len(settling):] if state.transition < 1.0]
+    assert 0 < len(popping) <= round(OPTIONS.transition_s * FPS) and np.all(np.diff(popping) > 0)
 
 
 def test_label_smoother_restarts_cleanly_when_time_goes_back() -> None:
-    smoother = LabelSmoother(OPTIONS)
-    states = happy_then_neutral(smoother, neutral_frames=8)
+    smoother = LabelSmoother(SETTLED_AT_ONCE)
+    states = happy_then_neutral(smoother, neutral_frames=11)
     assert states[-1].previous_label_index == HAPPY, "the stream should end mid-fade"
     for time_s in (0.0, 0.0):  # backwards, then equal
         state = smoother.update(MOSTLY_HAPPY, time_s)

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from arfilter import faces
-from arfilter.tracking import FaceTracker, TrackerOptions
+from arfilter.tracking import FaceTracker, SceneCutDetector, TrackerOptions
 
 DATA = pathlib.Path(__file__).parent / "data"
 BACKGROUND_RGB = (70, 110, 90)
@@ -197,3 +197,44 @@ def test_tracker_options_are_validated():
         TrackerOptions(max_faces=0)
     with pytest.raises(ValueError, match="detect_every_n_frames"):
         TrackerOptions(detect_every_n_frames=0)
+
+
+def other_shot(face_crop: np.ndarray, position, size: int = 180) -> np.ndarray:
+    """A frame from an unrelated video: a dark, textured set with the mirrored, warmer face."""
+    rng = np.random.default_rng(5)
+    frame = cv2.GaussianBlur(rng.integers(0, 90, (512, 512, 3), dtype=np.uint8), (0, 0), 4.0)
+    frame[..., 0] = np.clip(frame[..., 0].astype(int) + 60, 0, 255)
+    face = cv2.resize(cv2.flip(face_crop, 1), (size, size), interpolation=cv2.INTER_AREA)
+    warm = np.clip(face.astype(np.float32) * (1.1, 0.95, 0.85), 0, 255).astype(np.uint8)
+    x, y = position
+    frame[y : y + size, x : x + size] = warm
+    return frame
+
+
+@pytest.mark.parametrize("detect_cuts", [True, False])
+def test_a_scene_cut_ends_every_track_and_the_next_shot_gets_new_ids(face_crop, models, detect_cuts):
+    """Two unrelated videos spliced: the second shot's face sits where the first one's was, so
+    a tracker that follows its crop across the cut would carry the old id onto it."""
+    detector, landmarker = models
+    options = TrackerOptions(max_faces=2) if detect_cuts else TrackerOptions(max_faces=2, scene_cut_change=1.0)
+    tracker = FaceTracker(detector, landmarker, options)
+    first = [tracker.update(make_frame(face_crop, [(150 + 3 * step, 160)])) for step in range(10)]
+    second = [tracker.update(other_shot(face_crop, (185 + 3 * step, 170))) for step in range(10)]
+    assert all([face.track_id for face in faces_] == [1] for faces_ in first)
+    assert all(len(faces_) == 1 for faces_ in second)
+    after = {face.track_id for faces_ in second for face in faces_}
+    if detect_cuts:
+        assert after == {2}, "faces after the cut must get a new id"
+        assert tracker.scene_cuts == 1
+    else:
+        assert after == {1}, "without cut detection the old track slides onto the new face (the bug this guards)"
+
+
+def test_fast_motion_and_lighting_drift_are_not_scene_cuts(face_crop):
+    detector = SceneCutDetector(TrackerOptions().scene_cut_change, TrackerOptions().scene_cut_content)
+    # The face crosses a third of the frame in 5 frames while the light slowly dims.
+    for step in range(6):
+        frame = make_frame(face_crop, [(40 + 35 * step, 150 + 10 * step)])
+        dimmed = (frame.astype(np.float32) * (1.0 - 0.02 * step)).astype(np.uint8)
+        assert not detector.is_cut(dimmed)
+    assert detector.is_cut(other_shot(face_crop, (200, 160)))
