@@ -129,9 +129,11 @@ class FpsMeter:
             self._times.popleft()
 
     @property
-    def fps(self) -> float:
-        if len(self._times) < 2:
-            return 0.0
+    def fps(self) -> float | None:
+        """None until half a window of frames has been timed: a rate from two or three frames
+        (a recording's first frames) would be a made-up number."""
+        if len(self._times) < 2 or self._times[-1] - self._times[0] < 0.5 * self.window_s:
+            return None
         return (len(self._times) - 1) / max(1e-6, self._times[-1] - self._times[0])
 
 
@@ -151,6 +153,7 @@ class App:
         self.running = True
         self.paused = False
         self.show_bars = options.show_bars
+        self.capture_hud = options.capture_hud
         self.show_help = False
         self.camera_lost = False
         self.ended = False
@@ -172,10 +175,13 @@ class App:
             "mirror": self._toggle_mirror,
             "pause": self._toggle_pause,
             "next_pack": self._next_pack,
+            "capture_hud": self._toggle_capture_hud,
             "help": self._toggle_help,
             "quit": self._quit,
         }
         assert self._key_handlers.keys() == KEY_ACTIONS.keys(), "every key action needs a handler"
+        if options.first_hint_s > 0:
+            self.toasts.show("H: help", duration_s=options.first_hint_s)
 
     # ----------------------------------------------------------------- frames
 
@@ -277,7 +283,7 @@ class App:
         if self.result is None:
             self.toasts.show("No frame yet to save")
             return
-        path = save_screenshot(self.compose(), self.options.screenshot_dir)
+        path = save_screenshot(self.capture_frame(), self.options.screenshot_dir)
         self.toasts.show(f"Screenshot saved to {path}")
         log.info("screenshot saved to %s", path)
 
@@ -307,6 +313,11 @@ class App:
         self._rendered = None
         self.toasts.show(f"Filter: {name}")
         self._update_title()
+
+    def _toggle_capture_hud(self) -> None:
+        self.capture_hud = not self.capture_hud
+        self.toasts.show("Screenshots and recordings with the HUD" if self.capture_hud
+                         else "Screenshots and recordings without the HUD")
 
     def _toggle_help(self) -> None:
         self.show_help = not self.show_help
@@ -346,15 +357,23 @@ class App:
             self._hud_height = height
         return self._hud
 
-    def compose(self) -> pygame.Surface:
-        """The frame as saved and recorded: composited image, bars and stats, at frame size."""
+    def lens_frame(self) -> pygame.Surface:
+        """The frame with the filter pack drawn and nothing else (no bars, no stats)."""
         if self.result is None:
-            raise RuntimeError("compose() needs a processed frame")
-        if self._composed is not None:
-            return self._composed
+            raise RuntimeError("lens_frame() needs a processed frame")
         if self._rendered is None:
             self._rendered = rgb_to_surface(self.pipeline.packs.render(self.result))
-        surface = self._rendered.copy()
+        return self._rendered
+
+    def capture_frame(self) -> pygame.Surface:
+        """What S saves and R records: the lens alone, or with the HUD when `capture_hud` is on."""
+        return self.compose() if self.capture_hud else self.lens_frame()
+
+    def compose(self) -> pygame.Surface:
+        """The frame as the window shows it: composited image, bars and stats, at frame size."""
+        if self._composed is not None:
+            return self._composed
+        surface = self.lens_frame().copy()
         hud = self._hud_for(surface.get_height())
         stats_area: list[tuple[int, int, int, int]] = []
         if self.options.show_stats:
@@ -365,7 +384,7 @@ class App:
                                    recording=self.recorder is not None)
             stats_area.append((stats.x, stats.y, stats.width, stats.height))
         if self.show_bars:
-            hud.draw_all_face_bars(surface, self.result.faces, avoid=stats_area)
+            hud.draw_all_face_bars(surface, self.result.faces, forbidden=stats_area)
         self._composed = surface
         return surface
 
@@ -413,7 +432,7 @@ class App:
         the recording shows what the user saw, pauses included)."""
         now = time.monotonic() if now is None else now
         if self.recorder is not None and self.result is not None and self.recorder.wants_frame(now):
-            self.recorder.write(self.result, surface_to_rgb(self.compose()), timestamp_s=now)
+            self.recorder.write(self.result, surface_to_rgb(self.capture_frame()), timestamp_s=now)
 
     def _update_title(self) -> None:
         if self.window is not None:
@@ -510,11 +529,11 @@ def run_headless_fallback(pipeline: Pipeline, options: AppOptions | None = None,
 
             def draw(result: FrameResult) -> np.ndarray:
                 app.show(result, now=result.frame.timestamp_s)
-                return surface_to_rgb(app.compose())
+                return surface_to_rgb(app.capture_frame())
 
             frame_count = max(1, round(options.headless_seconds * source.fps))
             run_headless(pipeline, source, [recording], max_frames=frame_count, draw=draw, log=lambda line: None)
-            screenshot = save_screenshot(app.compose(), options.screenshot_dir)
+            screenshot = save_screenshot(app.capture_frame(), options.screenshot_dir)
     finally:
         pygame.font.quit()
     print(f"No window ({reason}): ran the demo headless for {options.headless_seconds:g} s; "

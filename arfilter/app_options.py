@@ -17,6 +17,7 @@ KEY_ACTIONS: dict[str, str] = {
     "mirror": "mirror the image",
     "pause": "pause / resume",
     "next_pack": "next filter pack",
+    "capture_hud": "screenshots / recordings with or without the HUD",
     "help": "show / hide this help",
     "quit": "quit",
 }
@@ -36,6 +37,7 @@ class KeyMap:
     mirror: tuple[str, ...] = ("m",)
     pause: tuple[str, ...] = ("space",)
     next_pack: tuple[str, ...] = ("f",)
+    capture_hud: tuple[str, ...] = ("d",)
     help: tuple[str, ...] = ("h",)
     quit: tuple[str, ...] = ("q", "escape")
 
@@ -78,6 +80,9 @@ class AppOptions:
     window_size: initial window size; the window is resizable and the frame is letterboxed.
     max_fps: cap on window redraws per second, which also bounds camera polling.
     headless_seconds: length of the recording written when there is no display.
+    capture_hud: whether screenshots and recordings include the HUD (bars and stats; D
+        toggles). Off by default: what people share is the lens, not the debug readout.
+    first_hint_s: how long the "H: help" hint shows at start (0: never).
     """
 
     screenshot_dir: Path = Path("screenshots")
@@ -89,6 +94,8 @@ class AppOptions:
     keys: KeyMap = field(default_factory=KeyMap)
     headless_seconds: float = 3.0
     title: str = "arfilter"
+    capture_hud: bool = False
+    first_hint_s: float = 6.0
 
     def __post_init__(self) -> None:
         self.screenshot_dir = Path(self.screenshot_dir)

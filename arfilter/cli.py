@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     mirror.add_argument("--mirror", dest="mirror", action="store_true", default=None, help="mirror the image (default for cameras)")
     mirror.add_argument("--no-mirror", dest="mirror", action="store_false", help="do not mirror the image")
     parser.add_argument("--no-bars", action="store_true", help="start with the probability bars hidden (B toggles)")
+    parser.add_argument("--capture-hud", action="store_true",
+                        help="screenshots (S) and recordings (R) include the bars and stats (D toggles; default: the lens only)")
     parser.add_argument("--model", type=Path, metavar="EMOTION.json", help="emotion model metadata (default: the shipped arfilter/models/emotion.json)")
     return parser
 
@@ -166,7 +168,8 @@ def _run_window(args: argparse.Namespace) -> int:
         raise OutputError(f"no window can open ({reason}); to process {source_spec} without one, add --headless "
                           f"with --record OUT.mp4, --json OUT.jsonl or --out-dir DIR")
     pipeline = _build_pipeline(args)
-    options = AppOptions(screenshot_dir=args.screenshot_dir, mirror=args.mirror, show_bars=not args.no_bars)
+    options = AppOptions(screenshot_dir=args.screenshot_dir, mirror=args.mirror, show_bars=not args.no_bars,
+                         capture_hud=args.capture_hud)
     if reason is not None:
         return run_headless_fallback(pipeline, options, reason=reason)
     return run_app(pipeline, lambda: open_source(source_spec, mirror=args.mirror), options)

@@ -2,8 +2,9 @@
 
 Everything is drawn at frame resolution, before the frame is scaled into the window, so a
 screenshot or a recording shows exactly the layout the user sees. Sizes scale with the
-frame height (480 px = 1x). Only pygame's bundled default font is used, so the HUD looks the
-same everywhere and needs no system fonts. Nothing here needs a window: the functions take
+frame height (480 px = 1x). Text is set in DejaVu Sans, shipped with arfilter (licence in
+arfilter/assets/fonts/): pygame's default font spaces letters unevenly ("ha ppy"), and a
+system font would make the HUD look different on every machine. Nothing here needs a window: the functions take
 any `pygame.Surface`, which keeps them testable with SDL's dummy video driver.
 """
 
@@ -18,14 +19,18 @@ from dataclasses import dataclass, field
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # must be set before pygame is imported
 import pygame
 
+from arfilter.resources import HUD_FONT
 from arfilter.types import FaceResult
 
 Color = tuple[int, int, int]
 Box = tuple[int, int, int, int]
 
 REFERENCE_HEIGHT = 480  # frame height at which the HUD is drawn at 1x
-# pygame's default font loses the dot of "i" below this size, so "filter" reads "fllter".
-MIN_FONT_SIZE = 22
+# Below this pixel size DejaVu Sans stops being comfortably readable on a video frame.
+MIN_FONT_SIZE = 11
+# Long toasts wrap to at most this many lines; what is left is shortened with an ellipsis.
+MAX_TOAST_LINES = 2
+ELLIPSIS = "\u2026"
 
 
 @dataclass(frozen=True)
@@ -38,9 +43,9 @@ class HudStyle:
     bar: Color = (120, 170, 235)
     highlight: Color = (255, 205, 70)
     recording: Color = (235, 60, 60)
-    font_size: int = 24
-    small_font_size: int = 22
-    title_font_size: int = 32
+    font_size: int = 16
+    small_font_size: int = 15
+    title_font_size: int = 22
     padding: int = 6
     margin: int = 8  # gap between a face box and its bars, and from the frame edge
     bar_width: int = 56
@@ -66,7 +71,7 @@ def head_region(box: Box) -> Box:
 
 def place_panel(box: Box, panel_size: tuple[int, int], frame_size: tuple[int, int], margin: int,
                 avoid: Sequence[Box] = (), keep: tuple[int, int] | None = None,
-                clearance: Box | None = None) -> tuple[int, int]:
+                clearance: Box | None = None, forbidden: Sequence[Box] = ()) -> tuple[int, int] | None:
     """Top-left corner for a panel that sits beside `box` without covering it.
 
     Sides are tried in the order right, left, below, above; along each side the panel may
@@ -79,6 +84,10 @@ def place_panel(box: Box, panel_size: tuple[int, int], frame_size: tuple[int, in
     while that spot is still free the panel moves with the face instead of hopping sides.
     `clearance` is a larger area around the face (see `head_region`) that the panel keeps
     clear of as well when it can; tries around it come before tries around `box`.
+    `forbidden` areas (the stats readout) are never covered: tries that touch them are
+    dropped, and when every try beside the face does, the panel goes to the free spot
+    nearest the face anywhere in the frame. Returns None only when no spot in the frame is
+    free of them (a frame too small for both).
     """
     panel_w, panel_h = panel_size
     frame_w, frame_h = frame_size
@@ -86,18 +95,27 @@ def place_panel(box: Box, panel_size: tuple[int, int], frame_size: tuple[int, in
     for around in (clearance, box) if clearance is not None else (box,):
         tries += _tries_around(around, panel_size, margin)
     also_avoid = [*avoid, clearance] if clearance is not None else list(avoid)
-    best: tuple[tuple[int, int], tuple[int, int]] | None = None
-    for try_x, try_y in tries:
-        position = (max(margin, min(try_x, frame_w - margin - panel_w)),
-                    max(margin, min(try_y, frame_h - margin - panel_h)))
-        panel = (*position, panel_w, panel_h)
-        cost = (_overlap(panel, box), sum(_overlap(panel, other) for other in also_avoid))
-        if cost == (0, 0):
-            return position
-        if best is None or cost < best[0]:
-            best = (cost, position)
-    assert best is not None  # `tries` is never empty
-    return best[1]
+    best: tuple[tuple[int, int, float], tuple[int, int]] | None = None
+    step = max(4, margin)
+    anywhere = [(x, y) for y in range(margin, max(margin, frame_h - margin - panel_h) + 1, step)
+                for x in range(margin, max(margin, frame_w - margin - panel_w) + 1, step)]
+    center = (box[0] + box[2] / 2, box[1] + box[3] / 2)
+    for tried_anywhere, candidates in ((False, tries), (True, anywhere)):
+        for try_x, try_y in candidates:
+            position = (max(margin, min(try_x, frame_w - margin - panel_w)),
+                        max(margin, min(try_y, frame_h - margin - panel_h)))
+            panel = (*position, panel_w, panel_h)
+            if any(_overlap(panel, area) for area in forbidden):
+                continue
+            distance = math.dist(center, (position[0] + panel_w / 2, position[1] + panel_h / 2)) if tried_anywhere else 0.0
+            cost = (_overlap(panel, box), sum(_overlap(panel, other) for other in also_avoid), distance)
+            if cost == (0, 0, 0.0):
+                return position
+            if best is None or cost < best[0]:
+                best = (cost, position)
+        if best is not None:
+            return best[1]
+    return None
 
 
 def _tries_around(box: Box, panel_size: tuple[int, int], margin: int) -> list[tuple[int, int]]:
@@ -123,6 +141,7 @@ def hud_scale(frame_height: int) -> float:
 class Toast:
     text: str
     shown_at: float
+    duration_s: float
 
 
 @dataclass
@@ -134,18 +153,19 @@ class Toasts:
     max_shown: int = 3
     items: list[Toast] = field(default_factory=list)
 
-    def show(self, text: str, now: float | None = None) -> None:
-        """Add a message; the same message shown again restarts instead of stacking."""
+    def show(self, text: str, now: float | None = None, duration_s: float | None = None) -> None:
+        """Add a message (for `duration_s`, default `self.duration_s`); the same message shown
+        again restarts instead of stacking."""
         now = time.monotonic() if now is None else now
         self.items = [toast for toast in self.items if toast.text != text]
-        self.items.append(Toast(text, now))
+        self.items.append(Toast(text, now, self.duration_s if duration_s is None else duration_s))
         del self.items[: -self.max_shown]
 
     def visible(self, now: float | None = None) -> list[tuple[str, float]]:
         """(text, opacity 0..1) of the messages still on screen, oldest first."""
         now = time.monotonic() if now is None else now
-        self.items = [toast for toast in self.items if now - toast.shown_at < self.duration_s]
-        return [(toast.text, min(1.0, (self.duration_s - (now - toast.shown_at)) / self.fade_s))
+        self.items = [toast for toast in self.items if now - toast.shown_at < toast.duration_s]
+        return [(toast.text, min(1.0, (toast.duration_s - (now - toast.shown_at)) / self.fade_s))
                 for toast in self.items]
 
 
@@ -157,15 +177,24 @@ class Hud:
             pygame.font.init()
         self.style = style
         self.scale = hud_scale(frame_height)
-        self.font = pygame.font.Font(None, max(MIN_FONT_SIZE, self._px(style.font_size)))
-        self.small_font = pygame.font.Font(None, max(MIN_FONT_SIZE, self._px(style.small_font_size)))
-        self.title_font = pygame.font.Font(None, max(MIN_FONT_SIZE, self._px(style.title_font_size)))
+        self.font = self._font(style.font_size)
+        self.small_font = self._font(style.small_font_size)
+        self.title_font = self._font(style.title_font_size)
         self._label_widths: dict[tuple[str, ...], int] = {}  # per label set (the model's), measured once
         self.percent_width = self.small_font.size("100%")[0]
         self._panel_offsets: dict[int, tuple[int, int]] = {}  # track id -> panel offset from its box
 
     def _px(self, size: float) -> int:
         return max(1, round(size * self.scale))
+
+    def _font(self, size: int) -> pygame.font.Font:
+        """DejaVu Sans at `size` (1x), or pygame's own font if the shipped file is gone, so a
+        broken installation still shows its HUD."""
+        pixels = max(MIN_FONT_SIZE, self._px(size))
+        try:
+            return pygame.font.Font(str(HUD_FONT), pixels)
+        except (OSError, FileNotFoundError, pygame.error):
+            return pygame.font.Font(None, round(pixels * 1.4))
 
     def _panel(self, size: tuple[int, int], opacity: float = 1.0) -> pygame.Surface:
         panel = pygame.Surface(size, pygame.SRCALPHA)
@@ -175,11 +204,11 @@ class Hud:
 
     # ----------------------------------------------------------------- stats line
 
-    def draw_stats(self, surface: pygame.Surface, fps: float, face_count: int, *, notes: Sequence[str] = (),
+    def draw_stats(self, surface: pygame.Surface, fps: float | None, face_count: int, *, notes: Sequence[str] = (),
                    recording: bool = False) -> pygame.Rect:
-        """FPS, face count and short state notes ("paused", the filter pack) in the top-left
-        corner, with a red dot while recording; returns the area drawn."""
-        parts = [f"{fps:4.1f} fps", f"{face_count} face" + ("" if face_count == 1 else "s"), *notes]
+        """FPS ("--" until measured), face count and short state notes ("paused", the filter
+        pack) in the top-left corner, with a red dot while recording; returns the area drawn."""
+        parts = ["-- fps" if fps is None else f"{fps:4.1f} fps", f"{face_count} face" + ("" if face_count == 1 else "s"), *notes]
         text = self.font.render("  |  ".join(parts), True, self.style.text)
         padding = self._px(self.style.padding)
         dot = self._px(6) if recording else 0
@@ -207,24 +236,28 @@ class Hud:
         return width, height
 
     def draw_all_face_bars(self, surface: pygame.Surface, faces: Sequence[FaceResult],
-                           avoid: Sequence[Box] = ()) -> list[pygame.Rect]:
-        """Bars for every face, each placed clear of all faces and of the panels before it."""
+                           avoid: Sequence[Box] = (), forbidden: Sequence[Box] = ()) -> list[pygame.Rect]:
+        """Bars for every face, each placed clear of all faces and of the panels before it, and
+        never on a `forbidden` area (the stats readout)."""
         taken = list(avoid)
         drawn = []
         tracked = {face.track_id for face in faces}
         self._panel_offsets = {track: offset for track, offset in self._panel_offsets.items() if track in tracked}
         for face in faces:
             others = [head_region(other.box) for other in faces if other is not face]
-            rect = self.draw_face_bars(surface, face, avoid=taken + others)
-            taken.append((rect.x, rect.y, rect.width, rect.height))
-            drawn.append(rect)
+            rect = self.draw_face_bars(surface, face, avoid=taken + others, forbidden=forbidden)
+            if rect is not None:
+                taken.append((rect.x, rect.y, rect.width, rect.height))
+                drawn.append(rect)
         return drawn
 
-    def draw_face_bars(self, surface: pygame.Surface, face: FaceResult, avoid: Sequence[Box] = ()) -> pygame.Rect:
+    def draw_face_bars(self, surface: pygame.Surface, face: FaceResult, avoid: Sequence[Box] = (),
+                       forbidden: Sequence[Box] = ()) -> pygame.Rect | None:
         """One probability bar per label beside the face box (never on it), the shown label highlighted.
 
-        `avoid` lists other rectangles to keep clear of when there is room. Returns the
-        panel's rectangle in surface coordinates.
+        `avoid` lists other rectangles to keep clear of when there is room; `forbidden` ones
+        are never covered. Returns the panel's rectangle in surface coordinates, or None when
+        the frame has no room for it outside the forbidden areas.
         """
         style = self.style
         width, height = self.bars_panel_size(face.labels)
@@ -248,7 +281,10 @@ class Hud:
             percent = self.small_font.render(f"{probability:.0%}", True, color)
             panel.blit(percent, (width - padding - percent.get_width(), y))
         position = place_panel(face.box, (width, height), surface.get_size(), self._px(style.margin), avoid,
-                               keep=self._panel_offsets.get(face.track_id), clearance=head_region(face.box))
+                               keep=self._panel_offsets.get(face.track_id), clearance=head_region(face.box),
+                               forbidden=forbidden)
+        if position is None:
+            return None
         self._panel_offsets[face.track_id] = (position[0] - face.box[0], position[1] - face.box[1])
         rect = surface.blit(panel, position)
         self._draw_leader(surface, rect, face.box)
@@ -266,15 +302,54 @@ class Hud:
 
     # ----------------------------------------------------------------- messages
 
+    def fit_lines(self, text: str, width: int, max_lines: int = MAX_TOAST_LINES) -> list[str]:
+        """`text` broken into at most `max_lines` lines no wider than `width` pixels.
+
+        Lines break at spaces; a word too long for a line (a file path) is cut in its
+        middle with an ellipsis, keeping both ends (where it is and what it is called), and
+        text beyond the last line is cut with an ellipsis.
+        """
+        font = self.font
+        lines: list[str] = []
+        words = text.split()
+        while words and len(lines) < max_lines:
+            line = words.pop(0)
+            if font.size(line)[0] > width:
+                line = self._shorten_middle(line, width)
+            while words and font.size(f"{line} {words[0]}")[0] <= width:
+                line = f"{line} {words.pop(0)}"
+            lines.append(line)
+        if words:
+            last = f"{lines[-1]} {' '.join(words)}"
+            while last and font.size(last + ELLIPSIS)[0] > width:
+                last = last[:-1]
+            lines[-1] = last.rstrip() + ELLIPSIS
+        return lines
+
+    def _shorten_middle(self, word: str, width: int) -> str:
+        keep = len(word)
+        while keep > 2:
+            head, tail = word[: keep // 2], word[len(word) - (keep - keep // 2):]
+            if self.font.size(head + ELLIPSIS + tail)[0] <= width:
+                return head + ELLIPSIS + tail
+            keep -= 1
+        return ELLIPSIS
+
     def draw_toasts(self, surface: pygame.Surface, toasts: Toasts, now: float | None = None) -> list[pygame.Rect]:
-        """Visible toasts stacked above the bottom edge, newest lowest, fading out."""
+        """Visible toasts stacked above the bottom edge, newest lowest, fading out; long ones
+        wrap or shorten (`fit_lines`) to stay inside the frame."""
         padding = self._px(self.style.padding)
-        bottom = surface.get_height() - self._px(self.style.margin)
+        margin = self._px(self.style.margin)
+        bottom = surface.get_height() - margin
         drawn = []
         for text, opacity in reversed(toasts.visible(now)):
-            rendered = self.font.render(text, True, self.style.text)
-            panel = self._panel((rendered.get_width() + 2 * padding, rendered.get_height() + 2 * padding))
-            panel.blit(rendered, (padding, padding))
+            lines = [self.font.render(line, True, self.style.text)
+                     for line in self.fit_lines(text, surface.get_width() - 2 * (margin + padding))]
+            line_height = self.font.get_linesize()
+            text_width = max(line.get_width() for line in lines)
+            panel = self._panel((text_width + 2 * padding, line_height * len(lines) + 2 * padding))
+            for row, line in enumerate(lines):
+                panel.blit(line, ((panel.get_width() - line.get_width()) // 2, padding + row * line_height))
             panel.set_alpha(round(255 * opacity))
             bottom -= panel.get_height()
             drawn.append(surface.blit(panel, ((surface.get_width() - panel.get_width()) // 2, bottom)))

@@ -24,3 +24,4 @@ MODELS_DIR = data_path("models")  # the emotion model, its metadata and model ca
 FACE_MODELS_DIR = data_path("models", "mediapipe")  # BlazeFace and the face mesh, with LICENSE and NOTICE
 PACKS_DIR = data_path("assets", "packs")  # the built-in filter packs
 DEMO_DIR = data_path("assets", "demo")  # imagery of the built-in demo source
+HUD_FONT = data_path("assets", "fonts", "DejaVuSans.ttf")  # the HUD's font (licence beside it)

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from arfilter.capture import open_source
+from arfilter.sources import open_source
 from arfilter.pipeline import Pipeline, PipelineOptions
 from arfilter.smoothing import SmoothingOptions
 from arfilter.types import FrameResult

@@ -17,6 +17,7 @@ import pytest
 
 from arfilter.app import (
     App,
+    FpsMeter,
     letterbox_rect,
     run_app,
     run_headless_fallback,
@@ -106,11 +107,41 @@ def test_s_saves_a_timestamped_png_of_the_frame_size(window, options) -> None:
     assert files[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     saved = cv2.imread(str(files[0]))
     assert saved.shape == (FRAME_SIZE[1], FRAME_SIZE[0], 3)
-    # what the user sees: the composited frame (the pipeline's box) plus the HUD
+    # what people share: the composited frame (the pipeline's box), without the HUD
     assert np.array_equal(saved[FACE_BOX[1], FACE_BOX[0] + 20], (0, 255, 0))
+    lens = cv2.cvtColor(FakePipeline().render(app.result), cv2.COLOR_RGB2BGR)
+    assert np.array_equal(saved, lens), "the default screenshot is the lens alone"
     assert any("Screenshot saved to" in text for text, _ in app.toasts.visible())
     press(app, pygame.K_s)
     assert len(list(options.screenshot_dir.iterdir())) == 2  # a second press never overwrites
+
+
+@pytest.mark.parametrize("include_hud", ["key", "option"])
+def test_screenshots_include_the_hud_on_request(window, tmp_path: Path, include_hud) -> None:
+    options = AppOptions(screenshot_dir=tmp_path / "shots", capture_hud=include_hud == "option")
+    app = make_app(window, options)
+    if include_hud == "key":
+        press(app, pygame.K_d)
+    press(app, pygame.K_s)
+    (saved,) = [cv2.imread(str(path)) for path in options.screenshot_dir.iterdir()]
+    lens = cv2.cvtColor(FakePipeline().render(app.result), cv2.COLOR_RGB2BGR)
+    assert not np.array_equal(saved, lens), "the bars and stats are in the picture"
+    assert np.array_equal(saved, cv2.cvtColor(surface_to_rgb(app.compose()), cv2.COLOR_RGB2BGR))
+
+
+def test_the_fps_readout_waits_for_a_measurement() -> None:
+    meter = FpsMeter()
+    meter.tick(0.0)
+    meter.tick(1 / 30)
+    assert meter.fps is None, "two frames are no measurement (a recording's first frame read 0.0 fps)"
+    for index in range(2, 31):
+        meter.tick(index / 30)
+    assert meter.fps == pytest.approx(30.0)
+
+
+def test_a_first_hint_names_the_help_key(window, options) -> None:
+    app = make_app(window, options)
+    assert ("H: help", 1.0) in app.toasts.visible()
 
 
 def test_unwritable_screenshot_folder_is_a_toast_not_a_crash(window, tmp_path: Path) -> None:

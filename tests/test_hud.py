@@ -159,3 +159,50 @@ def test_toasts_and_help_draw_inside_the_frame() -> None:
     assert drawn[0].bottom <= 480 and drawn[1].bottom <= drawn[0].top  # newest lowest
     entries = [("B", "show / hide the emotion bars"), ("Q / Esc", "quit")]
     assert surface.get_rect().contains(hud.draw_help(surface, entries))
+
+
+def test_bars_never_cover_the_stats_readout_and_stay_on_screen() -> None:
+    """Random faces and window sizes: wherever the face is (even right under the stats), the
+    bars panel keeps off the stats box and inside the frame."""
+    rng = np.random.default_rng(12)
+    for _ in range(150):
+        frame_size = (int(rng.integers(320, 1400)), int(rng.integers(240, 900)))
+        surface = pygame.Surface(frame_size)
+        hud = Hud(frame_size[1])
+        stats = tuple(hud.draw_stats(surface, 29.7, 2, notes=["emoji", "paused"], recording=True))
+        faces = []
+        for track_id in range(1, int(rng.integers(1, 4)) + 1):
+            w = int(rng.integers(30, max(31, frame_size[0] // 2)))
+            h = int(w * rng.uniform(1.0, 1.3))
+            x = int(rng.integers(-w // 3, frame_size[0] - w // 2))
+            y = int(rng.integers(-h // 3, frame_size[1] - h // 2))
+            faces.append(face((x, y, w, h), track_id=track_id))
+        drawn = hud.draw_all_face_bars(surface, faces, forbidden=[stats])
+        assert len(drawn) == len(faces), "every face gets its bars when the frame has room"
+        for rect in drawn:
+            assert not rect.colliderect(pygame.Rect(stats)), (frame_size, [f.box for f in faces], rect, stats)
+            assert surface.get_rect().contains(rect)
+
+
+@pytest.mark.parametrize("frame_size", [(320, 240), (640, 480), (1920, 1080)])
+def test_a_long_toast_wraps_and_shortens_to_fit(frame_size) -> None:
+    surface = pygame.Surface(frame_size)
+    hud = Hud(frame_size[1])
+    toasts = Toasts()
+    long_path = "/home/someone/projects/arfilter/screenshots/a/very/deep/folder/screenshot-20261122-053011-123.png"
+    toasts.show(f"Screenshot saved to {long_path}", now=0.0)
+    toasts.show("End of /media/videos/a-long-holiday-video-of-the-whole-family-at-the-seaside-2026.mp4; press Q to quit", now=0.0)
+    drawn = hud.draw_toasts(surface, toasts, now=0.1)
+    assert len(drawn) == 2
+    for rect in drawn:
+        assert surface.get_rect().contains(rect)
+    lines = hud.fit_lines(f"Screenshot saved to {long_path}", frame_size[0] - 40)
+    assert 1 <= len(lines) <= 2 and all(hud.font.size(line)[0] <= frame_size[0] - 40 for line in lines)
+    assert lines[0].startswith("Screenshot saved")
+    assert "123.png" in "".join(lines), "a shortened path keeps its file name"
+
+
+def test_the_hud_font_ships_with_its_licence() -> None:
+    from arfilter.resources import HUD_FONT
+
+    assert HUD_FONT.is_file() and (HUD_FONT.parent / "LICENSE-DejaVu.txt").is_file()

@@ -18,6 +18,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from arfilter.demo import DemoRenderer
 from arfilter.pipeline import Pipeline, PipelineOptions
+from arfilter.smoothing import SmoothingOptions
 from arfilter.web.app import BUSY_CLOSE_CODE, ServeOptions, create_app
 from arfilter.web.session import LatestFrame
 
@@ -56,8 +57,14 @@ def test_a_frame_in_a_result_out(client, demo_jpegs):
         hello = json.loads(ws.receive_text())
         assert hello["type"] == "options" and hello["pack"] == "emoji" and "shades" in hello["packs"]
         ws.send_bytes(demo_jpegs[0])
+        first, _ = split_result(ws.receive_bytes())
+        # A new face's overlay pops in once its label has settled (SmoothingOptions.settle_s).
+        smoothing = SmoothingOptions()
+        time.sleep(smoothing.settle_s + smoothing.transition_s + 0.05)
+        ws.send_bytes(demo_jpegs[0])
         header, image = split_result(ws.receive_bytes())
-    assert header["type"] == "result" and header["frame"] == 0 and header["pack"] == "emoji"
+    assert first["type"] == "result" and first["frame"] == 0 and first["pack"] == "emoji"
+    assert header["type"] == "result" and header["frame"] == 1 and header["pack"] == "emoji"
     assert len(header["faces"]) == 2
     assert {"id", "box", "roll_deg", "label", "confidence", "probs"} <= set(header["faces"][0])
     assert image.shape == (480, 640, 3)
