@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
+from arfilter.smoothing import SmoothingOptions
 from bench.browser import (
     browser_unavailable_reason,
     chromium_context,
@@ -74,6 +75,10 @@ def test_page_shows_the_filter_on_every_face(server, browser, tmp_path):
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.goto(server)
         wait_for_frames(page, 5)
+        # A new face's overlay pops in once its label has settled (SmoothingOptions.settle_s).
+        smoothing = SmoothingOptions()
+        page.wait_for_timeout(1000 * (smoothing.settle_s + smoothing.transition_s) + 100)
+        wait_for_frames(page, page.evaluate("() => window.arfilter.frames") + 2)
         live = page.evaluate("() => ({state: window.arfilter.state, result: window.arfilter.lastResult})")
         assert live["state"] == "live" and page.inner_text("#status") == "Live"
         faces = live["result"]["faces"]
