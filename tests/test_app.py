@@ -80,7 +80,8 @@ def window():
 
 @pytest.fixture
 def options(tmp_path: Path) -> AppOptions:
-    return AppOptions(screenshot_dir=tmp_path / "shots")
+    # No start-up hint: its toast would keep the window busy in the timing tests.
+    return AppOptions(screenshot_dir=tmp_path / "shots", first_hint_s=0.0)
 
 
 def make_app(window, options, source: FrameSource | None = None) -> App:
@@ -139,8 +140,8 @@ def test_the_fps_readout_waits_for_a_measurement() -> None:
     assert meter.fps == pytest.approx(30.0)
 
 
-def test_a_first_hint_names_the_help_key(window, options) -> None:
-    app = make_app(window, options)
+def test_a_first_hint_names_the_help_key(window, tmp_path: Path) -> None:
+    app = make_app(window, AppOptions(screenshot_dir=tmp_path / "shots"))
     assert ("H: help", 1.0) in app.toasts.visible()
 
 
