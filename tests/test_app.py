@@ -110,7 +110,7 @@ def test_s_saves_a_timestamped_png_of_the_frame_size(window, options) -> None:
     assert saved.shape == (FRAME_SIZE[1], FRAME_SIZE[0], 3)
     # what people share: the composited frame (the pipeline's box), without the HUD
     assert np.array_equal(saved[FACE_BOX[1], FACE_BOX[0] + 20], (0, 255, 0))
-    lens = cv2.cvtColor(FakePipeline().render(app.result), cv2.COLOR_RGB2BGR)
+    lens = cv2.cvtColor(app.pipeline.packs.render(app.result), cv2.COLOR_RGB2BGR)
     assert np.array_equal(saved, lens), "the default screenshot is the lens alone"
     assert any("Screenshot saved to" in text for text, _ in app.toasts.visible())
     press(app, pygame.K_s)
@@ -125,7 +125,7 @@ def test_screenshots_include_the_hud_on_request(window, tmp_path: Path, include_
         press(app, pygame.K_d)
     press(app, pygame.K_s)
     (saved,) = [cv2.imread(str(path)) for path in options.screenshot_dir.iterdir()]
-    lens = cv2.cvtColor(FakePipeline().render(app.result), cv2.COLOR_RGB2BGR)
+    lens = cv2.cvtColor(app.pipeline.packs.render(app.result), cv2.COLOR_RGB2BGR)
     assert not np.array_equal(saved, lens), "the bars and stats are in the picture"
     assert np.array_equal(saved, cv2.cvtColor(surface_to_rgb(app.compose()), cv2.COLOR_RGB2BGR))
 
