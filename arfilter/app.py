@@ -374,6 +374,7 @@ class App:
         if self._composed is not None:
             return self._composed
         surface = self.lens_frame().copy()
+        assert self.result is not None  # lens_frame() raises without one
         hud = self._hud_for(surface.get_height())
         stats_area: list[tuple[int, int, int, int]] = []
         if self.options.show_stats:

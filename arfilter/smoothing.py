@@ -39,6 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+
 @dataclass(frozen=True)
 class SmoothingOptions:
     """Every smoothing parameter, with what it trades.

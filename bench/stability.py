@@ -26,12 +26,11 @@ import math
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
-import numpy as np
-
-from arfilter.sources import open_source
 from arfilter.pipeline import Pipeline, PipelineOptions
 from arfilter.smoothing import SmoothingOptions
+from arfilter.sources import open_source
 from arfilter.types import FrameResult
 from bench import describe_context, format_table, machine_context, shared_dataset, verdict, write_json
 from bench.smoothing import TARGET_REACTION_S, synthetic_cases
@@ -93,7 +92,7 @@ class FrameSeen:
     faces: list[FaceSeen] = field(default_factory=list)
 
     @classmethod
-    def of(cls, result: FrameResult) -> "FrameSeen":
+    def of(cls, result: FrameResult) -> FrameSeen:
         return cls(result.frame.timestamp_s, [
             FaceSeen(face.track_id, face.label, face.settled, face.settled and face.transition < 1.0)
             for face in result.faces])
@@ -139,7 +138,7 @@ def transition_fraction(frames: list[FrameSeen]) -> float:
 
 def change_delay(frames: list[FrameSeen], time_s: float, label: str) -> float | None:
     """Seconds from an annotated change to the first frame that shows `label` on a face."""
-    for track_id, seen_at, shown in shown_labels(frames):
+    for _track_id, seen_at, shown in shown_labels(frames):
         if seen_at >= time_s - CHANGE_EARLY_S and shown == label:
             return max(0.0, seen_at - time_s)
     return None
@@ -154,7 +153,7 @@ def ids_across_cut(frames: list[FrameSeen], cut_s: float, fps: float, window_s: 
     return {"before": sorted(before), "after": sorted(after), "survived": sorted(before & after)}
 
 
-def measure_clip(pipeline: Pipeline, clip: Clip, folder: Path) -> dict[str, object]:
+def measure_clip(pipeline: Pipeline, clip: Clip, folder: Path) -> dict[str, Any]:
     frames, fps, cuts_detected = play(pipeline, folder / clip.file)
     seconds = face_seconds(frames, fps)
     switches = label_switches(frames)
@@ -176,7 +175,7 @@ def measure_clip(pipeline: Pipeline, clip: Clip, folder: Path) -> dict[str, obje
     }
 
 
-def summarise(clips: list[dict[str, object]]) -> dict[str, object]:
+def summarise(clips: list[dict[str, Any]]) -> dict[str, Any]:
     talking = [clip for clip in clips if clip["talking"]]
     talk_seconds = sum(clip["face_seconds"] for clip in talking)
     talk_switches = sum(clip["label_switches"] for clip in talking)
@@ -206,7 +205,7 @@ def seconds_text(value: float | None) -> str:
     return "never" if value is None or math.isinf(value) else f"{value:.2f} s"
 
 
-def print_report(report: dict[str, object]) -> None:
+def print_report(report: dict[str, Any]) -> None:
     print("stability bench (real clips through the whole pipeline)")
     print(describe_context(report["machine"]))
     if "skipped" in report:
@@ -238,13 +237,13 @@ def print_report(report: dict[str, object]) -> None:
         print(f"scene cuts: {summary['cuts_detected_on_annotated_clips']} detected for {summary['cuts_annotated']} "
               f"annotated, {summary['false_cuts_on_other_clips']} on clips without cuts; track ids surviving a cut: "
               f"{summary['tracks_surviving_cuts']}: {verdict(summary['tracks_surviving_cuts'] == 0)}")
-    rows = []
+    synthetic_rows = []
     for case in report["synthetic"]:
         if "switch_s" in case:
             switch = case["switch_s"]
-            rows.append((case["case"], f"{case['fps']:g}", seconds_text(switch), verdict(switch is not None and switch <= TARGET_REACTION_S)))
+            synthetic_rows.append((case["case"], f"{case['fps']:g}", seconds_text(switch), verdict(switch is not None and switch <= TARGET_REACTION_S)))
     print("\nsynthetic changes (bench.smoothing streams, default SmoothingOptions):")
-    print(format_table(("case", "fps", "shown after", ""), rows))
+    print(format_table(("case", "fps", "shown after", ""), synthetic_rows))
 
 
 def main() -> None:
@@ -255,7 +254,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the full report as JSON")
     arguments = parser.parse_args()
 
-    report: dict[str, object] = {"bench": "stability", "machine": machine_context(),
+    report: dict[str, Any] = {"bench": "stability", "machine": machine_context(),
                                  "smoothing_options": asdict(SmoothingOptions())}
     clips = [clip for clip in CLIPS if not arguments.clips or any(clip.file.startswith(prefix) for prefix in arguments.clips)]
     missing = [clip.file for clip in clips if not (arguments.videos / clip.file).is_file()]
