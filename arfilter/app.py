@@ -43,8 +43,8 @@ from arfilter.types import Frame, FrameResult
 
 log = logging.getLogger(__name__)
 
-# Loop rate of an idle window (ended or paused file, nothing fading): keys still answer
-# within 50 ms, at a sixth of the wake-ups of the 60 Hz redraw cap.
+# Loop rate of an idle window (ended or paused file, not recording): keys still answer within
+# 50 ms and a toast still fades smoothly enough, at a third of the redraws of the 60 Hz cap.
 IDLE_FPS = 20
 
 
@@ -421,12 +421,11 @@ class App:
         pygame.display.flip()
         self._dirty = toasts_visible
 
-    def idle(self, now: float | None = None) -> bool:
-        """Whether the next frame can only come from the user: the file ended or the app is
-        paused, nothing is being recorded, and nothing on screen is fading or waiting to be drawn."""
-        now = time.monotonic() if now is None else now
-        return ((self.ended or self.paused) and self.recorder is None and not self._dirty
-                and not self.toasts.visible(now))
+    def idle(self) -> bool:
+        """Whether no new frame can come until the user acts: the file ended or the app is
+        paused, and nothing is being recorded. Redraws (a fading toast, a key's effect) still
+        happen, at IDLE_FPS."""
+        return (self.ended or self.paused) and self.recorder is None
 
     def record(self, now: float | None = None) -> None:
         """Hand the composed frame to the recording when it is due for another frame (by wall clock:
@@ -453,8 +452,8 @@ class App:
                     break
                 self.draw()
                 self.record()
-                # Idle (nothing on screen can change until the user acts): wake up only often
-                # enough to answer a key without a noticeable delay.
+                # Idle (no frame can come until the user acts): wake up only often enough to
+                # answer a key without a noticeable delay.
                 clock.tick(IDLE_FPS if self.idle() else self.options.max_fps)
         finally:
             self.stop_recording()

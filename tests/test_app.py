@@ -266,24 +266,19 @@ def test_end_of_a_file_holds_the_last_frame(window, options) -> None:
 
 def test_an_ended_or_paused_file_idles_until_the_user_acts(window, options) -> None:
     """Idle drops the loop from the 60 Hz redraw cap to IDLE_FPS (the window used ~9% of a
-    core after a video ended); a fading toast or a recording keeps it awake."""
+    core after a video ended); a recording keeps it at full rate."""
     app = make_app(window, options, CountingSource(frame_count=1))
-    now = time.monotonic()  # toasts are timed by the real clock
-    assert not app.step(now=now) and app.ended
-    app.draw(now=now)
-    assert not app.idle(now=now), "the end-of-file toast is still fading"
-    later = now + app.toasts.duration_s + 0.1
-    app.draw(now=later)
-    assert app.idle(now=later)
+    assert not app.idle()
+    assert not app.step(now=1.0) and app.ended
+    assert app.idle()
     press(app, pygame.K_r)
-    app.draw(now=later + app.toasts.duration_s + 0.1)
-    assert not app.idle(now=later + app.toasts.duration_s + 0.1), "a recording keeps the loop at full rate"
+    assert app.recorder is not None and not app.idle(), "a recording keeps the loop at full rate"
     press(app, pygame.K_r)
+    assert app.idle()
     playing = make_app(window, options)
+    assert not playing.idle()
     press(playing, pygame.K_SPACE)
-    assert playing.paused and not playing.idle(now=now), "the paused frame is not drawn yet"
-    playing.draw(now=later)
-    assert playing.idle(now=later)
+    assert playing.paused and playing.idle()
 
 
 # --------------------------------------------------------------------------- camera
