@@ -140,6 +140,30 @@ def test_analyze_non_image_is_400_json(client, body):
     assert "image" in response.json()["error"]
 
 
+def png_of(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("body", [
+    pytest.param(png_of(np.zeros((1, 1, 3), np.uint8)), id="1x1"),
+    pytest.param(png_of(np.zeros((50, 60), np.uint8)), id="grey"),
+    pytest.param(png_of(np.zeros((50, 60, 4), np.uint8)), id="rgba"),
+    pytest.param(cv2.imencode(".png", np.zeros((40, 40, 3), np.uint16))[1].tobytes(), id="16-bit"),
+    pytest.param(png_of(np.zeros((4096, 2, 3), np.uint8)), id="4096x2"),
+])
+def test_odd_but_valid_images_are_analysed(client, body):
+    assert client.post("/api/analyze", content=body).json()["faces"] == []
+    rendered = client.post("/api/analyze?render=1", content=body)
+    assert rendered.status_code == 200 and rendered.content.startswith(b"\x89PNG")
+
+
+def test_the_largest_image_accepted_is_analysed(client):
+    largest = cv2.imencode(".jpg", np.zeros((4096, 4096, 3), np.uint8))[1].tobytes()
+    assert client.post("/api/analyze", content=largest).json()["faces"] == []
+
+
 def test_analyze_truncated_jpeg_is_400(client):
     data = encode(photo_rgb())
     response = client.post("/api/analyze", content=data[: len(data) // 3])
