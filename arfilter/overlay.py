@@ -80,13 +80,15 @@ def composite_sprite(
     width_px: float,
     angle_deg: float,
     opacity: float = 1.0,
+    squash: float = 1.0,
 ) -> None:
     """Alpha-blend a sprite onto `canvas` (RGB uint8, changed in place).
 
     The sprite is scaled so that it is `width_px` wide (keeping its aspect ratio), centred on
     `center_xy` (x, y in canvas pixels, pixel centres at whole numbers), turned by `angle_deg`
     (positive turns clockwise on screen, the same convention as `FaceResult.roll_deg`) and
-    blended with its own alpha times `opacity`. Parts outside the canvas are clipped; a sprite
+    blended with its own alpha times `opacity`. `squash` narrows it along its own x axis
+    (before turning), as a turned face foreshortens what it wears. Parts outside the canvas are clipped; a sprite
     that is entirely off-screen, has no size or no opacity, or a non-finite position, draws
     nothing.
     """
@@ -102,6 +104,8 @@ def composite_sprite(
         return
 
     height_px = width_px * sprite.height / sprite.width
+    unsquashed_width = width_px
+    width_px = width_px * min(max(float(squash), 0.05), 1.0)
     cos_angle, sin_angle = math.cos(math.radians(angle_deg)), math.sin(math.radians(angle_deg))
     # Half extents of the turned sprite's bounding box, plus a pixel for the bilinear edge.
     half_x = 0.5 * (abs(cos_angle) * width_px + abs(sin_angle) * height_px) + 1.0
@@ -114,7 +118,7 @@ def composite_sprite(
     if x1 <= x0 or y1 <= y0:
         return
 
-    level = sprite.level_for_width(width_px)
+    level = sprite.level_for_width(unsquashed_width)
     level_height, level_width = level.shape[:2]
     scale_x = width_px / level_width
     scale_y = height_px / level_height

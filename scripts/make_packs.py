@@ -228,7 +228,8 @@ def sparkle(sketch: Sketch, center: Point, size: float, colour: str = "#fff6c8")
 
 
 # ---------------------------------------------------------------- shades pack
-# Anchor: nose_bridge (landmark 6, on the eye line between the eyes); unit: interocular.
+# Anchor: eyes (the midpoint of both eye contours, at the eyes' own depth: landmark 6 on the nose
+# bridge stands in front of them and slides down the nose when the head pitches); unit: interocular.
 # Eye centres are at x = -0.5 and +0.5.
 
 GLASSES_BOX = (-1.02, -0.5, 1.02, 0.5)
@@ -560,7 +561,7 @@ class LayerDesign:
 
 
 def glasses(name: str, draw: Callable[[Sketch], None], down: float = 0.0) -> LayerDesign:
-    return LayerDesign(f"{name}.png", "nose_bridge", "interocular", GLASSES_BOX, draw, at=(0.0, down), zoom=GLASSES_ZOOM)
+    return LayerDesign(f"{name}.png", "eyes", "interocular", GLASSES_BOX, draw, at=(0.0, down), zoom=GLASSES_ZOOM)
 
 
 SHADES_TEAR = LayerDesign("tear.png", "left_eye", "interocular", TEAR_BOX, shades_tear, at=(0.05, 0.42))

@@ -23,6 +23,7 @@ from arfilter.packs import (
     PackImage,
     default_user_packs_dir,
     discover_packs,
+    fit_in_frame,
     layer_placement,
     load_pack,
 )
@@ -52,6 +53,9 @@ FACE_POINTS = {
     "left_eyebrow": (-0.55, -0.3),
     "right_eyebrow": (0.55, -0.3),
 }
+# Named points made of other named points' landmarks: they land on their mean.
+UNION_POINTS = {"eyes": ("left_eye", "right_eye")}
+FACE_POINTS["eyes"] = tuple(np.mean([FACE_POINTS[part] for part in UNION_POINTS["eyes"]], axis=0))
 OTHER_POINTS = {205: (-0.65, 0.55), 425: (0.65, 0.55), 10: (0.0, -0.8), 152: (0.0, 1.65)}
 
 
@@ -68,6 +72,8 @@ def synthetic_landmarks(center=(320.0, 240.0), interocular: float = 60.0, roll_d
     """
     face = np.tile(np.array(FACE_POINTS["nose_tip"]), (468, 1))
     for name, point in FACE_POINTS.items():
+        if name in UNION_POINTS:
+            continue  # its indices are the eyes' own, placed by their entries
         face[list(NAMED_POINT_INDICES[name])] = point
     for index, point in OTHER_POINTS.items():
         face[index] = point
@@ -528,3 +534,48 @@ def test_packs_are_checked_against_the_models_own_labels(tmp_path: Path) -> None
         load_pack(write_pack(tmp_path / "short", manifest), ("yay", "boo", "meh"))
     with pytest.raises(PackError, match="unknown key 'yay' in emotions"):
         load_pack(write_pack(tmp_path / "fer", manifest), EMOTION_LABELS)
+
+
+# ---------------------------------------------------------------- frame edges and head pose
+
+
+def test_a_prop_cut_by_the_frame_edge_is_pulled_back_within_limits():
+    frame = (640, 480)
+    # A 200x120 hat centred on the top edge: half of it would be cut.
+    center, scale = fit_in_frame((320.0, 0.0), (200.0, 120.0), frame)
+    top = center[1] - scale * 120 / 2
+    assert center[0] == 320.0 and center[1] > 0.0
+    assert center[1] <= 0.35 * 120 + 1e-9, "it moves at most 35% of its size"
+    assert scale == 1.0 and -top == pytest.approx(120 / 3), "a third is cut once pulled back"
+    # Inside the frame (or cut by less than a third) nothing changes.
+    assert fit_in_frame((320.0, 240.0), (200.0, 120.0), frame) == ((320.0, 240.0), 1.0)
+    assert fit_in_frame((320.0, 50.0), (200.0, 120.0), frame) == ((320.0, 50.0), 1.0)
+    # Far outside, the limits hold: a prop never leaves its face to chase the frame.
+    center, scale = fit_in_frame((-300.0, 240.0), (200.0, 120.0), frame)
+    assert center[0] == pytest.approx(-300.0 + 0.35 * 200) and scale == 0.75
+
+
+def test_a_hat_on_a_close_up_stays_mostly_in_the_frame():
+    landmarks = synthetic_landmarks(center=(320.0, 150.0), interocular=120.0)
+    hat = make_layer(NAMED_POINT_INDICES["forehead_top"], sprite=Sprite.from_rgba(solid_rgba(40, 30, (255, 0, 0))),
+                     scale=2.0, offset=(0.0, -0.6))
+    pack = FilterPack("hat", "", "", "", Path("."), {"default": (hat,)})
+    canvas = np.zeros((480, 640, 3), np.uint8)
+    pack.render(canvas, [face_result(landmarks, "happy")])
+    drawn_rows = np.flatnonzero(canvas[:, :, 0].max(axis=1) > 0)
+    # Unfitted, the 180 px tall hat would be centred at y = 150 - 96 - 72 = -18: 72 rows visible.
+    assert drawn_rows.size >= 180 * 2 / 3 - 2
+
+
+def test_turned_faces_foreshorten_offsets_and_sprites():
+    frontal = FaceGeometry.from_landmarks(synthetic_landmarks())
+    turned = dataclasses.replace(frontal, yaw_deg=50.0, pitch_deg=40.0)
+    layer = make_layer(NAMED_POINT_INDICES["nose_tip"], scale=2.0, offset=(0.5, -1.0))
+    landmarks = synthetic_landmarks()
+    straight = layer_placement(layer, landmarks, frontal)
+    foreshortened = layer_placement(layer, landmarks, turned)
+    anchor = to_image(FACE_POINTS["nose_tip"])
+    assert foreshortened.width_px == straight.width_px, "sizes come from 3D lengths, not from the turn"
+    assert foreshortened.squash == pytest.approx(math.cos(math.radians(50.0)))
+    assert foreshortened.center_xy[0] - anchor[0] == pytest.approx((straight.center_xy[0] - anchor[0]) * math.cos(math.radians(50)))
+    assert foreshortened.center_xy[1] - anchor[1] == pytest.approx((straight.center_xy[1] - anchor[1]) * math.cos(math.radians(40)))
