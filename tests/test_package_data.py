@@ -5,6 +5,7 @@ wheel is the whole set-up)."""
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -67,3 +68,12 @@ def test_wheel_globs_cover_every_data_file_the_app_reads() -> None:
                if path not in covered and path.suffix != ".keras"]
     assert missing == []
     assert not any(path.suffix == ".keras" for path in covered)
+
+
+def test_python_dash_m_arfilter_runs_from_another_directory(tmp_path: pathlib.Path) -> None:
+    """`python -m arfilter` works wherever it is started: nothing is looked up relative to the cwd."""
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    completed = subprocess.run([sys.executable, "-m", "arfilter", "--list-packs"], cwd=tmp_path, env=env,
+                               capture_output=True, text=True, timeout=60, check=False)
+    assert completed.returncode == 0, completed.stderr
+    assert [line.split()[0] for line in completed.stdout.splitlines()][:3] == ["emoji", "party", "shades"]
