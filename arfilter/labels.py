@@ -1,7 +1,9 @@
-"""The emotion label set, shared by training, the model metadata and the app.
+"""The FER2013 label set that training uses and export writes into the model's metadata.
 
-Kept in its own module with no imports so that training code and the live app can
-both depend on it without pulling each other's dependencies in.
+The app never reads it from here: it takes the labels from the metadata of the model it
+runs (arfilter.emotion.EmotionMetadata), so a model trained on another label set needs no
+code change. Kept in its own module with no imports so that training does not pull in the
+app's dependencies.
 """
 
 # Alphabetical, the order of the FER2013 image folders and of the model's outputs.
