@@ -47,8 +47,8 @@ def _pipeline_args(rest: list[str], parser: argparse.ArgumentParser) -> argparse
 
     for token in rest:
         if token.startswith("-") and token.split("=", 1)[0] not in PIPELINE_FLAGS:
-            parser.error(f"unrecognized argument {token}; serve takes --host, --port, --max-sessions "
-                         f"and {', '.join(PIPELINE_FLAGS)}")
+            parser.error(f"unrecognized argument {token}; serve takes --host, --port, --allowed-host, "
+                         f"--max-sessions and {', '.join(PIPELINE_FLAGS)}")
     args = build_parser().parse_args(rest)
     if args.max_faces < 1:
         parser.error(f"--max-faces must be at least 1, got {args.max_faces}")
