@@ -1,4 +1,4 @@
-"""The built-in demo's imagery (arfilter.sources.demo makes it a source): two real faces drifting, scaling and rolling on a soft background.
+"""The built-in demo's imagery (arfilter.sources.demo makes it a source): two real faces drifting, scaling and rolling on a soft background, their expressions changing (arfilter/expressions.py).
 
 It lets anyone see tracking, emotion bars and head-aligned overlays without a camera and
 without downloading anything. The face is the public-domain NASA portrait of astronaut
@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from arfilter.errors import SourceError
+from arfilter.expressions import ExpressionWarper, expression_strength, load_head_landmarks
 from arfilter.resources import DEMO_DIR
 
 HEAD_IMAGE = DEMO_DIR / "astronaut_head.png"
@@ -28,6 +29,7 @@ FRAME_WIDTH = 640
 FRAME_HEIGHT = 480
 DEMO_FPS = 30.0
 LOOP_FRAMES = 360  # 12 s; every motion below is a whole number of cycles per loop
+EXPRESSION_PERIOD_S = 6.0  # smile, then astonished, 3 s each
 
 # The head photo's mean enlargement (poses swing 0.7..1.3 times this): large enough for
 # the short-range face detector to find both heads even at their smallest.
@@ -119,7 +121,9 @@ class _Head:
         matrix[:, 2] += np.array(pose.center) - np.array(self.pivot)
         return matrix
 
-    def draw(self, canvas: np.ndarray, pose: DemoFacePose) -> None:
+    def draw(self, canvas: np.ndarray, pose: DemoFacePose, image: np.ndarray | None = None) -> None:
+        """Draw the head at `pose`; `image` replaces the photo for this frame (same size)."""
+        photo = self.image if image is None else image.astype(np.float32)
         matrix = self.placement(pose)
         height, width = self.mask.shape
         corners = np.array([[0, 0, 1], [width, 0, 1], [0, height, 1], [width, height, 1]], np.float64)
@@ -131,10 +135,15 @@ class _Head:
             return
         matrix[:, 2] -= (x0, y0)
         size = (x1 - x0, y1 - y0)
-        head = cv2.warpAffine(self.image, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        head = cv2.warpAffine(photo, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         alpha = cv2.warpAffine(self.mask, matrix, size, flags=cv2.INTER_LINEAR, borderValue=0.0)[..., None]
         region = canvas[y0:y1, x0:x1].astype(np.float32)
         canvas[y0:y1, x0:x1] = (region + (head - region) * alpha + 0.5).astype(np.uint8)
+
+
+def _twin(original: np.ndarray) -> np.ndarray:
+    """The second head: the photo mirrored and graded cooler."""
+    return np.clip(cv2.flip(original, 1).astype(np.float32) * SECOND_HEAD_GRADE, 0, 255).astype(np.uint8)
 
 
 def load_demo_heads() -> tuple[np.ndarray, np.ndarray]:
@@ -145,8 +154,7 @@ def load_demo_heads() -> tuple[np.ndarray, np.ndarray]:
         raise SourceError(f"demo imagery {HEAD_IMAGE} is missing or unreadable; reinstall arfilter "
                           f"or pass --source with a camera index, a video, an image or a folder")
     original = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-    twin = np.clip(cv2.flip(original, 1).astype(np.float32) * SECOND_HEAD_GRADE, 0, 255).astype(np.uint8)
-    return original, twin
+    return original, _twin(original)
 
 
 class DemoRenderer:
@@ -157,10 +165,23 @@ class DemoRenderer:
         width = original.shape[1]
         self._heads = (_Head(original, HEAD_PIVOT, HEAD_PHOTO_ROLL_DEG),
                        _Head(twin, (width - HEAD_PIVOT[0], HEAD_PIVOT[1]), -HEAD_PHOTO_ROLL_DEG))
+        self._expressions = ExpressionWarper(original, load_head_landmarks())
         self._background = _background(FRAME_WIDTH, FRAME_HEIGHT)
 
     def render(self, index: int) -> np.ndarray:
         canvas = self._background.copy()
-        for head, pose in zip(self._heads, demo_face_poses(index)):
-            head.draw(canvas, pose)
+        for head_index, (head, pose) in enumerate(zip(self._heads, demo_face_poses(index))):
+            strength = demo_expression_strength(index, head_index)
+            image = None
+            if strength > 0.0:
+                image = self._expressions.render(strength)
+                image = _twin(image) if head_index == 1 else image
+            head.draw(canvas, pose, image)
         return canvas
+
+
+def demo_expression_strength(index: int, head_index: int) -> float:
+    """How astonished demo head `head_index` looks in frame `index` (0..1): each head smiles
+    for 3 s (as photographed), then is astonished for 3 s; the second head runs 1.5 s ahead,
+    so a label changes somewhere every 1.5 s. A whole number of cycles fits the loop."""
+    return expression_strength(index / DEMO_FPS, EXPRESSION_PERIOD_S, offset_s=1.5 * head_index)
