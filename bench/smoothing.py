@@ -253,7 +253,7 @@ def noisy(center: np.ndarray, frames: int, concentration: float, rng: np.random.
 
 def cut_delays(before: np.ndarray, after: np.ndarray, fps: float, concentration: float | None,
                rng: np.random.Generator) -> tuple[float | None, float | None]:
-    """Switch and fade-done delays of one stream that cuts from `before` to `after` after 3 s;
+    """Switch and pop-done delays of one stream that cuts from `before` to `after` after 3 s;
     with `concentration`, every frame is jittered (Dirichlet) instead of constant."""
     frames = round(SEGMENT_S * fps)
     if concentration is None:
@@ -348,7 +348,7 @@ def print_report(report: dict[str, Any]) -> None:
             rate = case["shown_switches_per_5s"]
             rows.append((case["case"], f"{case['fps']:g}", "-", "-", f"{rate:.2f} (raw {case['raw_switches_per_5s']:.2f})",
                          verdict(rate <= TARGET_SWITCHES_PER_5S)))
-    print(format_table(("case", "fps", "switch after", "fade done", "switches/5 s", ""), rows))
+    print(format_table(("case", "fps", "switch after", "pop done", "switches/5 s", ""), rows))
 
 
 def make_steady_clip(folder: Path, seconds: float) -> str:
