@@ -89,14 +89,14 @@ class SmoothingOptions:
 
     evidence_time_constant_s: float = 0.18
     probability_floor: float = 0.02
-    switch_margin_nats: float = 0.3
+    switch_margin_nats: float = 0.2
     switch_evidence: float = 0.04
     settle_s: float = 0.25
     min_hold_s: float = 0.6
     speech_motion_low: float = 1.2
     speech_motion_high: float = 2.6
     speech_horizon_gain: float = 1.0
-    speech_margin_gain: float = 2.0
+    speech_margin_gain: float = 3.0
     speech_open_frame_weight: float = 0.2
     speech_window_s: float = 0.6
     speech_release_s: float = 1.0
