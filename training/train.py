@@ -47,6 +47,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup-epochs", type=float, default=2.0)
     parser.add_argument("--ema-momentum", type=float, default=0.999,
                         help="exponential moving average of the weights, validated and shipped; 0 disables")
+    parser.add_argument("--augment", choices=("webcam", "light"), default="webcam",
+                        help="augmentation recipe (training/augment.py): webcam conditions, or geometry and lighting only")
+    parser.add_argument("--init-weights", type=Path,
+                        help="start from this checkpoint's weights (a fine-tune: new schedule and optimizer)")
     parser.add_argument("--width", type=float, default=1.0, help="channel multiplier of the network (1.0: the shipped size)")
     parser.add_argument("--run-dir", type=Path, default=PROJECT_ROOT / "runs" / "emotion", help="checkpoints and logs")
     parser.add_argument("--models-dir", type=Path, default=MODELS_DIR, help="where the final model is exported")
@@ -69,7 +73,7 @@ def class_weights(labels: np.ndarray, power: float) -> np.ndarray:
 
 
 def make_train_dataset(train: FaceDataset, batch_size: int, weights: np.ndarray, seed: int, first_epoch: int,
-                       epochs: int):
+                       epochs: int, augment: str = "webcam"):
     """Batches for epochs `first_epoch`..`epochs - 1`, each a pure function of (seed, epoch, step).
 
     The shuffle order and every augmentation draw are stateless, so a run resumed at epoch k
@@ -77,7 +81,7 @@ def make_train_dataset(train: FaceDataset, batch_size: int, weights: np.ndarray,
     """
     import tensorflow as tf
 
-    from training.augment import augment_batch
+    from training.augment import AUGMENTATIONS, augment_batch
 
     num_classes = len(EMOTION_LABELS)
     images = tf.constant(preprocess_faces(train.images))
@@ -92,7 +96,8 @@ def make_train_dataset(train: FaceDataset, batch_size: int, weights: np.ndarray,
 
     def load(epoch, step, indices):
         batch_labels = tf.gather(labels, indices)
-        augmented = augment_batch(tf.gather(images, indices), tf.stack([epoch * 100_003 + seed, step]))
+        augmented = augment_batch(tf.gather(images, indices), tf.stack([epoch * 100_003 + seed, step]),
+                                  AUGMENTATIONS[augment])
         return augmented, tf.one_hot(batch_labels, num_classes), tf.gather(class_weight, batch_labels)
 
     return (tf.data.Dataset.range(first_epoch, epochs).flat_map(epoch_batches)
@@ -200,10 +205,12 @@ def build_compiled_model(args: argparse.Namespace, steps_per_epoch: int):
     total_steps = steps_per_epoch * args.epochs
     warmup_steps = int(args.warmup_epochs * steps_per_epoch)
     schedule = keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=args.learning_rate / 10, decay_steps=max(1, total_steps - warmup_steps),
+        initial_learning_rate=args.learning_rate / 10 if warmup_steps else args.learning_rate, decay_steps=max(1, total_steps - warmup_steps),
         warmup_target=args.learning_rate, warmup_steps=warmup_steps, alpha=0.0,
     )
     model = build_model(ModelConfig().scaled(args.width))
+    if args.init_weights:
+        model.set_weights(keras.models.load_model(args.init_weights, compile=False).get_weights())
     model.compile(
         optimizer=keras.optimizers.AdamW(learning_rate=schedule, weight_decay=args.weight_decay,
                                          use_ema=args.ema_momentum > 0, ema_momentum=args.ema_momentum or 0.99,
@@ -227,6 +234,8 @@ def train(args: argparse.Namespace) -> Path:
         if dataset.skipped:
             print(f"{name}: skipped {len(dataset.skipped)} bad item(s), first: {dataset.skipped[0]}", flush=True)
     check_sharpness(train_set, val_set)
+    if args.init_weights and not args.init_weights.is_file():
+        raise DataError(f"{args.init_weights}: checkpoint not found; pass a .keras file written by train.py")
     if args.max_train_samples:
         subset = np.random.default_rng(args.seed).permutation(len(train_set))[: args.max_train_samples]
         train_set = FaceDataset(train_set.images[subset], train_set.labels[subset], f"{train_set.source} (subset)")
@@ -256,7 +265,8 @@ def train(args: argparse.Namespace) -> Path:
     best_so_far = max((float(row["val_accuracy"]) for row in history), default=-1.0)
     print(f"model {model.name}: {model.count_params():,} parameters", flush=True)
 
-    train_ds, steps = make_train_dataset(train_set, args.batch_size, weights, args.seed, initial_epoch, args.epochs)
+    train_ds, steps = make_train_dataset(train_set, args.batch_size, weights, args.seed, initial_epoch, args.epochs,
+                                         args.augment)
     callbacks = [epoch_end_callback(args.run_dir, val_set, args.epochs, initial_epoch, best_so_far)]
     stop = min(args.epochs, args.stop_after) if args.stop_after else args.epochs
     if initial_epoch < stop:
