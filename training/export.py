@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime
+import itertools
 import json
 import os
 import sys
@@ -164,6 +165,33 @@ def history_ablations(history_path: Path) -> list[dict]:
     ]
 
 
+def run_chain(run_dir: Path | None) -> list[Path]:
+    """The run folder and, for a fine-tune (`--init-weights`), the runs it started from: first run first."""
+    chain: list[Path] = []
+    while run_dir is not None and (run_dir / "command.json").is_file() and run_dir not in chain:
+        chain.insert(0, run_dir)
+        start = json.loads((run_dir / "command.json").read_text())["args"].get("init_weights")
+        run_dir = Path(start).parent if start not in (None, "None") else None
+    return chain
+
+
+def _best_val(run: Path) -> float:
+    with (run / "history.csv").open() as handle:
+        return max(float(row["val_accuracy"]) for row in csv.DictReader(handle))
+
+
+def fine_tune_ablations(runs: list[Path]) -> list[dict]:
+    """One row per fine-tune in the chain: what it bought on val over the run it started from."""
+    rows = []
+    for parent, child in itertools.pairwise(runs):
+        args = json.loads((child / "command.json").read_text())["args"]
+        rows.append({"choice": f"fine-tune {args['epochs']} epochs with `--augment {args['augment']}` at lr "
+                               f"{args['learning_rate']} from the best weights of `{parent.name}`",
+                     "measured": f"{_percent(_best_val(parent))} -> {_percent(_best_val(child))}",
+                     "decision": "shipped (the robustness table shows what it costs under corruptions)"})
+    return rows
+
+
 def _percent(value: float) -> str:
     return f"{value * 100:.1f}%"
 
@@ -203,8 +231,9 @@ def export_from_checkpoint(checkpoint: Path, data_path: Path, models_dir: Path, 
 
     val, test = datasets["val"], datasets["test"]
     flip_average, ablations = test_time_ablations(models_dir / "emotion.keras", val)
-    if run_dir is not None:
-        ablations = history_ablations(run_dir / "history.csv") + ablations
+    runs = run_chain(run_dir)
+    if runs:
+        ablations = history_ablations(runs[0] / "history.csv") + fine_tune_ablations(runs) + ablations
 
     rng = np.random.default_rng(seed)
     samples = min(REPRESENTATIVE_SAMPLES, len(datasets["train"]))
@@ -247,11 +276,10 @@ def export_from_checkpoint(checkpoint: Path, data_path: Path, models_dir: Path, 
     shipped_test = evaluations[shipped]["test"]
     save_confusion_png(shipped_test, models_dir / "confusion_test.png",
                        f"{shipped} on FER2013 PrivateTest (accuracy {shipped_test['accuracy']:.1%})")
-    command = None
-    if run_dir is not None and (run_dir / "command.json").is_file():
-        command = json.loads((run_dir / "command.json").read_text())["command"]
-        if (run_dir / "history.csv").is_file():
-            save_training_curve(run_dir / "history.csv", models_dir / "training_curve.png")
+    runs = run_chain(run_dir)
+    command = "\n".join(json.loads((run / "command.json").read_text())["command"] for run in runs) or None
+    if runs and (runs[0] / "history.csv").is_file():
+        save_training_curve(runs[0] / "history.csv", models_dir / "training_curve.png")
 
     metadata = {
         "format": METADATA_FORMAT,
