@@ -93,10 +93,10 @@ class SmoothingOptions:
     switch_evidence: float = 0.04
     settle_s: float = 0.25
     min_hold_s: float = 0.6
-    speech_motion_low: float = 1.2
-    speech_motion_high: float = 2.6
-    speech_horizon_gain: float = 1.0
-    speech_margin_gain: float = 3.0
+    speech_motion_low: float = 0.8
+    speech_motion_high: float = 2.0
+    speech_horizon_gain: float = 2.0
+    speech_margin_gain: float = 5.0
     speech_open_frame_weight: float = 0.2
     speech_window_s: float = 0.6
     speech_release_s: float = 1.0

@@ -147,16 +147,18 @@ def test_talking_face_keeps_its_label(seed: int) -> None:
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_a_held_change_while_talking_shows_within_three_quarters_of_a_second(seed: int) -> None:
+def test_a_held_change_while_talking_shows_within_one_and_a_quarter_seconds(seed: int) -> None:
     """The price of the speech guard: a change made while talking is read mostly between
-    syllables, so it shows later than the 0.5 s of a change made with the mouth still."""
+    syllables and against a larger margin, so it shows later than the 0.5 s of a change made
+    with the mouth still (about 1.0-1.2 s with the defaults, tuned so that the v2 model, more
+    confident frame by frame, keeps every talking clip of bench.stability at <= 0.2 switches/s)."""
     stream = talking_stream(6.0, seed, distribution(neutral=0.6, happy=0.12), change_at_s=3.0,
                             changed=distribution(happy=0.8, neutral=0.06))
     smoother = LabelSmoother(OPTIONS)
     labels = [(time_s, smoother.update(probabilities, time_s, gap).label_index) for time_s, probabilities, gap in stream]
     assert all(label == NEUTRAL for time_s, label in labels if OPTIONS.settle_s <= time_s < 3.0)
     shown_at = next(time_s for time_s, label in labels if time_s >= 3.0 and label == HAPPY)
-    assert shown_at - 3.0 <= 0.75
+    assert shown_at - 3.0 <= 1.25
     assert all(label == HAPPY for time_s, label in labels if time_s >= shown_at)
 
 
