@@ -237,17 +237,17 @@ class Hud:
 
     def draw_all_face_bars(self, surface: pygame.Surface, faces: Sequence[FaceResult],
                            avoid: Sequence[Box] = (), forbidden: Sequence[Box] = ()) -> list[pygame.Rect]:
-        """Bars for every face, each placed clear of all faces and of the panels before it, and
-        never on a `forbidden` area (the stats readout)."""
-        taken = list(avoid)
-        drawn = []
+        """Bars for every face, each placed clear of all faces when there is room, and never on a
+        `forbidden` area (the stats readout) or on a panel drawn before it: two panels over each
+        other are both unreadable, while a panel moved further away still has its leader line."""
+        drawn: list[pygame.Rect] = []
         tracked = {face.track_id for face in faces}
         self._panel_offsets = {track: offset for track, offset in self._panel_offsets.items() if track in tracked}
         for face in faces:
             others = [head_region(other.box) for other in faces if other is not face]
-            rect = self.draw_face_bars(surface, face, avoid=taken + others, forbidden=forbidden)
+            panels = [(rect.x, rect.y, rect.width, rect.height) for rect in drawn]
+            rect = self.draw_face_bars(surface, face, avoid=[*avoid, *others], forbidden=[*forbidden, *panels])
             if rect is not None:
-                taken.append((rect.x, rect.y, rect.width, rect.height))
                 drawn.append(rect)
         return drawn
 
