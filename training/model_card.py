@@ -29,12 +29,12 @@ behind today's choices:
 """
 
 NOT_MEASURED = """\
-What this run says about the webcam augmentation: with it, 60 epochs plus a 10-epoch clean fine-tune
-reached 68.9% on test, below the 69.4% the v1 recipe reached in 40 epochs without it. At this budget
-it costs about a point of clean accuracy and buys the robustness in the table below (no v1-recipe model
-on the repaired data was kept to put beside it). Reaching the 70-72% class needs a longer run (val was
-still rising at epoch 60), a wider network (the int8 graph uses 0.24 of its 1.0 ms budget) or
-distillation from snapshot ensembles: each is a run of an hour or more on this machine.
+What this run says about the webcam augmentation: with it, 60 epochs plus two short clean fine-tunes
+(82 epochs in all) reached 69.4% on test, the figure the v1 recipe reached in 40 epochs without it.
+At this budget it costs clean accuracy per epoch and buys the robustness in the table below (no
+v1-recipe model on the repaired data was kept to put beside it). Reaching the 70-72% class needs a
+longer run (val was still rising at epoch 60), a wider network (the int8 graph uses 0.24 of its 1.0 ms
+budget) or distillation from snapshot ensembles: each is a run of an hour or more on this machine.
 
 Not measured in this session, for lack of CPU time (no GPU was lent; each 20-30-epoch ablation costs
 35-55 minutes of the 2-core machine, and the shipped run took most of the session): width/depth,
