@@ -34,7 +34,7 @@ from arfilter.resources import MODELS_DIR
 from training.data import dataset_fingerprint, load_fer2013, sharpness
 from training.evaluate import model_logits, save_confusion_png
 from training.metrics import classification_report, fit_temperature
-from training.model_card import write_model_card
+from training.model_card import percent, write_model_card
 from training.robustness import robustness_table
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -135,10 +135,10 @@ def test_time_ablations(model_path: Path, val, min_gain: float = 0.003) -> tuple
           flush=True)
     rows = [
         {"choice": "test-time flip averaging (logits of the face and its mirror)",
-         "measured": f"{_percent(accuracy(plain))} -> {_percent(accuracy(averaged))}",
+         "measured": f"{percent(accuracy(plain))} -> {percent(accuracy(averaged))}",
          "decision": "shipped (inside the graph; 2x cost)" if flip else "not shipped (gain under 0.3 points)"},
         {"choice": "test-time 5 shifted crops (+-2 px) x flip",
-         "measured": f"{_percent(accuracy(averaged))} -> {_percent(accuracy(crops))}",
+         "measured": f"{percent(accuracy(averaged))} -> {percent(accuracy(crops))}",
          "decision": "not shipped: 5x the cost of the flip-averaged graph for the gain shown"},
     ]
     return flip, rows
@@ -155,10 +155,10 @@ def history_ablations(history_path: Path) -> list[dict]:
     best_ema = max(float(row["val_accuracy"]) for row in rows)
     best_raw = max(float(row["raw_val_accuracy"]) for row in rows)
     marks = sorted({len(rows) // 4, len(rows) // 2, 3 * len(rows) // 4, len(rows)} - {0})
-    along = ", ".join(f"epoch {mark}: {_percent(float(rows[mark - 1]['val_accuracy']))}" for mark in marks)
+    along = ", ".join(f"epoch {mark}: {percent(float(rows[mark - 1]['val_accuracy']))}" for mark in marks)
     return [
         {"choice": "exponential moving average of the weights (momentum 0.999) vs the raw weights",
-         "measured": f"best raw {_percent(best_raw)} vs best averaged {_percent(best_ema)}",
+         "measured": f"best raw {percent(best_raw)} vs best averaged {percent(best_ema)}",
          "decision": "averaged weights shipped" if best_ema >= best_raw else "raw weights would have been better"},
         {"choice": f"schedule length ({len(rows)}-epoch cosine run, averaged weights)", "measured": along,
          "decision": "points along one schedule, not shorter schedules: a shorter cosine run ends higher than its midpoint"},
@@ -187,13 +187,9 @@ def fine_tune_ablations(runs: list[Path]) -> list[dict]:
         args = json.loads((child / "command.json").read_text())["args"]
         rows.append({"choice": f"fine-tune {args['epochs']} epochs with `--augment {args['augment']}` at lr "
                                f"{args['learning_rate']} from the best weights of `{parent.name}`",
-                     "measured": f"{_percent(_best_val(parent))} -> {_percent(_best_val(child))}",
+                     "measured": f"{percent(_best_val(parent))} -> {percent(_best_val(child))}",
                      "decision": "shipped (the robustness table shows what it costs under corruptions)"})
     return rows
-
-
-def _percent(value: float) -> str:
-    return f"{value * 100:.1f}%"
 
 
 def choose_logit_bias(val_logits: np.ndarray, val_labels: np.ndarray, max_accuracy_loss: float = 0.005) -> np.ndarray:
@@ -258,8 +254,8 @@ def export_from_checkpoint(checkpoint: Path, data_path: Path, models_dir: Path, 
     int8_loss = evaluations["emotion.tflite"]["val"]["accuracy"] - evaluations["emotion_int8.tflite"]["val"]["accuracy"]
     shipped = "emotion_int8.tflite" if int8_loss <= MAX_INT8_ACCURACY_LOSS else "emotion.tflite"
     ablations.append({"choice": "int8 post-training quantisation vs float",
-                      "measured": f"{_percent(evaluations['emotion.tflite']['val']['accuracy'])} -> "
-                                  f"{_percent(evaluations['emotion_int8.tflite']['val']['accuracy'])}",
+                      "measured": f"{percent(evaluations['emotion.tflite']['val']['accuracy'])} -> "
+                                  f"{percent(evaluations['emotion_int8.tflite']['val']['accuracy'])}",
                       "decision": f"ship {shipped} (int8 allowed to lose at most {MAX_INT8_ACCURACY_LOSS:.1%})"})
     if shipped == "emotion.tflite":
         (models_dir / "emotion_int8.tflite").unlink()
@@ -276,7 +272,6 @@ def export_from_checkpoint(checkpoint: Path, data_path: Path, models_dir: Path, 
     shipped_test = evaluations[shipped]["test"]
     save_confusion_png(shipped_test, models_dir / "confusion_test.png",
                        f"{shipped} on FER2013 PrivateTest (accuracy {shipped_test['accuracy']:.1%})")
-    runs = run_chain(run_dir)
     command = "\n".join(json.loads((run / "command.json").read_text())["command"] for run in runs) or None
     if runs and (runs[0] / "history.csv").is_file():
         save_training_curve(runs[0] / "history.csv", models_dir / "training_curve.png")

@@ -45,7 +45,7 @@ weights, SWA, knowledge distillation from snapshot ensembles, and a landmark-geo
 """
 
 
-def _percent(value: float) -> str:
+def percent(value: float) -> str:
     return f"{value * 100:.1f}%"
 
 
@@ -56,8 +56,8 @@ def _figures_table(metadata: dict, shipped: str) -> list[str]:
     ]
     for name, figures in metadata["metrics"].items():
         latency = f"{figures['latency_ms_1thread']:.3f}" if figures["latency_ms_1thread"] else "(Keras)"
-        lines.append(f"| `{name}`{' (shipped)' if name == shipped else ''} | {_percent(figures['val_accuracy'])} | "
-                     f"{_percent(figures['test_accuracy'])} | {figures['test_macro_f1']:.3f} | "
+        lines.append(f"| `{name}`{' (shipped)' if name == shipped else ''} | {percent(figures['val_accuracy'])} | "
+                     f"{percent(figures['test_accuracy'])} | {figures['test_macro_f1']:.3f} | "
                      f"{figures['test_ece_uncalibrated']:.3f} -> {figures['test_ece']:.3f} | {latency} |")
     return lines
 
@@ -72,7 +72,7 @@ def _robustness_table(robustness: dict[str, float]) -> list[str]:
     lines = ["| condition (val) | this model | v1 (blurred training split) |", "|---|---|---|"]
     for name, accuracy in robustness.items():
         old = V1_ROBUSTNESS.get(name)
-        lines.append(f"| {name} | {_percent(accuracy)} | {_percent(old) if old is not None else 'n/a'} |")
+        lines.append(f"| {name} | {percent(accuracy)} | {percent(old) if old is not None else 'n/a'} |")
     return lines
 
 

@@ -87,17 +87,19 @@ def robustness_table(logits_of: Callable[[np.ndarray], np.ndarray], images: np.n
 
 
 def main(argv: list[str] | None = None) -> int:
-    from training.data import DataError, load_fer2013
-    from training.evaluate import model_logits, stored_calibration
+    from training.data import DataError
+    from training.evaluate import load_split, model_logits, stored_calibration
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, required=True, help="FER2013 folder or fer2013.csv")
-    parser.add_argument("--split", default="val", choices=("train", "val", "test"))
+    parser.add_argument("--data", type=Path, required=True,
+                        help="a folder with one sub-folder per label, or a FER2013 folder or fer2013.csv")
+    parser.add_argument("--split", default="val", choices=("train", "val", "test"),
+                        help="which FER2013 split (ignored for a plain labelled folder)")
     parser.add_argument("--model", type=Path, required=True, help=".tflite or .keras model")
     parser.add_argument("--json", type=Path, help="write the table here as JSON")
     args = parser.parse_args(argv)
     try:
-        dataset = load_fer2013(args.data)[args.split]
+        dataset = load_split(args.data, args.split)
     except DataError as error:
         print(f"robustness: error: {error}", file=sys.stderr)
         return 2
