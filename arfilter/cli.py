@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import textwrap
 from pathlib import Path
@@ -208,6 +209,11 @@ def main(argv: list[str] | None = None) -> int:
             signal_name = interrupt.signal_name if isinstance(interrupt, Terminated) else "SIGINT"
             _say(f"arfilter: interrupted by {signal_name}; the outputs written so far are complete and kept")
             return interrupt.exit_code if isinstance(interrupt, Terminated) else 130
+        except BrokenPipeError:
+            # The reader of stdout left (`arfilter --list-packs | head -1`): stop quietly, as a
+            # command killed by SIGPIPE would, and keep the interpreter's final flush from failing too.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 128 + 13
 
 
 if __name__ == "__main__":

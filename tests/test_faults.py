@@ -477,6 +477,17 @@ def test_packs_not_in_use_are_not_decoded_and_a_broken_one_is_dropped_when_chose
                  packs=discover_packs(BUILTIN_PACKS_DIR, [tmp_path / "packs"], EMOTION_LABELS)[0])
 
 
+def test_a_reader_that_leaves_early_stops_the_listing_quietly(tmp_path):
+    """`arfilter --list-packs | head -1`: no traceback when the pipe closes; the SIGPIPE exit status."""
+    process = subprocess.Popen(cli_process("--list-packs"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env=subprocess_env(tmp_path))
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # the reader is gone before the first line is written
+    error = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 141
+    assert error == ""
+
+
 def test_list_packs_survives_every_broken_user_pack(tmp_path):
     user_packs = tmp_path / "config" / "arfilter" / "packs"
     write_pack(user_packs / "nul", "nul", images=["a\\u0000b.png"])

@@ -50,23 +50,27 @@ def model_logits(model_path: str | Path, images: np.ndarray, flip_average: bool 
     .tflite files that use it have it inside their graph (metadata `test_time_flip`).
     """
     model_path = Path(model_path)
-    faces = preprocess_faces(images)
     if model_path.suffix == ".keras":
         import keras
 
         import training.model  # noqa: F401  (registers the custom standardisation layer)
 
-        model = keras.models.load_model(model_path, compile=False)
-        logits = np.asarray(model.predict(faces, batch_size=batch_size, verbose=0), np.float32)
-        if flip_average:
-            mirrored = np.asarray(model.predict(faces[:, :, ::-1], batch_size=batch_size, verbose=0), np.float32)
-            logits = np.asarray((logits + mirrored) / 2, np.float32)
-        return logits
+        return keras_logits(keras.models.load_model(model_path, compile=False), images, flip_average, batch_size)
     from arfilter.emotion import EmotionNetwork
 
     network = EmotionNetwork(model_path)
-    faces = standardize_faces(faces)  # exported graphs start after the standardisation layer
+    faces = standardize_faces(preprocess_faces(images))  # exported graphs start after the standardisation layer
     return np.concatenate([network.infer(faces[start:start + batch_size]) for start in range(0, len(faces), batch_size)])
+
+
+def keras_logits(model, images: np.ndarray, flip_average: bool = False, batch_size: int = 256) -> np.ndarray:
+    """Logits of a loaded Keras model for uint8 face images (N, 48, 48), optionally flip-averaged."""
+    faces = preprocess_faces(images)
+    logits = np.asarray(model.predict(faces, batch_size=batch_size, verbose=0), np.float32)
+    if flip_average:
+        mirrored = np.asarray(model.predict(faces[:, :, ::-1], batch_size=batch_size, verbose=0), np.float32)
+        logits = np.asarray((logits + mirrored) / 2, np.float32)
+    return logits
 
 
 def stored_calibration(metadata_path: Path, model_path: Path) -> tuple[float, np.ndarray, bool]:

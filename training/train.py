@@ -285,9 +285,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_export:
         print(f"best checkpoint: {best_path}; export it with: python training/export.py --checkpoint {best_path}")
         return 0
-    from training.export import export_from_checkpoint
+    from training.export import export_from_checkpoints
 
-    export_from_checkpoint(best_path, data_path=args.data, models_dir=args.models_dir, run_dir=args.run_dir, seed=args.seed)
+    export_from_checkpoints([best_path], data_path=args.data, models_dir=args.models_dir, run_dirs=[args.run_dir], seed=args.seed)
     return 0
 
 
