@@ -154,8 +154,12 @@ def test_an_ensemble_exports_as_one_graph_averaging_its_members(exported, tmp_pa
 
     faces = np.random.default_rng(4).integers(0, 256, (5, 48, 48), dtype=np.uint8)
     members = [keras.models.load_model(checkpoint, compile=False) for checkpoint in checkpoints]
-    expected = np.mean([keras_logits(member, faces, metadata["test_time_flip"]) for member in members], axis=0)
     assert not np.allclose(keras_logits(members[0], faces), keras_logits(members[1], faces), atol=1e-3)
+    views = {"none": (faces, faces), "split": (faces, faces[:, :, ::-1])}.get(metadata["test_time"])
+    if views is None:  # "flip": each network on both views
+        expected = np.mean([keras_logits(member, faces, True) for member in members], axis=0)
+    else:
+        expected = np.mean([keras_logits(member, view) for member, view in zip(members, views)], axis=0)
     tflite = EmotionNetwork(models_dir / "emotion.tflite").infer(standardize_faces(preprocess_faces(faces)))
     np.testing.assert_allclose(tflite, expected, atol=1e-4)
 
@@ -180,3 +184,14 @@ def test_resume_continues_a_stopped_run_exactly(tmp_path):
         np.testing.assert_allclose(np.asarray(mine), np.asarray(theirs), atol=1e-6, err_msg=mine.path)
     history = (tmp_path / "split" / "history.csv").read_text().splitlines()
     assert len(history) == 3  # header and one row per epoch, none repeated by the resume
+
+
+def test_a_mirror_split_ensemble_shows_every_second_member_the_mirrored_face():
+    from training.model import build_ensemble, build_model
+
+    first, second = build_model(), build_model()
+    faces = np.random.default_rng(5).random((3, 48, 48, 1), dtype=np.float32)
+    ensemble = build_ensemble([first, second], mirror_split=True)
+    expected = (first.predict(faces, verbose=0) + second.predict(faces[:, :, ::-1], verbose=0)) / 2
+    np.testing.assert_allclose(ensemble.predict(faces, verbose=0), expected, atol=1e-5)
+    assert not np.allclose(expected, (first.predict(faces, verbose=0) + second.predict(faces, verbose=0)) / 2, atol=1e-4)

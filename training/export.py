@@ -36,7 +36,7 @@ from arfilter.resources import MODELS_DIR
 from training.data import dataset_fingerprint, load_fer2013, sharpness
 from training.evaluate import keras_logits, model_logits, save_confusion_png
 from training.metrics import classification_report, fit_temperature
-from training.model_card import percent, write_model_card
+from training.model_card import TEST_TIME_CHOICES, percent, write_model_card
 from training.robustness import robustness_table
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -108,9 +108,10 @@ def with_flip_averaging(model):
     import keras
     from keras import layers
 
+    from training.model import MirrorFaces
+
     inputs = keras.Input(model.input_shape[1:], name="face")
-    mirrored = layers.Lambda(lambda faces: keras.ops.flip(faces, axis=2), name="mirror")(inputs)
-    outputs = layers.Average(name="flip_average")([model(inputs), model(mirrored)])
+    outputs = layers.Average(name="flip_average")([model(inputs), model(MirrorFaces(name="mirror")(inputs))])
     return keras.Model(inputs, outputs, name=f"{model.name}_flip_averaged")
 
 
@@ -120,30 +121,48 @@ def _shifted(images: np.ndarray, dx: int, dy: int) -> np.ndarray:
     return np.stack([cv2.warpAffine(image, matrix, size, borderMode=cv2.BORDER_REFLECT) for image in images])
 
 
-def test_time_ablations(model_path: Path, val, min_gain: float = 0.003) -> tuple[bool, list[dict]]:
-    """Whether to ship flip averaging (it must buy `min_gain` on val: it doubles the cost), and the rows measured.
+def test_time_ablations(members: list, names: list[str], val, min_gain: float = 0.003) -> tuple[str, list[dict]]:
+    """How the shipped graph uses the mirror image (a TEST_TIME_CHOICES key), chosen on val, and the rows measured.
 
-    Five shifted crops (centre and +-2 px) are measured too, and never shipped: they cost 5x.
+    Flip averaging doubles the cost, so it must buy `min_gain` over the best free choice; the
+    mirror split is free and shipped when it is no worse than none. Five shifted crops (centre and
+    +-2 px) x flip are measured too and never shipped: they cost 5x the flip-averaged graph.
     """
     def accuracy(logits: np.ndarray) -> float:
         return float((logits.argmax(axis=1) == val.labels).mean())
 
-    plain = model_logits(model_path, val.images)
-    averaged = model_logits(model_path, val.images, True)
-    crops = np.sum([model_logits(model_path, _shifted(val.images, dx, dy), True)
+    plain = [keras_logits(member, val.images) for member in members]
+    mirror = [keras_logits(member, val.images[:, :, ::-1]) for member in members]
+    measured = {"none": accuracy(np.mean(plain, axis=0)),
+                "flip": accuracy(np.mean([(a + b) / 2 for a, b in zip(plain, mirror)], axis=0))}
+    if len(members) > 1:
+        measured["split"] = accuracy(np.mean([views[index % 2] for index, views in enumerate(zip(plain, mirror))], axis=0))
+    free = "split" if measured.get("split", -1.0) >= measured["none"] else "none"
+    choice = "flip" if measured["flip"] - measured[free] >= min_gain else free
+    crops = np.sum([np.mean([keras_logits(member, _shifted(val.images, dx, dy), True) for member in members], axis=0)
                     for dx, dy in ((0, 0), (2, 0), (-2, 0), (0, 2), (0, -2))], axis=0)
-    flip = accuracy(averaged) - accuracy(plain) >= min_gain
-    print(f"val: plain {accuracy(plain):.4f}, flip-averaged {accuracy(averaged):.4f}, 5 crops x flip {accuracy(crops):.4f}",
-          flush=True)
-    rows = [
+    print(f"val: {', '.join(f'{name} {value:.4f}' for name, value in measured.items())}, "
+          f"5 crops x flip {accuracy(crops):.4f}; shipping {choice!r}", flush=True)
+    rows = []
+    if len(members) > 1:
+        alone = [accuracy((a + b) / 2) for a, b in zip(plain, mirror)]
+        rows.append({"choice": f"ensemble of {len(members)} networks trained from different seeds, logits averaged in one "
+                               f"graph, vs each alone (flip-averaged): {', '.join(f'`{name}`' for name in names)}",
+                     "measured": f"{' / '.join(percent(value) for value in alone)} -> {percent(measured[choice])}",
+                     "decision": f"shipped ({len(members)}x the cost of one network)"})
+        rows.append({"choice": f"mirror split: {TEST_TIME_CHOICES['split']}",
+                     "measured": f"{percent(measured['none'])} -> {percent(measured['split'])}",
+                     "decision": "shipped" if choice == "split" else "not shipped"})
+    rows += [
         {"choice": "test-time flip averaging (logits of the face and its mirror)",
-         "measured": f"{percent(accuracy(plain))} -> {percent(accuracy(averaged))}",
-         "decision": "shipped (inside the graph; 2x cost)" if flip else "not shipped (gain under 0.3 points)"},
+         "measured": f"{percent(measured[free])} ({free}) -> {percent(measured['flip'])}",
+         "decision": "shipped (inside the graph; 2x cost)" if choice == "flip"
+                     else f"not shipped (gain under {min_gain:.1%} over the free choice)"},
         {"choice": "test-time 5 shifted crops (+-2 px) x flip",
-         "measured": f"{percent(accuracy(averaged))} -> {percent(accuracy(crops))}",
+         "measured": f"{percent(measured['flip'])} -> {percent(accuracy(crops))}",
          "decision": "not shipped: 5x the cost of the flip-averaged graph for the gain shown"},
     ]
-    return flip, rows
+    return choice, rows
 
 
 def history_ablations(history_path: Path, run_name: str) -> list[dict]:
@@ -232,18 +251,6 @@ def load_member(checkpoint: Path):
     return model
 
 
-def ensemble_ablations(members: list, names: list[str], ensemble_logits: np.ndarray, val, flip_average: bool) -> list[dict]:
-    """What averaging the members buys over each alone, on val (flip-averaged as shipped)."""
-    def accuracy(logits: np.ndarray) -> float:
-        return float((logits.argmax(axis=1) == val.labels).mean())
-
-    alone = [accuracy(keras_logits(member, val.images, flip_average)) for member in members]
-    return [{"choice": f"ensemble of {len(members)} independently trained networks (logits averaged in one graph) "
-                       f"vs each alone: {', '.join(f'`{name}`' for name in names)}",
-             "measured": f"{' / '.join(percent(value) for value in alone)} -> {percent(accuracy(ensemble_logits))}",
-             "decision": f"shipped ({len(members)}x the cost of one network)"}]
-
-
 def export_from_checkpoints(checkpoints: list[Path], data_path: Path, models_dir: Path,
                             run_dirs: list[Path] | None = None, seed: int = 0) -> dict:
     """Write every model file and the metadata into `models_dir`; return the metadata.
@@ -256,18 +263,15 @@ def export_from_checkpoints(checkpoints: list[Path], data_path: Path, models_dir
     datasets = load_fer2013(data_path, seed=seed)
     models_dir.mkdir(parents=True, exist_ok=True)
     members = [load_member(checkpoint) for checkpoint in checkpoints]
-    model = members[0] if len(members) == 1 else build_ensemble(members)
-    model.save(models_dir / "emotion.keras")
-
-    val, test = datasets["val"], datasets["test"]
-    flip_average, test_time_rows = test_time_ablations(models_dir / "emotion.keras", val)
     chains = [run_chain(run_dir) for run_dir in (run_dirs or [checkpoint.parent for checkpoint in checkpoints])]
+    names = [runs[-1].name if runs else str(checkpoint) for runs, checkpoint in zip(chains, checkpoints)]
+    val, test = datasets["val"], datasets["test"]
+    test_time, test_time_rows = test_time_ablations(members, names, val)
+    model = members[0] if len(members) == 1 else build_ensemble(members, mirror_split=test_time == "split")
+    model.save(models_dir / "emotion.keras")
+    flip_average = test_time == "flip"
     ablations = [row for runs in chains if runs
                  for row in history_ablations(runs[0] / "history.csv", runs[0].name) + fine_tune_ablations(runs)]
-    val_logits = model_logits(models_dir / "emotion.keras", val.images, flip_average)
-    if len(members) > 1:
-        names = [runs[-1].name if runs else str(checkpoint) for runs, checkpoint in zip(chains, checkpoints)]
-        ablations += ensemble_ablations(members, names, val_logits, val, flip_average)
     ablations += test_time_rows
 
     rng = np.random.default_rng(seed)
@@ -279,7 +283,7 @@ def export_from_checkpoints(checkpoints: list[Path], data_path: Path, models_dir
     for name, content in files.items():
         (models_dir / name).write_bytes(content)
 
-    logit_bias = choose_logit_bias(val_logits, val.labels)
+    logit_bias = choose_logit_bias(model_logits(models_dir / "emotion.keras", val.images, flip_average), val.labels)
     print(f"logit bias chosen on val: {dict(zip(EMOTION_LABELS, logit_bias.round(2).tolist()))}", flush=True)
     evaluations: dict[str, dict] = {}
     for name in ["emotion.keras", *files]:
@@ -323,6 +327,7 @@ def export_from_checkpoints(checkpoints: list[Path], data_path: Path, models_dir
         "model_file": shipped,
         "logit_bias": [round(float(value), 4) for value in logit_bias],
         "test_time_flip": flip_average,
+        "test_time": test_time,
         "temperatures": {name: round(evaluation["temperature"], 4) for name, evaluation in evaluations.items()},
         "parameters": int(model.count_params()),
         "ensemble_members": len(members),

