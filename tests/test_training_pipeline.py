@@ -195,3 +195,20 @@ def test_a_mirror_split_ensemble_shows_every_second_member_the_mirrored_face():
     expected = (first.predict(faces, verbose=0) + second.predict(faces[:, :, ::-1], verbose=0)) / 2
     np.testing.assert_allclose(ensemble.predict(faces, verbose=0), expected, atol=1e-5)
     assert not np.allclose(expected, (first.predict(faces, verbose=0) + second.predict(faces, verbose=0)) / 2, atol=1e-4)
+
+
+def test_flip_averaging_is_never_chosen_past_the_latency_budget():
+    """Four networks with flip averaging would run eight times per face: the export keeps to the free choices."""
+    from types import SimpleNamespace
+
+    from training.export import MAX_NETWORK_RUNS, test_time_ablations
+    from training.model import build_model
+
+    rng = np.random.default_rng(6)
+    val = SimpleNamespace(images=rng.integers(0, 256, (8, 48, 48), dtype=np.uint8), labels=rng.integers(0, 7, 8))
+    members = [build_model() for _ in range(MAX_NETWORK_RUNS // 2 + 1)]
+    choice, rows = test_time_ablations(members, [f"m{index}" for index in range(len(members))], val, min_gain=-1.0)
+    assert choice in ("none", "split")
+    assert any("exceed" in row["decision"] for row in rows)
+    choice, _ = test_time_ablations(members[:1], ["m0"], val, min_gain=-1.0)  # one network: flip fits and is free to win
+    assert choice == "flip"
