@@ -212,3 +212,16 @@ def test_flip_averaging_is_never_chosen_past_the_latency_budget():
     assert any("exceed" in row["decision"] for row in rows)
     choice, _ = test_time_ablations(members[:1], ["m0"], val, min_gain=-1.0)  # one network: flip fits and is free to win
     assert choice == "flip"
+
+
+def test_member_comparison_averages_every_subset():
+    from training.compare_members import subset_table
+    from training.robustness import CORRUPTIONS
+
+    labels = np.array([0, 1])
+    right, wrong = np.array([[2.0, 0.0], [0.0, 2.0]]), np.array([[0.0, 1.0], [1.0, 0.0]])
+    logits = {"a": dict.fromkeys(CORRUPTIONS, right), "b": dict.fromkeys(CORRUPTIONS, wrong)}
+    table = dict(subset_table(logits, labels))
+    assert set(table) == {("a",), ("b",), ("a", "b")}
+    assert table[("a",)]["clean"] == 1.0 and table[("b",)]["clean"] == 0.0
+    assert table[("a", "b")]["clean"] == 1.0  # the confident member outweighs the unsure one
