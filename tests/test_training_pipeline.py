@@ -132,6 +132,21 @@ def test_logit_bias_lifts_under_predicted_classes_within_the_accuracy_budget():
     assert after["macro_f1"] > before["macro_f1"] and after["accuracy"] >= before["accuracy"] - 0.005
 
 
+def test_logit_bias_puts_every_class_recall_over_the_floor_before_macro_f1():
+    from training.export import MIN_CLASS_RECALL, choose_logit_bias
+
+    rng = np.random.default_rng(2)
+    labels = rng.integers(0, 7, 3000)
+    logits = rng.normal(0, 1, (3000, 7))
+    logits[np.arange(3000), labels] += 2.0
+    fear = EMOTION_LABELS.index("fear")
+    logits[:, fear] -= 2.0  # fear is rarely predicted: recall far under the floor
+    before = classification_report(logits, labels, EMOTION_LABELS)
+    assert before["per_class"]["fear"]["recall"] < MIN_CLASS_RECALL
+    after = classification_report(logits + choose_logit_bias(logits, labels, max_accuracy_loss=0.05), labels, EMOTION_LABELS)
+    assert min(scores["recall"] for scores in after["per_class"].values()) >= MIN_CLASS_RECALL
+
+
 def test_an_ensemble_exports_as_one_graph_averaging_its_members(exported, tmp_path):
     """Two checkpoints in, one .tflite out whose logits are the mean of the two networks'."""
     import keras
