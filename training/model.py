@@ -87,9 +87,9 @@ def _conv_bn(x, channels: int, strides: int, name: str):
     return layers.BatchNormalization(momentum=0.9, name=f"{name}_bn")(x)
 
 
-def network_after_standardization(model: keras.Model) -> keras.Model:
+def network_after_standardization(model: keras.Model, name: str | None = None) -> keras.Model:
     """The same layers and weights, taking already-standardised faces (what the .tflite exports run)."""
-    return keras.Model(model.get_layer("standardize").output, model.output, name=f"{model.name}_core")
+    return keras.Model(model.get_layer("standardize").output, model.output, name=name or f"{model.name}_core")
 
 
 def build_model(config: ModelConfig = ModelConfig()) -> keras.Model:
@@ -133,8 +133,7 @@ def build_ensemble(members: list[keras.Model], mirror_split: bool = False) -> ke
     inputs = keras.Input((INPUT_SIZE, INPUT_SIZE, 1), name="face")
     standardized = PerImageStandardization(name="standardize")(inputs)
     mirrored = MirrorFaces(name="mirror")(standardized) if mirror_split else standardized
-    cores = [keras.Model(member.get_layer("standardize").output, member.output, name=f"member{index}")
-             for index, member in enumerate(members, start=1)]
+    cores = [network_after_standardization(member, f"member{index}") for index, member in enumerate(members, start=1)]
     outputs = layers.Average(name="ensemble_average")([core(mirrored if index % 2 else standardized)
                                                        for index, core in enumerate(cores)])
     return keras.Model(inputs, outputs, name="arfilter_emotion_ensemble")
