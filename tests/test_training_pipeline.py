@@ -179,16 +179,24 @@ def test_an_ensemble_exports_as_one_graph_averaging_its_members(exported, tmp_pa
     np.testing.assert_allclose(tflite, expected, atol=1e-4)
 
 
-def test_resume_continues_a_stopped_run_exactly(tmp_path):
-    """Stopped after epoch 1 and resumed, a run ends with the same weights and optimizer state as one uninterrupted."""
+@pytest.mark.parametrize("extra", [[], ["--teacher", "TEACHER", "--mixup", "0.4", "--cutmix", "1.0", "--depth", "1.5",
+                                          "--network-input-size", "56"]], ids=["plain", "distilled-mixed-deeper-upscaled"])
+def test_resume_continues_a_stopped_run_exactly(exported, tmp_path, extra):
+    """Stopped after epoch 1 and resumed, a run ends with the same weights and optimizer state as one uninterrupted.
+
+    The second case adds every stateful-looking option: distillation targets (cached teacher
+    logits), mixup and CutMix draws, a deeper network and one that upscales its input.
+    """
     import keras
 
     import training.model  # noqa: F401  (registers the custom layers)
     from training import train
 
+    teacher = str(exported[1] / "emotion.keras")
+    extra = [teacher if value == "TEACHER" else value for value in extra]
     for split, count in (("train", 6), ("val", 2)):
         write_image_folder(tmp_path / "data" / split, per_label=count, seed=len(split))
-    common = ["--data", str(tmp_path / "data"), "--epochs", "2", "--batch-size", "8", "--no-export", "--width", "0.5"]
+    common = ["--data", str(tmp_path / "data"), "--epochs", "2", "--batch-size", "8", "--no-export", "--width", "0.5", *extra]
     assert train.main([*common, "--run-dir", str(tmp_path / "whole")]) == 0
     assert train.main([*common, "--run-dir", str(tmp_path / "split"), "--stop-after", "1"]) == 0
     assert train.main([*common, "--run-dir", str(tmp_path / "split"), "--resume"]) == 0
@@ -199,6 +207,64 @@ def test_resume_continues_a_stopped_run_exactly(tmp_path):
         np.testing.assert_allclose(np.asarray(mine), np.asarray(theirs), atol=1e-6, err_msg=mine.path)
     history = (tmp_path / "split" / "history.csv").read_text().splitlines()
     assert len(history) == 3  # header and one row per epoch, none repeated by the resume
+
+
+def test_a_missing_teacher_is_named_before_anything_in_the_run_folder_changes(tmp_path, capsys):
+    from training import train
+
+    write_image_folder(tmp_path / "data" / "train", per_label=2, seed=1)
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "best.keras").write_bytes(b"an earlier run's best weights")
+    code = train.main(["--data", str(tmp_path / "data"), "--run-dir", str(run_dir), "--teacher", str(tmp_path / "gone.keras")])
+    assert code == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1 and "gone.keras: teacher model not found" in error[0]
+    assert (run_dir / "best.keras").read_bytes() == b"an earlier run's best weights"
+
+
+def test_distillation_targets_mix_the_labels_with_the_teachers_softened_probabilities():
+    from training.train import training_targets
+
+    labels = np.array([0, 2])
+    np.testing.assert_array_equal(training_targets(labels), np.eye(7)[labels])
+    teacher = np.zeros((2, 7), np.float32)
+    teacher[0, 0] = 4.0
+    teacher[1, 6] = 4.0  # the teacher disagrees with the second label
+    targets = training_targets(labels, teacher, weight=0.5, temperature=2.0)
+    np.testing.assert_allclose(targets[0], 0.5 * np.eye(7)[0] + 0.5 * softmax(teacher[:1], 2.0)[0], rtol=1e-6)
+    np.testing.assert_allclose(targets.sum(axis=1), 1.0, rtol=1e-6)
+    assert targets[1].argmax() == 2  # at weight 0.5 the label still leads
+
+
+@pytest.mark.parametrize("options", [{"mixup": 0.4}, {"cutmix": 1.0}, {"mixup": 0.4, "cutmix": 1.0}],
+                         ids=["mixup", "cutmix", "both"])
+def test_mixed_faces_carry_their_targets_and_weights_in_the_proportion_of_their_pixels(options):
+    """Each face is mixed with the one before it in the batch; its target and weight follow its share of the pixels."""
+    import tensorflow as tf
+
+    from training.augment import mix_pairs
+
+    count = 64
+    values = np.linspace(0.0, 1.0, count, dtype=np.float32)  # every face one flat grey, so shares are readable
+    images = np.broadcast_to(values[:, None, None, None], (count, 48, 48, 1)).copy()
+    targets = np.eye(7, dtype=np.float32)[np.arange(count) % 7]
+    weights = np.arange(1, count + 1, dtype=np.float32)
+    arguments = (tf.constant(images), tf.constant(targets), tf.constant(weights), tf.constant([3, 5]))
+    mixed_images, mixed_targets, mixed_weights = (np.asarray(x) for x in mix_pairs(*arguments, **options))
+    again = np.asarray(mix_pairs(*arguments, **options)[0])
+    np.testing.assert_array_equal(mixed_images, again)  # stateless: the same seed, the same mixes
+
+    partner = np.roll(np.arange(count), 1)
+    own = (mixed_images.mean(axis=(1, 2, 3)) - values[partner]) / (values - values[partner])
+    np.testing.assert_allclose(mixed_targets, own[:, None] * targets + (1 - own[:, None]) * targets[partner], atol=1e-4)
+    np.testing.assert_allclose(mixed_weights, own * weights + (1 - own) * weights[partner], rtol=1e-4)
+    assert (own > 0.999).sum() >= count // 5 and (own < 0.95).sum() >= count // 5  # some whole, some mixed
+    if "mixup" not in options:  # CutMix pastes pixels: each one is the face's own or its partner's
+        pixels = mixed_images[..., 0]
+        from_self = np.isclose(pixels, values[:, None, None])
+        from_partner = np.isclose(pixels, values[partner][:, None, None])
+        assert np.all(from_self | from_partner)
 
 
 def test_a_mirror_split_ensemble_shows_every_second_member_the_mirrored_face():

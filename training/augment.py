@@ -199,3 +199,55 @@ def augment_batch(images: tf.Tensor, seed: tf.Tensor, config: AugmentConfig = Au
     images = _photometric(images, config, seeds)
     images = _jpeg(images, config, seeds)
     return _occlusions(images, config, seeds)
+
+
+# Share of each batch that is mixed with a partner (the rest stay whole faces, so the network still
+# sees what it will classify).
+MIX_PROBABILITY = 0.5
+
+
+def _beta(seeds: _Seeds, shape, alpha: float) -> tf.Tensor:
+    """Beta(alpha, alpha) draws as a ratio of two stateless gamma draws."""
+    first = tf.random.stateless_gamma(shape, seeds(), alpha)
+    second = tf.random.stateless_gamma(shape, seeds(), alpha)
+    return first / tf.maximum(first + second, 1e-12)
+
+
+def mix_pairs(images: tf.Tensor, targets: tf.Tensor, weights: tf.Tensor, seed: tf.Tensor,
+              mixup: float = 0.0, cutmix: float = 0.0) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """Mixup (blend two faces) or CutMix (paste a box of one face into another) within a batch.
+
+    Each face is paired with its neighbour in the (already shuffled) batch; the targets and the
+    class weights are mixed in the same proportion as the pixels. `mixup` and `cutmix` are the Beta
+    parameters; 0 turns each off, and with both on each pair draws one of them. Stateless like
+    `augment_batch`, so resumed runs see the same mixes.
+    """
+    if not mixup and not cutmix:
+        return images, targets, weights
+    seeds = _Seeds(seed, count=12)
+    shape = tf.shape(images)
+    batch, size = shape[0], shape[1]
+    partner = tf.roll(tf.range(batch), shift=1, axis=0)
+    mixed = tf.cast(_uniform(seeds, [batch]) < MIX_PROBABILITY, tf.float32)
+    blend = _beta(seeds, [batch], mixup) if mixup else tf.ones([batch])
+    blend_images = images * blend[:, None, None, None] + tf.gather(images, partner) * (1.0 - blend[:, None, None, None])
+    if cutmix:
+        # A box of area (1 - lam) of the image, centred anywhere, clipped to the frame.
+        lam = _beta(seeds, [batch], cutmix)
+        size_f = tf.cast(size, tf.float32)
+        half = tf.sqrt(1.0 - lam) * size_f / 2.0
+        centres = _uniform(seeds, [batch, 2], 0.0, size_f)
+        coords = tf.range(size_f) + 0.5
+        inside_y = tf.abs(coords[None, :] - centres[:, 0:1]) < half[:, None]
+        inside_x = tf.abs(coords[None, :] - centres[:, 1:2]) < half[:, None]
+        box = tf.cast(tf.logical_and(inside_y[:, :, None], inside_x[:, None, :]), tf.float32)
+        cut_images = images * (1.0 - box[..., None]) + tf.gather(images, partner) * box[..., None]
+        cut_share = 1.0 - tf.reduce_mean(box, axis=[1, 2])  # the share of this face's own pixels
+        use_cut = tf.cast(_uniform(seeds, [batch]) < 0.5, tf.float32) if mixup else tf.ones([batch])
+        blend = use_cut * cut_share + (1.0 - use_cut) * blend
+        blend_images = blend_images + use_cut[:, None, None, None] * (cut_images - blend_images)
+    own = 1.0 - mixed * (1.0 - blend)  # 1 for faces left whole
+    images = images + mixed[:, None, None, None] * (blend_images - images)
+    targets = targets * own[:, None] + tf.gather(targets, partner) * (1.0 - own[:, None])
+    weights = weights * own + tf.gather(weights, partner) * (1.0 - own)
+    return images, targets, weights

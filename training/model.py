@@ -70,14 +70,19 @@ class ModelConfig:
     units_per_stage: tuple[int, ...] = (1, 2, 2)
     head_channels: int = 256
     dropout: float = 0.4
+    # The network may upscale the 48 px face inside the graph: finer feature maps for the same
+    # input, so the app's contract (48 px crops) stays as it is whatever this is.
+    network_input_size: int = INPUT_SIZE
 
-    def scaled(self, width: float) -> ModelConfig:
-        """Every convolution's channels times `width` (the dense head is kept: it is cheap)."""
+    def scaled(self, width: float = 1.0, depth: float = 1.0, network_input_size: int = INPUT_SIZE) -> ModelConfig:
+        """Every convolution's channels times `width` (the dense head is kept: it is cheap), residual
+        units per stage times `depth`, and the face upscaled to `network_input_size` inside the graph."""
         def scale(channels: int) -> int:
             return max(8, round(channels * width / 8) * 8)
 
         return ModelConfig(scale(self.stem_channels), tuple(scale(c) for c in self.stage_channels),
-                           self.units_per_stage, scale(self.head_channels), self.dropout)
+                           tuple(max(1, round(units * depth)) for units in self.units_per_stage),
+                           scale(self.head_channels), self.dropout, network_input_size)
 
 
 def _conv_bn(x, channels: int, strides: int, name: str):
@@ -98,6 +103,9 @@ def build_model(config: ModelConfig = ModelConfig()) -> keras.Model:
         raise ValueError("stage_channels and units_per_stage must have the same length")
     inputs = keras.Input((INPUT_SIZE, INPUT_SIZE, 1), name="face")
     x = PerImageStandardization(name="standardize")(inputs)
+    if config.network_input_size != INPUT_SIZE:
+        x = layers.Resizing(config.network_input_size, config.network_input_size, interpolation="bilinear",
+                            name="upscale")(x)
     x = layers.ReLU(name="stem_relu")(_conv_bn(x, config.stem_channels, 1, "stem"))
     for stage, (channels, units) in enumerate(zip(config.stage_channels, config.units_per_stage), start=1):
         x = layers.ReLU(name=f"stage{stage}_down_relu")(_conv_bn(x, channels, 2, f"stage{stage}_down"))

@@ -29,6 +29,7 @@ from arfilter.labels import EMOTION_LABELS
 from arfilter.preprocessing import preprocess_faces
 from arfilter.resources import MODELS_DIR
 from training.data import DataError, FaceDataset, check_sharpness, load_fer2013
+from training.metrics import softmax
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = PROJECT_ROOT.parent / "shared" / "datasets" / "fer2013"
@@ -52,6 +53,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--init-weights", type=Path,
                         help="start from this checkpoint's weights (a fine-tune: new schedule and optimizer)")
     parser.add_argument("--width", type=float, default=1.0, help="channel multiplier of the network (1.0: the shipped size)")
+    parser.add_argument("--depth", type=float, default=1.0, help="residual units per stage times this (1.0: the shipped depth)")
+    parser.add_argument("--network-input-size", type=int, default=48,
+                        help="upscale the 48 px face to this size inside the network (the app still feeds 48 px)")
+    parser.add_argument("--erase-probability", type=float,
+                        help="override the recipe's random erasing probability (0 turns it off)")
+    parser.add_argument("--mixup", type=float, default=0.0, help="Beta(a, a) mixup of face pairs and their targets; 0 is off")
+    parser.add_argument("--cutmix", type=float, default=0.0, help="Beta(a, a) CutMix of face pairs and their targets; 0 is off")
+    parser.add_argument("--teacher", type=Path, action="append", default=[],
+                        help="distil from this .keras model (repeatable: the mean of their flip-averaged logits), "
+                             "e.g. the shipped ensemble arfilter/models/emotion.keras")
+    parser.add_argument("--distill-weight", type=float, default=0.5,
+                        help="share of each target taken from the teacher's softened probabilities")
+    parser.add_argument("--distill-temperature", type=float, default=2.0, help="softens the teacher's probabilities")
     parser.add_argument("--run-dir", type=Path, default=PROJECT_ROOT / "runs" / "emotion", help="checkpoints and logs")
     parser.add_argument("--models-dir", type=Path, default=MODELS_DIR, help="where the final model is exported")
     parser.add_argument("--seed", type=int, default=0)
@@ -72,20 +86,61 @@ def class_weights(labels: np.ndarray, power: float) -> np.ndarray:
     return (weights / np.average(weights, weights=counts)).astype(np.float32)
 
 
+def training_targets(labels: np.ndarray, teacher: np.ndarray | None = None, weight: float = 0.5,
+                     temperature: float = 2.0) -> np.ndarray:
+    """(N, 7) float targets: the one-hot labels, mixed with a teacher's softened probabilities when given.
+
+    Distillation: the teacher's probabilities say which wrong classes a face resembles (a fearful
+    face that looks surprised), which one-hot labels cannot.
+    """
+    targets = np.eye(len(EMOTION_LABELS), dtype=np.float32)[labels]
+    if teacher is None:
+        return targets
+    return ((1.0 - weight) * targets + weight * softmax(teacher, temperature)).astype(np.float32)
+
+
+def teacher_logits(args: argparse.Namespace, train: FaceDataset) -> np.ndarray | None:
+    """The teachers' mean flip-averaged logits on the clean training faces, cached in the run folder.
+
+    The cache makes a resumed run use exactly the targets it started with (and skips the minutes
+    the teachers take).
+    """
+    if not args.teacher:
+        return None
+    cache = args.run_dir / "teacher_logits.npy"
+    if args.resume and cache.exists():
+        cached = np.load(cache)
+        if cached.shape == (len(train), len(EMOTION_LABELS)):
+            return cached
+    from training.evaluate import model_logits
+
+    print(f"teacher logits on {len(train)} training faces from {', '.join(map(str, args.teacher))}", flush=True)
+    logits = np.mean([model_logits(path, train.images, flip_average=True) for path in args.teacher], axis=0)
+    np.save(cache, logits.astype(np.float32))
+    return logits.astype(np.float32)
+
+
 def make_train_dataset(train: FaceDataset, batch_size: int, weights: np.ndarray, seed: int, first_epoch: int,
-                       epochs: int, augment: str = "webcam"):
+                       epochs: int, augment: str = "webcam", targets: np.ndarray | None = None,
+                       erase_probability: float | None = None, mixup: float = 0.0, cutmix: float = 0.0):
     """Batches for epochs `first_epoch`..`epochs - 1`, each a pure function of (seed, epoch, step).
 
     The shuffle order and every augmentation draw are stateless, so a run resumed at epoch k
-    sees exactly the batches an uninterrupted run sees from epoch k on.
+    sees exactly the batches an uninterrupted run sees from epoch k on. `targets` defaults to
+    the one-hot labels (`training_targets`).
     """
+    import dataclasses
+
     import tensorflow as tf
 
-    from training.augment import AUGMENTATIONS, augment_batch
+    from training.augment import AUGMENTATIONS, augment_batch, mix_pairs
 
-    num_classes = len(EMOTION_LABELS)
+    config = AUGMENTATIONS[augment]
+    if erase_probability is not None:
+        config = dataclasses.replace(config, erase_probability=erase_probability)
     images = tf.constant(preprocess_faces(train.images))
     labels = tf.constant(train.labels, tf.int32)
+    target_table = tf.constant(training_targets(train.labels) if targets is None else targets)
     class_weight = tf.constant(weights)
     steps = len(train) // batch_size
 
@@ -95,10 +150,10 @@ def make_train_dataset(train: FaceDataset, batch_size: int, weights: np.ndarray,
         return batches.enumerate().map(lambda step, indices: (epoch, step, indices))
 
     def load(epoch, step, indices):
-        batch_labels = tf.gather(labels, indices)
-        augmented = augment_batch(tf.gather(images, indices), tf.stack([epoch * 100_003 + seed, step]),
-                                  AUGMENTATIONS[augment])
-        return augmented, tf.one_hot(batch_labels, num_classes), tf.gather(class_weight, batch_labels)
+        batch_seed = tf.stack([epoch * 100_003 + seed, step])
+        augmented = augment_batch(tf.gather(images, indices), batch_seed, config)
+        return mix_pairs(augmented, tf.gather(target_table, indices), tf.gather(class_weight, tf.gather(labels, indices)),
+                         batch_seed + 7, mixup, cutmix)
 
     return (tf.data.Dataset.range(first_epoch, epochs).flat_map(epoch_batches)
             .map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
@@ -208,7 +263,7 @@ def build_compiled_model(args: argparse.Namespace, steps_per_epoch: int):
         initial_learning_rate=args.learning_rate / 10 if warmup_steps else args.learning_rate, decay_steps=max(1, total_steps - warmup_steps),
         warmup_target=args.learning_rate, warmup_steps=warmup_steps, alpha=0.0,
     )
-    model = build_model(ModelConfig().scaled(args.width))
+    model = build_model(ModelConfig().scaled(args.width, args.depth, args.network_input_size))
     if args.init_weights:
         model.set_weights(keras.models.load_model(args.init_weights, compile=False).get_weights())
     model.compile(
@@ -236,6 +291,9 @@ def train(args: argparse.Namespace) -> Path:
     check_sharpness(train_set, val_set)
     if args.init_weights and not args.init_weights.is_file():
         raise DataError(f"{args.init_weights}: checkpoint not found; pass a .keras file written by train.py")
+    for path in args.teacher:
+        if not path.is_file() or path.suffix != ".keras":
+            raise DataError(f"{path}: teacher model not found; pass a .keras file (e.g. arfilter/models/emotion.keras)")
     if args.max_train_samples:
         subset = np.random.default_rng(args.seed).permutation(len(train_set))[: args.max_train_samples]
         train_set = FaceDataset(train_set.images[subset], train_set.labels[subset], f"{train_set.source} (subset)")
@@ -265,8 +323,10 @@ def train(args: argparse.Namespace) -> Path:
     best_so_far = max((float(row["val_accuracy"]) for row in history), default=-1.0)
     print(f"model {model.name}: {model.count_params():,} parameters", flush=True)
 
+    targets = training_targets(train_set.labels, teacher_logits(args, train_set), args.distill_weight,
+                               args.distill_temperature)
     train_ds, steps = make_train_dataset(train_set, args.batch_size, weights, args.seed, initial_epoch, args.epochs,
-                                         args.augment)
+                                         args.augment, targets, args.erase_probability, args.mixup, args.cutmix)
     callbacks = [epoch_end_callback(args.run_dir, val_set, args.epochs, initial_epoch, best_so_far)]
     stop = min(args.epochs, args.stop_after) if args.stop_after else args.epochs
     if initial_epoch < stop:
