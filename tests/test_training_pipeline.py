@@ -180,12 +180,14 @@ def test_an_ensemble_exports_as_one_graph_averaging_its_members(exported, tmp_pa
 
 
 @pytest.mark.parametrize("extra", [[], ["--teacher", "TEACHER", "--mixup", "0.4", "--cutmix", "1.0", "--depth", "1.5",
-                                          "--network-input-size", "56"]], ids=["plain", "distilled-mixed-deeper-upscaled"])
+                                          "--network-input-size", "56", "--loss", "logit-adjusted"]],
+                         ids=["plain", "distilled-mixed-deeper-upscaled-logit-adjusted"])
 def test_resume_continues_a_stopped_run_exactly(exported, tmp_path, extra):
     """Stopped after epoch 1 and resumed, a run ends with the same weights and optimizer state as one uninterrupted.
 
     The second case adds every stateful-looking option: distillation targets (cached teacher
-    logits), mixup and CutMix draws, a deeper network and one that upscales its input.
+    logits), mixup and CutMix draws, a deeper network that upscales its input, and a custom loss
+    that the checkpoint must restore.
     """
     import keras
 
@@ -221,6 +223,35 @@ def test_a_missing_teacher_is_named_before_anything_in_the_run_folder_changes(tm
     error = capsys.readouterr().err.strip().splitlines()
     assert len(error) == 1 and "gone.keras: teacher model not found" in error[0]
     assert (run_dir / "best.keras").read_bytes() == b"an earlier run's best weights"
+
+
+def test_class_weights_balance_the_classes_at_power_one_and_vanish_at_zero():
+    from training.train import class_weights
+
+    labels = np.repeat(np.arange(7), [40, 5, 30, 80, 50, 35, 25])
+    np.testing.assert_allclose(class_weights(labels, 0.0), 1.0)
+    balanced = class_weights(labels, 1.0)
+    per_class_total = np.bincount(labels, weights=balanced[labels])
+    np.testing.assert_allclose(per_class_total, per_class_total[0], rtol=1e-5)
+    np.testing.assert_allclose(balanced[labels].mean(), 1.0, rtol=1e-5)  # the loss keeps its scale
+
+
+def test_logit_adjusted_loss_is_cross_entropy_on_logits_shifted_by_the_log_prior():
+    import keras
+
+    from training.model import LogitAdjustedCrossEntropy
+
+    prior = np.array([0.3, 0.02, 0.14, 0.25, 0.17, 0.07, 0.05])
+    logits = np.random.default_rng(0).normal(size=(5, 7)).astype(np.float32)
+    targets = np.eye(7, dtype=np.float32)[[0, 1, 2, 5, 6]]
+    adjusted = LogitAdjustedCrossEntropy(np.log(prior))
+    expected = -np.log(softmax(logits + np.log(prior))[np.arange(5), targets.argmax(axis=1)]).mean()
+    np.testing.assert_allclose(float(adjusted(targets, logits)), expected, rtol=1e-5)
+    uniform = LogitAdjustedCrossEntropy(np.log(np.full(7, 1 / 7)))
+    plain = keras.losses.CategoricalCrossentropy(from_logits=True)
+    np.testing.assert_allclose(float(uniform(targets, logits)), float(plain(targets, logits)), rtol=1e-5)
+    # a rare class's logit must beat its prior: the same logits cost more when the label is rare
+    assert float(adjusted(targets[1:2], logits[1:2])) > float(plain(targets[1:2], logits[1:2]))
 
 
 def test_distillation_targets_mix_the_labels_with_the_teachers_softened_probabilities():

@@ -45,6 +45,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--label-smoothing", type=float, default=0.1)
     parser.add_argument("--class-weight-power", type=float, default=0.5,
                         help="class weight = (mean count / class count) ** power; 0 disables, 1 is fully balanced")
+    parser.add_argument("--loss", choices=("weighted", "logit-adjusted"), default="weighted",
+                        help="cross-entropy with the class weights above, or logit-adjusted cross-entropy "
+                             "(the class priors added to the logits in training; class weights then off)")
     parser.add_argument("--warmup-epochs", type=float, default=2.0)
     parser.add_argument("--ema-momentum", type=float, default=0.999,
                         help="exponential moving average of the weights, validated and shipped; 0 disables")
@@ -79,11 +82,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def class_prior(labels: np.ndarray) -> np.ndarray:
+    """Each class's share of the training labels (never zero, so its log is finite)."""
+    counts = np.bincount(labels, minlength=len(EMOTION_LABELS)).astype(np.float64)
+    return np.maximum(counts, 1.0) / np.maximum(counts, 1.0).sum()
+
+
 def class_weights(labels: np.ndarray, power: float) -> np.ndarray:
     """Per-class loss weights that lift rare classes (FER2013's `disgust` is 1.5% of train)."""
-    counts = np.bincount(labels, minlength=len(EMOTION_LABELS)).astype(np.float64)
-    weights = (counts.mean() / np.maximum(counts, 1.0)) ** power
-    return (weights / np.average(weights, weights=counts)).astype(np.float32)
+    prior = class_prior(labels)
+    weights = (prior.mean() / prior) ** power
+    return (weights / np.average(weights, weights=prior)).astype(np.float32)
 
 
 def training_targets(labels: np.ndarray, teacher: np.ndarray | None = None, weight: float = 0.5,
@@ -252,10 +261,10 @@ def _read_history(history_path: Path, epochs_done: int) -> list[dict[str, str]]:
     return rows
 
 
-def build_compiled_model(args: argparse.Namespace, steps_per_epoch: int):
+def build_compiled_model(args: argparse.Namespace, steps_per_epoch: int, labels: np.ndarray):
     import keras
 
-    from training.model import ModelConfig, build_model
+    from training.model import LogitAdjustedCrossEntropy, ModelConfig, build_model
 
     total_steps = steps_per_epoch * args.epochs
     warmup_steps = int(args.warmup_epochs * steps_per_epoch)
@@ -270,7 +279,9 @@ def build_compiled_model(args: argparse.Namespace, steps_per_epoch: int):
         optimizer=keras.optimizers.AdamW(learning_rate=schedule, weight_decay=args.weight_decay,
                                          use_ema=args.ema_momentum > 0, ema_momentum=args.ema_momentum or 0.99,
                                          ema_overwrite_frequency=None),
-        loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=args.label_smoothing),
+        loss=(LogitAdjustedCrossEntropy(np.log(class_prior(labels)), label_smoothing=args.label_smoothing)
+              if args.loss == "logit-adjusted" else
+              keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=args.label_smoothing)),
         metrics=["accuracy"],
     )
     return model
@@ -297,7 +308,7 @@ def train(args: argparse.Namespace) -> Path:
     if args.max_train_samples:
         subset = np.random.default_rng(args.seed).permutation(len(train_set))[: args.max_train_samples]
         train_set = FaceDataset(train_set.images[subset], train_set.labels[subset], f"{train_set.source} (subset)")
-    weights = class_weights(train_set.labels, args.class_weight_power)
+    weights = class_weights(train_set.labels, 0.0 if args.loss == "logit-adjusted" else args.class_weight_power)
     print(f"train {len(train_set)}  val {len(val_set)}  class weights "
           + " ".join(f"{label}={weight:.2f}" for label, weight in zip(EMOTION_LABELS, weights)), flush=True)
 
@@ -314,7 +325,7 @@ def train(args: argparse.Namespace) -> Path:
         initial_epoch = 0
         history_path.unlink(missing_ok=True)
         (args.run_dir / "best.keras").unlink(missing_ok=True)
-        model = build_compiled_model(args, steps_per_epoch)
+        model = build_compiled_model(args, steps_per_epoch, train_set.labels)
         (args.run_dir / "command.json").write_text(json.dumps({
             "command": "python training/train.py " + shlex.join(args.argv),
             "args": {key: str(value) for key, value in vars(args).items()},
