@@ -337,3 +337,13 @@ def test_member_comparison_averages_every_subset():
     assert set(table) == {("a",), ("b",), ("a", "b")}
     assert table[("a",)]["clean"] == 1.0 and table[("b",)]["clean"] == 0.0
     assert table[("a", "b")]["clean"] == 1.0  # the confident member outweighs the unsure one
+
+
+def test_step_time_reports_the_network_that_train_py_would_build(capsys):
+    from training import step_time
+    from training.model import ModelConfig, build_model
+
+    assert step_time.main(["--batch-size", "4", "--width", "0.5", "--depth", "1.5"]) == 0
+    line = capsys.readouterr().out.strip()
+    expected = build_model(ModelConfig().scaled(0.5, 1.5)).count_params()
+    assert line.startswith(f"{expected:,} parameters; ") and "ms per step of 4;" in line
