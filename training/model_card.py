@@ -127,6 +127,12 @@ Not measured: SWA (the exponential moving average of the weights, rows above, is
 measured), a landmark-geometry branch (optional in the issue), and the seed-to-seed spread of the
 short protocol (one seed per row: differences under about half a point are not evidence). No GPU was
 lent to this task; every run above is on the 2-core CPU.
+
+Next step, for the missing 0.3 points of macro-F1 and the 72% stretch: members that disagree with the
+pair (the ensemble gains only from disagreement, which distilled and same-recipe members lack) and
+longer schedules (15 to 40 epochs bought 4 points of test accuracy on the v1 recipe; nothing longer than
+60 epochs has been tried). On this CPU a 60-epoch member
+costs about an hour of one core; with a GPU the same `train.py` commands run as they are.
 """
 
 
