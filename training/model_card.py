@@ -81,7 +81,6 @@ points under the pair it learned from, so it does not replace the pair while the
 budget (it would halve the emotion stage, at that cost in accuracy). As a third member a distilled
 network *lowers* val accuracy: it has learned its teachers' mistakes instead of making its own, and
 the ensemble gains only from members that disagree. Not shipped.
-
 """
 
 SHORT_PROTOCOL = """\
@@ -109,8 +108,8 @@ of these runs shared the machine with others and their logged epoch times are no
 
 At 15 epochs the averaged weights trail the raw ones by 0.7-1.4 points (the average lags a
 fast-moving run); over 50-60 epochs they match or lead (rows above). Mixup and CutMix are strong
-regularisers that can pay over schedules much longer than these; at the lengths this CPU affords
-(40-60 epochs) they cost more than they give here.
+regularisers that can pay over much longer schedules; at 15 epochs they cost more than they give,
+and no longer run with them was tried.
 """
 
 NOT_MEASURED = """\
