@@ -226,28 +226,29 @@ def mix_pairs(images: tf.Tensor, targets: tf.Tensor, weights: tf.Tensor, seed: t
         return images, targets, weights
     seeds = _Seeds(seed, count=12)
     shape = tf.shape(images)
-    batch, size = shape[0], shape[1]
+    batch, size = shape[0], tf.cast(shape[1], tf.float32)
     partner = tf.roll(tf.range(batch), shift=1, axis=0)
-    mixed = tf.cast(_uniform(seeds, [batch]) < MIX_PROBABILITY, tf.float32)
-    blend = _beta(seeds, [batch], mixup) if mixup else tf.ones([batch])
-    blend_images = images * blend[:, None, None, None] + tf.gather(images, partner) * (1.0 - blend[:, None, None, None])
+    mixed = tf.cast(_uniform(seeds, [batch]) < MIX_PROBABILITY, tf.float32)[:, None, None, None]
+    # `keep`: per pixel, the share that stays this face's own (1 everywhere for faces left whole).
+    keeps = []
+    if mixup:
+        keeps.append(_beta(seeds, [batch], mixup)[:, None, None, None] * tf.ones_like(images))
     if cutmix:
         # A box of area (1 - lam) of the image, centred anywhere, clipped to the frame.
-        lam = _beta(seeds, [batch], cutmix)
-        size_f = tf.cast(size, tf.float32)
-        half = tf.sqrt(1.0 - lam) * size_f / 2.0
-        centres = _uniform(seeds, [batch, 2], 0.0, size_f)
-        coords = tf.range(size_f) + 0.5
+        half = tf.sqrt(1.0 - _beta(seeds, [batch], cutmix)) * size / 2.0
+        centres = _uniform(seeds, [batch, 2], 0.0, size)
+        coords = tf.range(size) + 0.5
         inside_y = tf.abs(coords[None, :] - centres[:, 0:1]) < half[:, None]
         inside_x = tf.abs(coords[None, :] - centres[:, 1:2]) < half[:, None]
-        box = tf.cast(tf.logical_and(inside_y[:, :, None], inside_x[:, None, :]), tf.float32)
-        cut_images = images * (1.0 - box[..., None]) + tf.gather(images, partner) * box[..., None]
-        cut_share = 1.0 - tf.reduce_mean(box, axis=[1, 2])  # the share of this face's own pixels
-        use_cut = tf.cast(_uniform(seeds, [batch]) < 0.5, tf.float32) if mixup else tf.ones([batch])
-        blend = use_cut * cut_share + (1.0 - use_cut) * blend
-        blend_images = blend_images + use_cut[:, None, None, None] * (cut_images - blend_images)
-    own = 1.0 - mixed * (1.0 - blend)  # 1 for faces left whole
-    images = images + mixed[:, None, None, None] * (blend_images - images)
+        box = tf.cast(tf.logical_and(inside_y[:, :, None], inside_x[:, None, :]), tf.float32)[..., None]
+        keeps.append(1.0 - box)
+    keep = keeps[0]
+    if len(keeps) == 2:  # both on: each pair draws one
+        use_cut = tf.cast(_uniform(seeds, [batch]) < 0.5, tf.float32)[:, None, None, None]
+        keep = use_cut * keeps[1] + (1.0 - use_cut) * keeps[0]
+    keep = 1.0 - mixed * (1.0 - keep)
+    own = tf.reduce_mean(keep, axis=[1, 2, 3])
+    images = images * keep + tf.gather(images, partner) * (1.0 - keep)
     targets = targets * own[:, None] + tf.gather(targets, partner) * (1.0 - own[:, None])
     weights = weights * own + tf.gather(weights, partner) * (1.0 - own)
     return images, targets, weights

@@ -149,24 +149,21 @@ def build_ensemble(members: list[keras.Model], mirror_split: bool = False) -> ke
 
 @keras.saving.register_keras_serializable(package="arfilter")
 class LogitAdjustedCrossEntropy(keras.losses.Loss):
-    """Cross-entropy on logits shifted by `scale * log(class prior)` during training only (Menon et al. 2021).
+    """Cross-entropy on logits shifted by `log(class prior)` during training only (Menon et al. 2021).
 
     The network then has to beat each class's prior on its own, so its raw logits rank the rare
     classes (disgust, fear) fairly without per-sample class weights; the shipped graph is unchanged.
     """
 
-    def __init__(self, log_prior, scale: float = 1.0, label_smoothing: float = 0.0, name: str = "logit_adjusted_ce",
-                 **kwargs):
+    def __init__(self, log_prior, label_smoothing: float = 0.0, name: str = "logit_adjusted_ce", **kwargs):
         super().__init__(name=name, **kwargs)
         self.log_prior = [float(value) for value in log_prior]
-        self.scale = scale
         self.label_smoothing = label_smoothing
 
     def call(self, y_true, y_pred):
-        shift = keras.ops.convert_to_tensor(self.log_prior, dtype=y_pred.dtype) * self.scale
+        shift = keras.ops.convert_to_tensor(self.log_prior, dtype=y_pred.dtype)
         return keras.losses.categorical_crossentropy(y_true, y_pred + shift, from_logits=True,
                                                      label_smoothing=self.label_smoothing)
 
     def get_config(self):
-        return {**super().get_config(), "log_prior": self.log_prior, "scale": self.scale,
-                "label_smoothing": self.label_smoothing}
+        return {**super().get_config(), "log_prior": self.log_prior, "label_smoothing": self.label_smoothing}

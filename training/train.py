@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import json
 import os
 import shlex
@@ -84,8 +85,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def class_prior(labels: np.ndarray) -> np.ndarray:
     """Each class's share of the training labels (never zero, so its log is finite)."""
-    counts = np.bincount(labels, minlength=len(EMOTION_LABELS)).astype(np.float64)
-    return np.maximum(counts, 1.0) / np.maximum(counts, 1.0).sum()
+    counts = np.maximum(np.bincount(labels, minlength=len(EMOTION_LABELS)).astype(np.float64), 1.0)
+    return counts / counts.sum()
 
 
 def class_weights(labels: np.ndarray, power: float) -> np.ndarray:
@@ -124,32 +125,27 @@ def teacher_logits(args: argparse.Namespace, train: FaceDataset) -> np.ndarray |
     from training.evaluate import model_logits
 
     print(f"teacher logits on {len(train)} training faces from {', '.join(map(str, args.teacher))}", flush=True)
-    logits = np.mean([model_logits(path, train.images, flip_average=True) for path in args.teacher], axis=0)
-    np.save(cache, logits.astype(np.float32))
-    return logits.astype(np.float32)
+    logits = np.asarray(np.mean([model_logits(path, train.images, flip_average=True) for path in args.teacher],
+                                axis=0), np.float32)
+    np.save(cache, logits)
+    return logits
 
 
-def make_train_dataset(train: FaceDataset, batch_size: int, weights: np.ndarray, seed: int, first_epoch: int,
-                       epochs: int, augment: str = "webcam", targets: np.ndarray | None = None,
-                       erase_probability: float | None = None, mixup: float = 0.0, cutmix: float = 0.0):
+def make_train_dataset(train: FaceDataset, batch_size: int, weights: np.ndarray, targets: np.ndarray, seed: int,
+                       first_epoch: int, epochs: int, augment, mixup: float = 0.0, cutmix: float = 0.0):
     """Batches for epochs `first_epoch`..`epochs - 1`, each a pure function of (seed, epoch, step).
 
     The shuffle order and every augmentation draw are stateless, so a run resumed at epoch k
-    sees exactly the batches an uninterrupted run sees from epoch k on. `targets` defaults to
-    the one-hot labels (`training_targets`).
+    sees exactly the batches an uninterrupted run sees from epoch k on. `targets` are the
+    per-face training targets (`training_targets`); `augment` is an `AugmentConfig`.
     """
-    import dataclasses
-
     import tensorflow as tf
 
-    from training.augment import AUGMENTATIONS, augment_batch, mix_pairs
+    from training.augment import augment_batch, mix_pairs
 
-    config = AUGMENTATIONS[augment]
-    if erase_probability is not None:
-        config = dataclasses.replace(config, erase_probability=erase_probability)
     images = tf.constant(preprocess_faces(train.images))
     labels = tf.constant(train.labels, tf.int32)
-    target_table = tf.constant(training_targets(train.labels) if targets is None else targets)
+    target_table = tf.constant(targets)
     class_weight = tf.constant(weights)
     steps = len(train) // batch_size
 
@@ -160,7 +156,7 @@ def make_train_dataset(train: FaceDataset, batch_size: int, weights: np.ndarray,
 
     def load(epoch, step, indices):
         batch_seed = tf.stack([epoch * 100_003 + seed, step])
-        augmented = augment_batch(tf.gather(images, indices), batch_seed, config)
+        augmented = augment_batch(tf.gather(images, indices), batch_seed, augment)
         return mix_pairs(augmented, tf.gather(target_table, indices), tf.gather(class_weight, tf.gather(labels, indices)),
                          batch_seed + 7, mixup, cutmix)
 
@@ -334,10 +330,15 @@ def train(args: argparse.Namespace) -> Path:
     best_so_far = max((float(row["val_accuracy"]) for row in history), default=-1.0)
     print(f"model {model.name}: {model.count_params():,} parameters", flush=True)
 
+    from training.augment import AUGMENTATIONS
+
+    augment = AUGMENTATIONS[args.augment]
+    if args.erase_probability is not None:
+        augment = dataclasses.replace(augment, erase_probability=args.erase_probability)
     targets = training_targets(train_set.labels, teacher_logits(args, train_set), args.distill_weight,
                                args.distill_temperature)
-    train_ds, steps = make_train_dataset(train_set, args.batch_size, weights, args.seed, initial_epoch, args.epochs,
-                                         args.augment, targets, args.erase_probability, args.mixup, args.cutmix)
+    train_ds, steps = make_train_dataset(train_set, args.batch_size, weights, targets, args.seed, initial_epoch,
+                                         args.epochs, augment, args.mixup, args.cutmix)
     callbacks = [epoch_end_callback(args.run_dir, val_set, args.epochs, initial_epoch, best_so_far)]
     stop = min(args.epochs, args.stop_after) if args.stop_after else args.epochs
     if initial_epoch < stop:
