@@ -347,3 +347,16 @@ def test_step_time_reports_the_network_that_train_py_would_build(capsys):
     line = capsys.readouterr().out.strip()
     expected = build_model(ModelConfig().scaled(0.5, 1.5)).count_params()
     assert line.startswith(f"{expected:,} parameters; ") and "ms per step of 4;" in line
+
+
+@pytest.mark.parametrize("flag, value", [("--distill-weight", "1.5"), ("--mixup", "-1"), ("--cutmix", "-0.5"),
+                                         ("--erase-probability", "2"), ("--depth", "0"),
+                                         ("--network-input-size", "32"), ("--distill-temperature", "0")])
+def test_out_of_range_training_options_are_refused_in_one_line_naming_the_flag(flag, value, capsys):
+    from training import train
+
+    with pytest.raises(SystemExit) as stopped:
+        train.parse_args([flag, value])
+    assert stopped.value.code == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert f"error: {flag} " in error and ": must be " in error

@@ -79,6 +79,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-export", action="store_true", help="stop after training; export later with training/export.py")
     parser.add_argument("--max-train-samples", type=int, default=0, help="use only this many training images (smoke tests)")
     args = parser.parse_args(argv)
+    for flag, value, valid, wanted in (
+        ("--distill-weight", args.distill_weight, 0.0 <= args.distill_weight <= 1.0, "between 0 and 1"),
+        ("--distill-temperature", args.distill_temperature, args.distill_temperature > 0, "above 0"),
+        ("--mixup", args.mixup, args.mixup >= 0, "0 (off) or above"),
+        ("--cutmix", args.cutmix, args.cutmix >= 0, "0 (off) or above"),
+        ("--erase-probability", args.erase_probability,
+         args.erase_probability is None or 0.0 <= args.erase_probability <= 1.0, "between 0 and 1"),
+        ("--depth", args.depth, args.depth > 0, "above 0"),
+        ("--network-input-size", args.network_input_size, args.network_input_size >= 48, "48 (the face as fed) or more"),
+    ):
+        if not valid:
+            parser.error(f"{flag} {value}: must be {wanted}")
     args.argv = list(sys.argv[1:] if argv is None else argv)  # recorded in the model metadata
     return args
 
@@ -289,6 +301,13 @@ def train(args: argparse.Namespace) -> Path:
 
     import training.model  # noqa: F401  (registers the custom layers for loading checkpoints)
 
+    if args.init_weights and not args.init_weights.is_file():
+        raise DataError(f"{args.init_weights}: checkpoint not found; pass a .keras file written by train.py")
+    for path in args.teacher:
+        if not path.is_file():
+            raise DataError(f"{path}: teacher model not found; pass a .keras file (e.g. arfilter/models/emotion.keras)")
+        if path.suffix != ".keras":
+            raise DataError(f"{path}: a teacher must be a .keras model (e.g. arfilter/models/emotion.keras), not a {path.suffix} file")
     keras.utils.set_random_seed(args.seed)
     datasets = load_fer2013(args.data, seed=args.seed)
     train_set, val_set = datasets["train"], datasets["val"]
@@ -296,11 +315,6 @@ def train(args: argparse.Namespace) -> Path:
         if dataset.skipped:
             print(f"{name}: skipped {len(dataset.skipped)} bad item(s), first: {dataset.skipped[0]}", flush=True)
     check_sharpness(train_set, val_set)
-    if args.init_weights and not args.init_weights.is_file():
-        raise DataError(f"{args.init_weights}: checkpoint not found; pass a .keras file written by train.py")
-    for path in args.teacher:
-        if not path.is_file() or path.suffix != ".keras":
-            raise DataError(f"{path}: teacher model not found; pass a .keras file (e.g. arfilter/models/emotion.keras)")
     if args.max_train_samples:
         subset = np.random.default_rng(args.seed).permutation(len(train_set))[: args.max_train_samples]
         train_set = FaceDataset(train_set.images[subset], train_set.labels[subset], f"{train_set.source} (subset)")
