@@ -327,16 +327,18 @@ def test_flip_averaging_is_never_chosen_past_the_latency_budget():
 
 
 def test_member_comparison_averages_every_subset():
-    from training.compare_members import subset_table
+    from training.compare_members import MACRO_F1, subset_table
     from training.robustness import CORRUPTIONS
 
-    labels = np.array([0, 1])
-    right, wrong = np.array([[2.0, 0.0], [0.0, 2.0]]), np.array([[0.0, 1.0], [1.0, 0.0]])
+    labels = np.arange(7).repeat(2)
+    right = np.eye(7)[labels] * 2.0
+    wrong = np.roll(np.eye(7)[labels], 1, axis=1)  # every face called the next class
     logits = {"a": dict.fromkeys(CORRUPTIONS, right), "b": dict.fromkeys(CORRUPTIONS, wrong)}
     table = dict(subset_table(logits, labels))
     assert set(table) == {("a",), ("b",), ("a", "b")}
     assert table[("a",)]["clean"] == 1.0 and table[("b",)]["clean"] == 0.0
     assert table[("a", "b")]["clean"] == 1.0  # the confident member outweighs the unsure one
+    assert table[("a",)][MACRO_F1] == 1.0 and table[("b",)][MACRO_F1] == 0.0
 
 
 def test_step_time_reports_the_network_that_train_py_would_build(capsys):
