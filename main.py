@@ -2,7 +2,7 @@
 
 import sys
 
-from arfilter.cli import main
+from arfilter.apps.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

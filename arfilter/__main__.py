@@ -2,6 +2,6 @@
 
 import sys
 
-from arfilter.cli import main
+from arfilter.apps.cli import main
 
 sys.exit(main())

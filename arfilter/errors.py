@@ -5,6 +5,10 @@ unwritable folder) raises one of these with a single-line message that names the
 says what to do. The CLI prints the message alone, without a traceback, and exits non-zero.
 """
 
+from __future__ import annotations
+
+import errno
+
 
 class ArfilterError(Exception):
     """Base class: the message is complete, one line, and meant for the user."""
@@ -24,3 +28,28 @@ class PackError(ArfilterError):
 
 class OutputError(ArfilterError):
     """An output file or folder cannot be written."""
+
+
+# The cause of a failed file operation, in the user's words; every message that reports one
+# uses this, so a full disk or a missing permission reads the same from every corner.
+_OS_REASONS = {
+    errno.ENOSPC: "no space left on the device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.ENAMETOOLONG: "file name too long (at most 255 bytes a name, 4096 a path)",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.ELOOP: "a symlink loop (it leads back to itself)",
+    errno.ENOTDIR: "a part of the path is a file, not a folder",
+    errno.ENOENT: "no such file or folder",
+    errno.EROFS: "the file system is read-only",
+}
+
+
+def os_reason(error: OSError | ValueError) -> str:
+    """Why a file operation failed, without the subject or the remedy (the caller adds those).
+
+    ValueError is what Python raises for a path with a NUL character in it.
+    """
+    if isinstance(error, ValueError):
+        return "a name holds a NUL character"
+    return _OS_REASONS.get(error.errno or 0) or error.strerror or str(error)

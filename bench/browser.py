@@ -1,6 +1,6 @@
 """`arfilter serve` in a subprocess and headless Chromium with a fake camera fed from the demo.
 
-Shared by the browser tests (tests/test_web_browser.py) and `python -m bench.web --browser`.
+Shared by the browser tests (tests/apps/test_web_browser.py) and `python -m bench.web --browser`.
 The browser is the system's Chromium (Debian's `chromium` package), driven by Playwright for
 Python through `executable_path`: nothing is downloaded. Its camera is Chromium's fake capture
 device reading a .y4m clip of the built-in demo, so the page sees two real faces moving.
@@ -51,7 +51,7 @@ def browser_unavailable_reason() -> str | None:
 def write_demo_y4m(path: Path, frames: int = 60) -> Path:
     """The first `frames` frames of the built-in demo (640x480, 30 fps) as a Y4M clip for
     Chromium's fake camera (4:2:0, the layout Chromium reads; it loops the clip)."""
-    from arfilter.demo import DemoRenderer
+    from arfilter.io.sources.demo_scene import DemoRenderer
 
     renderer = DemoRenderer()
     height, width = renderer.render(0).shape[:2]

@@ -2,7 +2,7 @@
 
     python3 -m bench.emotion [--repeats 1000] [--threads 1] [--metadata arfilter/models/emotion.json] [--json out.json]
 
-Times arfilter.emotion.EmotionNetwork.infer (set input, invoke, read output) on a real aligned
+Times arfilter.vision.emotion.EmotionNetwork.infer (set input, invoke, read output) on a real aligned
 face (the astronaut photo through align_face_crop + preprocess_faces), for the model the
 metadata ships (`model_file`) and for the float model (emotion.tflite) when it is present.
 Also times the pipeline's whole emotion stage for one face: alignment, preprocessing, the
@@ -21,10 +21,16 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from arfilter.emotion import DEFAULT_METADATA_PATH, EmotionClassifier, EmotionMetadata, EmotionNetwork, EmotionOptions
 from arfilter.errors import ModelError
-from arfilter.geometry import FaceGeometry
-from arfilter.preprocessing import align_face_crop, preprocess_faces
+from arfilter.vision.emotion import (
+    DEFAULT_METADATA_PATH,
+    EmotionClassifier,
+    EmotionMetadata,
+    EmotionNetwork,
+    EmotionOptions,
+)
+from arfilter.vision.geometry import FaceGeometry
+from arfilter.vision.preprocessing import align_face_crop, preprocess_faces
 from bench import PHOTO, PHOTO_LANDMARKS, Stats, describe_context, format_table, machine_context, verdict, write_json
 
 TARGET_MS_PER_FACE = 1.0

@@ -17,8 +17,9 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from arfilter import faces
-from arfilter.tracking import FaceTracker, TrackerOptions
+from arfilter.core.tracking import FaceTracker, TrackerOptions
+from arfilter.vision.detector import DETECTOR_MODEL_FILES, FaceDetector, FaceDetectorOptions
+from arfilter.vision.landmarker import FaceLandmarker, FaceLandmarkerOptions, region_from_detection
 
 PHOTO = pathlib.Path(__file__).resolve().parent.parent / "tests" / "data" / "astronaut.png"
 
@@ -47,12 +48,12 @@ def main() -> None:
               for i in range(60)]
 
     results = {}
-    for model in faces.DETECTOR_MODEL_FILES:
-        detector = faces.FaceDetector.create(faces.FaceDetectorOptions(model=model, num_threads=arguments.threads))
+    for model in DETECTOR_MODEL_FILES:
+        detector = FaceDetector.create(FaceDetectorOptions(model=model, num_threads=arguments.threads))
         results[f"detector {model}"] = time_calls(lambda i, detector=detector: detector.infer(image), arguments.frames)
-    detector = faces.FaceDetector.create(faces.FaceDetectorOptions(num_threads=arguments.threads))
-    landmarker = faces.FaceLandmarker.create(arguments.threads)
-    region = faces.region_from_detection(detector.infer(image)[0])
+    detector = FaceDetector.create(FaceDetectorOptions(num_threads=arguments.threads))
+    landmarker = FaceLandmarker.create(FaceLandmarkerOptions(num_threads=arguments.threads))
+    region = region_from_detection(detector.infer(image)[0])
     results["landmarks (one face)"] = time_calls(lambda i: landmarker.infer(image, region), arguments.frames)
     tracker = FaceTracker(detector, landmarker, TrackerOptions())
     results["tracker update (one face)"] = time_calls(lambda i: tracker.update(shifts[i % len(shifts)]), arguments.frames)

@@ -6,7 +6,7 @@
 One face: the public-domain astronaut portrait (tests/data/astronaut.png), enlarged so the
 face spans about a third of the frame, drifting, zooming and rolling smoothly (+-20 degrees),
 the way a head moves in front of a webcam. Two faces: the built-in demo's frames
-(arfilter.demo.DemoRenderer, 640x480), so the benches and the demo show the same scene.
+(arfilter.io.sources.demo_scene.DemoRenderer, 640x480), so the benches and the demo show the same scene.
 Both are mp4v at 30 frames/s and a pure function of the frame index, so runs are repeatable.
 """
 
@@ -20,7 +20,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from arfilter.geometry import FaceGeometry, named_point
+from arfilter.vision.geometry import FaceGeometry, named_point
 from bench import PHOTO, PHOTO_LANDMARKS
 
 CLIP_FPS = 30.0
@@ -106,10 +106,10 @@ class OneFaceRenderer:
 
 
 class TwoFaceRenderer:
-    """The demo's two moving heads at 640x480 (arfilter.demo.DemoRenderer)."""
+    """The demo's two moving heads at 640x480 (arfilter.io.sources.demo_scene.DemoRenderer)."""
 
     def __init__(self) -> None:
-        from arfilter.demo import DemoRenderer
+        from arfilter.io.sources.demo_scene import DemoRenderer
 
         self._renderer = DemoRenderer()
         self.size = DEMO_SIZE

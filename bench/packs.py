@@ -18,10 +18,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from arfilter.geometry import NAMED_POINT_INDICES, FaceGeometry
-from arfilter.labels import EMOTION_LABELS
-from arfilter.packs import BUILTIN_PACKS_DIR, discover_packs, load_pack
-from arfilter.types import FaceResult
+from arfilter.core.types import FaceResult
+from arfilter.render.packs import BUILTIN_PACKS_DIR, discover_packs, load_pack
+from arfilter.vision.geometry import NAMED_POINT_INDICES, FaceGeometry
+from arfilter.vision.labels import EMOTION_LABELS
 
 # Where the named points of a frontal face sit, in interocular distances from the eye centre.
 FACE_POINTS = {

@@ -27,9 +27,10 @@ from typing import Any
 
 import numpy as np
 
+from arfilter.apps.lens import Lens, LensOptions, build_lens
 from arfilter.errors import ArfilterError
-from arfilter.pipeline import DEFAULT_PACK, Pipeline, PipelineOptions
-from arfilter.sources import open_source
+from arfilter.io.sources import open_source
+from arfilter.render.packs import DEFAULT_PACK
 from bench import REPO_ROOT, Stats, describe_context, format_table, machine_context, verdict, write_json
 
 STAGES = ("decode", "faces", "emotion", "smoothing", "overlay")  # decode: source.read() (demo: rendering)
@@ -43,14 +44,14 @@ RSS_TARGET_MB = 350.0
 STARTUP_PROBE = """
 import json, resource, sys, time
 marks = {"interpreter_ready": time.time()}
-from arfilter.sources import open_source
-from arfilter.pipeline import Pipeline, PipelineOptions
+from arfilter.io.sources import open_source
+from arfilter.apps.lens import LensOptions, build_lens
 marks["imported"] = time.time()
-pipeline = Pipeline(PipelineOptions(pack=sys.argv[2]))
+lens = build_lens(LensOptions(pack=sys.argv[2]))
 marks["models_loaded"] = time.time()
 with open_source(sys.argv[1]) as source:
-    result = pipeline.process(source.read())
-    pipeline.packs.render(result)
+    result = lens.process(source.read())
+    lens.render(result)
 marks["first_frame"] = time.time()
 print(json.dumps({"marks": marks, "faces": len(result.faces), "tensorflow_imported": "tensorflow" in sys.modules,
                   "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
@@ -83,7 +84,7 @@ def measure_startup(source_spec: str, pack: str) -> dict[str, Any]:
     }
 
 
-def run_frames(pipeline: Pipeline, source_spec: str, frames: int, warmup: int,
+def run_frames(lens: Lens, source_spec: str, frames: int, warmup: int,
                snapshot: Path | None) -> dict[str, Any]:
     """Time `warmup` + `frames` frames (fewer if the video ends); the warm-up ones are not counted."""
     samples: dict[str, list[float]] = {stage: [] for stage in (*STAGES, "total")}
@@ -100,15 +101,17 @@ def run_frames(pipeline: Pipeline, source_spec: str, frames: int, warmup: int,
             decoded = time.perf_counter()
             if frame is None:
                 break
-            result = pipeline.process(frame)
-            last_image = pipeline.packs.render(result)
+            result = lens.process(frame)
+            analysed = time.perf_counter()
+            last_image = lens.render(result)
             end = time.perf_counter()
             size = frame.image.shape[1::-1]
             if index < warmup:
                 continue
             samples["decode"].append((decoded - start) * 1000.0)
-            for stage in STAGES[1:]:
+            for stage in STAGES[1:-1]:
                 samples[stage].append(result.timings_ms[stage])
+            samples["overlay"].append((end - analysed) * 1000.0)
             samples["total"].append((end - start) * 1000.0)
             face_counts.append(len(result.faces))
         elapsed = time.perf_counter() - timed_start if timed_start is not None else 0.0
@@ -197,8 +200,8 @@ def main() -> None:
             source_spec = str(make_default_clip(Path(folder), seconds))
         try:
             startup = measure_startup(source_spec, arguments.pack)
-            pipeline = Pipeline(PipelineOptions(pack=arguments.pack))
-            run = run_frames(pipeline, source_spec, arguments.frames, arguments.warmup, arguments.snapshot)
+            lens = build_lens(LensOptions(pack=arguments.pack))
+            run = run_frames(lens, source_spec, arguments.frames, arguments.warmup, arguments.snapshot)
         except (ArfilterError, ValueError, RuntimeError) as error:
             parser.exit(1, f"bench.pipeline: {error}\n")
     frames_with_two = sum(number for count, number in run["faces_per_frame"].items() if int(count) >= 2)

@@ -18,9 +18,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from arfilter.geometry import FaceGeometry
-from arfilter.pipeline import Pipeline
-from arfilter.types import Frame
+from arfilter.core.pipeline import Pipeline
+from arfilter.core.types import Frame
+from arfilter.vision.geometry import FaceGeometry
 from bench import PHOTO, PHOTO_LANDMARKS, describe_context, format_table, machine_context, verdict, write_json
 
 TARGET_MAX_ERROR_DEG = 3.0

@@ -31,12 +31,12 @@ from typing import Any
 import cv2
 import numpy as np
 
-from arfilter.emotion import EmotionClassifier
-from arfilter.labels import EMOTION_LABELS
-from arfilter.pipeline import Pipeline, PipelineOptions
-from arfilter.smoothing import LabelState, SmoothingBank, SmoothingOptions
-from arfilter.sources import open_source
-from arfilter.types import Frame
+from arfilter.core.pipeline import Pipeline, PipelineOptions
+from arfilter.core.smoothing import LabelState, SmoothingBank, SmoothingOptions
+from arfilter.core.types import Frame
+from arfilter.io.sources import open_source
+from arfilter.vision.emotion import EmotionClassifier
+from arfilter.vision.labels import EMOTION_LABELS
 from bench import REPO_ROOT, describe_context, format_table, machine_context, verdict, write_json
 
 TARGET_SWITCHES_PER_5S = 1.0

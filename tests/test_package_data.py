@@ -13,10 +13,10 @@ import tomllib
 
 import arfilter
 from arfilter import resources
-from arfilter.demo import HEAD_IMAGE
-from arfilter.emotion import DEFAULT_METADATA_PATH
-from arfilter.labels import EMOTION_LABELS
-from arfilter.packs import BUILTIN_PACKS_DIR, discover_packs
+from arfilter.io.sources.demo_scene import HEAD_IMAGE
+from arfilter.render.packs import BUILTIN_PACKS_DIR, discover_packs
+from arfilter.vision.emotion import DEFAULT_METADATA_PATH
+from arfilter.vision.labels import EMOTION_LABELS
 
 PACKAGE_DIR = pathlib.Path(arfilter.__file__).resolve().parent
 PROJECT_ROOT = PACKAGE_DIR.parent

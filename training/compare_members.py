@@ -24,7 +24,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from arfilter.labels import EMOTION_LABELS
+from arfilter.vision.labels import EMOTION_LABELS
 from training.metrics import confusion_matrix, per_class_scores
 from training.robustness import CORRUPTIONS, corrupt
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from arfilter.labels import EMOTION_LABELS, FER2013_CSV_CODES
-from arfilter.preprocessing import INPUT_SIZE
+from arfilter.vision.labels import EMOTION_LABELS, FER2013_CSV_CODES
+from arfilter.vision.preprocessing import INPUT_SIZE
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".pgm", ".tif", ".tiff", ".webp"}
 

@@ -29,8 +29,8 @@ import cv2
 import numpy as np
 
 from arfilter.errors import ModelError
-from arfilter.labels import EMOTION_LABELS
-from arfilter.preprocessing import preprocess_faces, standardize_faces
+from arfilter.vision.labels import EMOTION_LABELS
+from arfilter.vision.preprocessing import preprocess_faces, standardize_faces
 from training.data import (
     DataError,
     FaceDataset,
@@ -56,7 +56,7 @@ def model_logits(model_path: str | Path, images: np.ndarray, flip_average: bool 
         import training.model  # noqa: F401  (registers the custom standardisation layer)
 
         return keras_logits(keras.models.load_model(model_path, compile=False), images, flip_average, batch_size)
-    from arfilter.emotion import EmotionNetwork
+    from arfilter.vision.emotion import EmotionNetwork
 
     network = EmotionNetwork(model_path)
     faces = standardize_faces(preprocess_faces(images))  # exported graphs start after the standardisation layer
@@ -75,7 +75,7 @@ def keras_logits(model, images: np.ndarray, flip_average: bool = False, batch_si
 
 def stored_calibration(metadata_path: Path, model_path: Path) -> tuple[float, np.ndarray, bool]:
     """(temperature, logit bias, flip averaging) the metadata stores; neutral values without metadata."""
-    from arfilter.emotion import EmotionMetadata
+    from arfilter.vision.emotion import EmotionMetadata
 
     if not metadata_path.is_file():
         return 1.0, np.zeros(len(EMOTION_LABELS), np.float32), False
@@ -135,9 +135,9 @@ def evaluate_photos(data_path: Path, model_path: Path, metadata_path: Path | Non
     The largest face of each photo is the one scored; photos where no face is found are listed
     apart and left out of the figures, since the app would show no label for them either.
     """
-    from arfilter.emotion import EmotionOptions
-    from arfilter.pipeline import Pipeline, PipelineOptions
-    from arfilter.types import Frame
+    from arfilter.core.pipeline import Pipeline, PipelineOptions
+    from arfilter.core.types import Frame
+    from arfilter.vision.emotion import EmotionOptions
 
     metadata_path = metadata_path or model_path.with_name("emotion.json")
     options = PipelineOptions(emotion=EmotionOptions(metadata_path=metadata_path, model_file=model_path.name))

@@ -29,10 +29,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import cv2
 import numpy as np
 
-from arfilter.emotion import METADATA_FORMAT, EmotionMetadata, EmotionNetwork
-from arfilter.labels import EMOTION_LABELS
-from arfilter.preprocessing import INPUT_SIZE, PREPROCESSING, preprocess_faces, standardize_faces
 from arfilter.resources import MODELS_DIR
+from arfilter.vision.emotion import METADATA_FORMAT, EmotionMetadata, EmotionNetwork
+from arfilter.vision.labels import EMOTION_LABELS
+from arfilter.vision.preprocessing import INPUT_SIZE, PREPROCESSING, preprocess_faces, standardize_faces
 from training.data import dataset_fingerprint, load_fer2013, sharpness
 from training.evaluate import keras_logits, model_logits, save_confusion_png
 from training.metrics import classification_report, fit_temperature

@@ -19,8 +19,8 @@ if __package__ in (None, ""):
 import cv2
 import numpy as np
 
-from arfilter.geometry import FaceGeometry
-from arfilter.tracking import FaceTracker
+from arfilter.core.tracking import FaceTracker
+from arfilter.vision.geometry import FaceGeometry
 from training.data import load_image_folder
 
 UPSCALE = 4  # 48 -> 192 px, the landmark model's own input size

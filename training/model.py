@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import keras
 from keras import layers
 
-from arfilter.labels import EMOTION_LABELS
-from arfilter.preprocessing import INPUT_SIZE, STANDARDIZE_EPSILON
+from arfilter.vision.labels import EMOTION_LABELS
+from arfilter.vision.preprocessing import INPUT_SIZE, STANDARDIZE_EPSILON
 
 
 @keras.saving.register_keras_serializable(package="arfilter")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from arfilter.labels import EMOTION_LABELS
+from arfilter.vision.labels import EMOTION_LABELS
 
 # Version 1 (shipped until 2026-11-22, trained on a blurred copy of the training split and served
 # with a 3.5 px blur to match), on val through `training/robustness.py`'s corruptions.
@@ -29,7 +29,7 @@ behind today's choices:
 |---|---|---|
 | depthwise-separable residual net (189k params) vs plain 3x3 residual net (590k) | 75 s vs 39 s per epoch; 0.45 vs 0.57 ms per face (float) | plain convolutions: twice the training per CPU-second |
 | mixed precision `mixed_bfloat16` | 342 vs 342 ms per step | float32 (no gain on this CPU build) |
-| per-image standardisation inside vs outside the int8 graph | -2.8 vs -0.25 points on val | outside: `arfilter.preprocessing.standardize_faces` |
+| per-image standardisation inside vs outside the int8 graph | -2.8 vs -0.25 points on val | outside: `arfilter.vision.preprocessing.standardize_faces` |
 | global average pooling vs flatten before the classifier | flatten keeps *where* a feature is (brow vs mouth) | flatten |
 | schedule length, v1 recipe (geometric and lighting augmentation only) on the repaired data (int8, flip-averaged, test) | 15 epochs 65.4%; 40 epochs 69.4% (val 69.2%) | a longer schedule, but see below |
 | v2.1, one network (`emotion-ft2` alone, int8, flip-averaged) | test 69.4% (val 68.8%), macro-F1 0.682, fear recall 46.4% | now one member of the ensemble |

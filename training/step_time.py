@@ -24,8 +24,8 @@ os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
 
 import numpy as np
 
-from arfilter.labels import EMOTION_LABELS
-from arfilter.preprocessing import INPUT_SIZE
+from arfilter.vision.labels import EMOTION_LABELS
+from arfilter.vision.preprocessing import INPUT_SIZE
 from training.train import build_compiled_model, parse_args
 
 WARMUP_STEPS = 5

@@ -26,9 +26,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from arfilter.labels import EMOTION_LABELS
-from arfilter.preprocessing import preprocess_faces
 from arfilter.resources import MODELS_DIR
+from arfilter.vision.labels import EMOTION_LABELS
+from arfilter.vision.preprocessing import preprocess_faces
 from training.data import DataError, FaceDataset, check_sharpness, load_fer2013
 from training.metrics import softmax
 

@@ -1,0 +1,228 @@
+"""Command line: the one dispatcher. Parse the flags, build the lens, hand over to a front end.
+
+    python main.py                          # window on camera 0 (the demo if there is no camera)
+    python main.py --source clip.mp4 --headless --json out.jsonl --record out.mp4
+    python main.py serve                    # the lens as a web page: http://127.0.0.1:8000/
+
+The lens flags (model, packs, faces) are defined once, in `lens_flags()`, the parent parser of
+both the main command and `serve`; defaults come from the components' option dataclasses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+from arfilter.apps.lens import LensFactory, LensOptions, build_lens, warn
+from arfilter.core.pipeline import PipelineOptions
+from arfilter.core.tracking import TrackerOptions
+from arfilter.errors import ArfilterError, OutputError
+from arfilter.io.signals import Terminated, finalise_on_signals
+from arfilter.io.sinks import OUTPUT_KINDS
+from arfilter.render.packs import DEFAULT_PACK
+from arfilter.vision.detector import DETECTOR_MODEL_FILES, FaceDetectorOptions
+from arfilter.vision.emotion import EmotionOptions
+
+DEFAULT_SOURCE = "0"  # camera 0; with no camera the window shows the demo
+# The source stopped before the end its header announced: the outputs are complete for what
+# was read, but the run did not see the whole input.
+EXIT_ENDED_EARLY = 3
+
+EPILOG = """\
+sources: a camera index (0, 1, ...) or device (/dev/video2), a network stream URL (rtsp://...,
+http://...), "demo" (built in, no camera needed), a video file, an image file, or a folder of
+images (each its own frame, sorted by path).
+JSON lines (--json): {"frame", "source", "t_ms", "faces": [{"id", "box": [x, y, w, h], "roll_deg",
+"label", "confidence", "probs": {label: p, ...}}]}
+web app: arfilter serve (see arfilter serve --help).
+"""
+
+
+def lens_flags() -> argparse.ArgumentParser:
+    """The lens flags, shared by the main command and `serve` (one definition per flag)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    group = parser.add_argument_group("lens")
+    group.add_argument("--max-faces", type=int, default=TrackerOptions.max_faces, metavar="N",
+                       help=f"faces tracked at once (default: {TrackerOptions.max_faces})")
+    group.add_argument("--detector", choices=tuple(DETECTOR_MODEL_FILES), default=FaceDetectorOptions.model,
+                       help="short_range for faces near the camera (fast), full_range for small or distant faces "
+                            f"(default: {FaceDetectorOptions.model})")
+    group.add_argument("--pack", default=DEFAULT_PACK, metavar="NAME",
+                       help=f"filter pack at start (default: {DEFAULT_PACK}); F cycles")
+    group.add_argument("--packs-dir", type=Path, action="append", default=[], metavar="DIR",
+                       help="extra folder of filter packs (repeatable); ~/.config/arfilter/packs is always read")
+    group.add_argument("--model", type=Path, metavar="EMOTION.json",
+                       help="emotion model metadata (default: the shipped arfilter/models/emotion.json)")
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The main command's flags and the `serve` subcommand; keys come from the window's key map."""
+    from arfilter.apps.web.serve import add_serve_arguments
+    from arfilter.apps.window.options import AppOptions, KeyMap
+
+    keys = "\n".join(textwrap.wrap(f"keys in the window: {KeyMap().describe()}.", 100))
+    shared = lens_flags()
+    parser = argparse.ArgumentParser(
+        prog="arfilter", description="Real-time AR emoji and filter lens driven by facial-emotion recognition.",
+        epilog=f"{EPILOG}{keys}\n", formatter_class=argparse.RawDescriptionHelpFormatter, parents=[shared])
+    commands = parser.add_subparsers(dest="command", title="commands", metavar="{serve}",
+                                     help="serve: the lens as a web page and an HTTP API (arfilter serve --help)")
+    serve = commands.add_parser(
+        "serve", parents=[shared], prog="arfilter serve",
+        help="serve the lens as a web page and an HTTP API",
+        description="Serve the lens as a web page (the browser's camera, over a WebSocket) and an HTTP API "
+                    "(POST /api/analyze, GET /api/packs).")
+    add_serve_arguments(serve)
+    parser.add_argument("--source", help='camera index or /dev/video*, stream URL, "demo", video, image or folder (default: camera 0)')
+    parser.add_argument("--headless", action="store_true", help="no window: process the source and write the outputs below")
+    parser.add_argument("--max-frames", type=int, metavar="N", help="stop after N processed frames")
+    for output in OUTPUT_KINDS:
+        parser.add_argument(output.flag, dest=output.name, type=Path, metavar=output.metavar, help=output.help)
+    parser.add_argument("--list-packs", action="store_true", help="list the filter packs and where they come from, then exit")
+    parser.add_argument("--list-cameras", action="store_true", help="list the cameras that open, then exit")
+    parser.add_argument("--screenshot-dir", type=Path, default=AppOptions.screenshot_dir, metavar="DIR",
+                        help=f"where S and R save screenshots and recordings (default: ./{AppOptions.screenshot_dir})")
+    mirror = parser.add_mutually_exclusive_group()
+    mirror.add_argument("--mirror", dest="mirror", action="store_true", default=None, help="mirror the image (default for cameras)")
+    mirror.add_argument("--no-mirror", dest="mirror", action="store_false", help="do not mirror the image")
+    parser.add_argument("--no-bars", action="store_true", help="start with the probability bars hidden (B toggles)")
+    parser.add_argument("--capture-hud", action="store_true",
+                        help="screenshots (S) and recordings (R) include the bars and stats (D toggles; default: the lens only)")
+    return parser
+
+
+def _validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.max_faces < 1:
+        parser.error(f"--max-faces must be at least 1, got {args.max_faces}")
+    if args.command is not None:
+        return
+    if args.max_frames is not None and args.max_frames < 1:
+        parser.error(f"--max-frames must be at least 1, got {args.max_frames}")
+    if not args.headless and (args.max_frames or any(getattr(args, output.name) for output in OUTPUT_KINDS)):
+        flags = ", ".join(output.flag for output in OUTPUT_KINDS)
+        parser.error(f"{flags} and --max-frames need --headless (in the window, R records and S takes screenshots)")
+
+
+def lens_options(args: argparse.Namespace) -> LensOptions:
+    """The lens flags as options (each knob's default lives in its options dataclass)."""
+    emotion = EmotionOptions(metadata_path=args.model) if args.model else EmotionOptions()
+    tracker = TrackerOptions(max_faces=args.max_faces, detector=FaceDetectorOptions(model=args.detector))
+    return LensOptions(pipeline=PipelineOptions(tracker=tracker, emotion=emotion), pack=args.pack,
+                       user_packs_dirs=tuple(args.packs_dir))
+
+
+def _list_packs(args: argparse.Namespace) -> int:
+    factory = LensFactory(lens_options(args))  # packs are checked against the model's labels
+    for pack in factory.packs:
+        print(f"{pack.name:12s} {pack.description}  [{pack.source_folder}]")
+    return 0
+
+
+def _list_cameras() -> int:
+    from arfilter.io.sources import list_cameras
+
+    cameras = list_cameras()
+    if not cameras:
+        print("no camera opens; use --source demo, a video file, an image or a folder")
+    for index in cameras:
+        print(f"camera {index}: --source {index}")
+    return 0
+
+
+def _run_headless(args: argparse.Namespace) -> int:
+    from arfilter.apps.runner import run_headless
+    from arfilter.io.guard import PlannedOutput, check_outputs
+    from arfilter.io.sinks import open_sinks
+    from arfilter.io.sources import open_source
+
+    source_spec = args.source or DEFAULT_SOURCE
+    outputs = {output.name: getattr(args, output.name) for output in OUTPUT_KINDS}
+    check_outputs(source_spec, [PlannedOutput(output.flag, path, output.is_folder, Path(output.metavar).suffix)
+                                for output in OUTPUT_KINDS if (path := outputs[output.name]) is not None])
+    lens = build_lens(lens_options(args))
+    with open_source(source_spec, mirror=args.mirror) as source:
+        sinks = open_sinks(outputs, source)
+        summary = run_headless(lens, source, sinks, max_frames=args.max_frames)
+    for warning in summary.warnings:
+        warn(warning)
+    if not any(outputs.values()):
+        flags = ", ".join(f"{output.flag} {output.metavar}" for output in OUTPUT_KINDS)
+        warn(f"nothing was written: add one of {flags} to keep the results")
+    print(summary.describe())
+    return EXIT_ENDED_EARLY if summary.ended_early else 0
+
+
+def _run_window(args: argparse.Namespace) -> int:
+    from arfilter.apps.window.launch import display_unavailable_reason, run_app, run_headless_fallback
+    from arfilter.apps.window.options import AppOptions
+    from arfilter.io.sources import open_source
+
+    source_spec = args.source or DEFAULT_SOURCE
+    reason = display_unavailable_reason()
+    if reason is not None and args.source is not None:
+        # The demo fallback is for a plain start; a source the user named must not be
+        # silently replaced by the demo. Opening it first reports a bad source as such.
+        open_source(source_spec, mirror=args.mirror).close()
+        raise OutputError(f"no window can open ({reason}); to process {source_spec} without one, add --headless "
+                          f"with --record OUT.mp4, --json OUT.jsonl or --out-dir DIR")
+    lens = build_lens(lens_options(args))
+    options = AppOptions(screenshot_dir=args.screenshot_dir, show_bars=not args.no_bars, capture_hud=args.capture_hud)
+    if reason is not None:
+        return run_headless_fallback(lens, options, reason=reason)
+    return run_app(lens, lambda: open_source(source_spec, mirror=args.mirror), options)
+
+
+def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from arfilter.apps.web.serve import serve, serve_options
+
+    options = serve_options(args, parser)
+    return serve(options, LensFactory(lens_options(args)))
+
+
+def _say(line: str) -> None:
+    """Print to stderr even when the terminal is gone (SIGHUP from a closed SSH session)."""
+    try:
+        print(line, file=sys.stderr)
+    except OSError:
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    _validate(parser, args)
+    if args.command == "serve":
+        try:
+            return _serve(args, parser)
+        except ArfilterError as error:
+            _say(f"arfilter: error: {error}")
+            return 2
+    with finalise_on_signals():
+        try:
+            if args.list_packs:
+                return _list_packs(args)
+            if args.list_cameras:
+                return _list_cameras()
+            if args.headless:
+                return _run_headless(args)
+            return _run_window(args)
+        except ArfilterError as error:
+            _say(f"arfilter: error: {error}")
+            return 2
+        except KeyboardInterrupt as interrupt:
+            signal_name = interrupt.signal_name if isinstance(interrupt, Terminated) else "SIGINT"
+            _say(f"arfilter: interrupted by {signal_name}; the outputs written so far are complete and kept")
+            return interrupt.exit_code if isinstance(interrupt, Terminated) else 130
+        except BrokenPipeError:
+            # The reader of stdout left (`arfilter --list-packs | head -1`): stop quietly, as a
+            # command killed by SIGPIPE would, and keep the interpreter's final flush from failing too.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 128 + 13
+
+
+if __name__ == "__main__":
+    sys.exit(main())

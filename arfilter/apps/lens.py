@@ -1,0 +1,101 @@
+"""The lens, assembled in one place: the analysis pipeline, the filter packs and the composer.
+
+Every front end (the window, the headless runner, the web server) builds its lenses here, so
+the emotion model's metadata is read once, the packs are discovered once and checked against
+the model's labels, and a broken pack is reported once. The web server builds one lens per live
+connection from one `LensFactory`: each has its own pipeline (tracking and smoothing state, its
+own interpreter for its thread) and its own current pack, while the loaded packs are shared
+(read-only after loading).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from arfilter.core.pipeline import Pipeline, PipelineOptions
+from arfilter.core.types import Frame, FrameResult
+from arfilter.errors import PackError
+from arfilter.lifecycle import Closeable
+from arfilter.render.compose import Composer
+from arfilter.render.packs import BUILTIN_PACKS_DIR, DEFAULT_PACK, PackSet, discover_packs
+from arfilter.vision.emotion import EmotionClassifier, EmotionMetadata
+
+
+def warn(message: str) -> None:
+    """One warning line on stderr, the way every front end reports a problem it can carry on with."""
+    print(f"arfilter: warning: {message}", file=sys.stderr)
+
+
+@dataclass(frozen=True)
+class LensOptions:
+    """The analysis options, and which packs the lens offers and starts with."""
+
+    pipeline: PipelineOptions = field(default_factory=PipelineOptions)
+    pack: str = DEFAULT_PACK
+    builtin_packs_dir: Path = BUILTIN_PACKS_DIR
+    user_packs_dirs: tuple[Path, ...] = ()
+
+
+class Lens(Closeable):
+    """One stream's lens: analyses frames (`process`) and draws them (`composer`)."""
+
+    def __init__(self, pipeline: Pipeline, packs: PackSet) -> None:
+        self.pipeline = pipeline
+        self.packs = packs
+        self.composer = Composer(packs)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.pipeline.labels
+
+    def process(self, frame: Frame) -> FrameResult:
+        return self.pipeline.process(frame)
+
+    def render(self, result: FrameResult) -> np.ndarray:
+        """The lens alone (the current pack on every face): what the headless outputs get."""
+        return self.composer.lens(result)
+
+    def reset(self) -> None:
+        """Forget every track and its smoothing (a source change)."""
+        self.pipeline.reset()
+
+    def close(self) -> None:
+        self.pipeline.close()
+
+
+
+class LensFactory:
+    """Reads the model's metadata and discovers the packs once, then builds lenses on demand.
+
+    Construction fails (ModelError, PackError) on a broken model or an unknown pack before any
+    front end starts; each skipped user pack is one `warn` line, once.
+    """
+
+    def __init__(self, options: LensOptions = LensOptions(), warn: Callable[[str], None] = warn) -> None:
+        self.options = options
+        metadata_path = options.pipeline.emotion.metadata_path
+        self.metadata = EmotionMetadata.load(metadata_path)
+        self.packs, self.pack_errors = discover_packs(options.builtin_packs_dir, options.user_packs_dirs,
+                                                      self.metadata.labels)
+        for error in self.pack_errors:
+            warn(f"skipped filter pack: {error}")
+        if not self.packs:
+            raise PackError(f"no filter pack covers the labels of the emotion model {metadata_path} "
+                            f"({', '.join(self.metadata.labels)}); add a pack with a 'default' entry "
+                            "(see --list-packs) or use a model with the shipped labels")
+
+    def build(self) -> Lens:
+        """A new lens: its own models and state, the shared packs, the options' starting pack."""
+        packs = PackSet(self.packs, self.options.pack, self.pack_errors)  # an unknown pack fails before the models load
+        classifier = EmotionClassifier(self.options.pipeline.emotion, metadata=self.metadata)
+        return Lens(Pipeline(self.options.pipeline, classifier=classifier), packs)
+
+
+def build_lens(options: LensOptions = LensOptions(), warn: Callable[[str], None] = warn) -> Lens:
+    """The lens for one stream (the window, a headless run)."""
+    return LensFactory(options, warn).build()

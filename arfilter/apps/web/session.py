@@ -1,0 +1,195 @@
+"""One live page connection: its own lens (tracking and smoothing), its settings, its frames.
+
+A browser sends camera frames as fast as it likes; the server must never fall behind by
+queueing them. `LatestFrame` keeps only the newest frame not yet processed and counts the
+ones it replaced, so a client that sends faster than the server processes sees fresh results
+and dropped frames, never a growing delay.
+
+Pipelines are loaded once per live slot and kept in a `LensPool`: a connection takes one
+(with its own face tracker, smoother and emotion interpreter, so connections run in parallel
+threads without sharing model state) and gives it back reset when it leaves. The filter packs
+are loaded once and shared: they are read-only after loading.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import struct
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+
+from arfilter.apps.lens import Lens
+from arfilter.apps.web.uploads import UploadLimits, decode_image
+from arfilter.core.types import Frame
+from arfilter.io.sinks.jsonl import frame_record
+from arfilter.render.compose import HudLayers
+
+# Binary result message: 4-byte big-endian length of the JSON header, the header, the JPEG.
+HEADER_LENGTH = struct.Struct(">I")
+
+
+class LensPool:
+    """Up to `size` lenses, built on first need and reused after `give_back` (reset)."""
+
+    def __init__(self, factory: Callable[[], Lens], size: int) -> None:
+        self._factory = factory
+        self._idle: list[Lens] = []
+        self._lock = threading.Lock()
+        self._size = size
+        self._out = 0
+
+    def take(self) -> Lens:
+        """An idle lens, or a new one; blocking (model loading), so call it off the event loop."""
+        with self._lock:
+            if self._out >= self._size:
+                raise RuntimeError(f"all {self._size} lenses are in use")
+            self._out += 1
+            if self._idle:
+                return self._idle.pop()
+        try:
+            return self._factory()
+        except BaseException:
+            with self._lock:
+                self._out -= 1
+            raise
+
+    def give_back(self, lens: Lens) -> None:
+        """Return a lens as new: no tracks, the default pack."""
+        lens.reset()
+        lens.packs.select(lens.packs.initial)
+        with self._lock:
+            self._out -= 1
+            self._idle.append(lens)
+
+
+class LatestFrame:
+    """A one-slot mailbox between the receiving and the processing side of a connection.
+
+    `put` replaces an unprocessed frame instead of queueing behind it (counted in `dropped`);
+    `take` waits for a frame. Used from one event loop, so it needs no lock.
+    """
+
+    def __init__(self) -> None:
+        self._frame: bytes | None = None
+        self._ready = asyncio.Event()
+        self.dropped = 0
+        self.closed = False
+
+    def put(self, data: bytes) -> None:
+        if self._frame is not None:
+            self.dropped += 1
+        self._frame = data
+        self._ready.set()
+
+    def close(self) -> None:
+        self.closed = True
+        self._ready.set()
+
+    async def take(self) -> bytes | None:
+        """The newest frame, or None once closed."""
+        await self._ready.wait()
+        self._ready.clear()
+        frame, self._frame = self._frame, None
+        return None if self.closed else frame
+
+
+@dataclass
+class SessionSettings:
+    """What the page's controls set. `image` False sends results without the composited frame
+    (for programs that only want the analysis)."""
+
+    bars: bool = True
+    mirror: bool = True
+    image: bool = True
+
+
+class SettingsError(ValueError):
+    """A control message the session cannot apply; the message goes back to the client."""
+
+
+def encode_jpeg(image_rgb: np.ndarray, quality: int) -> bytes:
+    ok, encoded = cv2.imencode(".jpg", cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise RuntimeError("JPEG encoding failed")
+    return encoded.tobytes()
+
+
+@dataclass
+class LiveSession:
+    """The state of one connection; `process` runs in a worker thread, one frame at a time."""
+
+    lens: Lens
+    limits: UploadLimits
+    jpeg_quality: int = 80
+    settings: SessionSettings = field(default_factory=SessionSettings)
+    frames: int = 0
+    started: float = field(default_factory=time.monotonic)
+    # Settings change the lens (pack, reset), so they wait for the frame being processed.
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def apply(self, message: dict[str, Any]) -> dict[str, Any]:
+        """Apply an {"type": "options", ...} message; returns the settings now in force.
+
+        Checked whole before anything changes, so a bad message changes nothing.
+        """
+        known = {"type", "pack", "bars", "mirror", "image"}
+        unknown = sorted(set(message) - known)
+        if unknown:
+            raise SettingsError(f"unknown option(s) {', '.join(unknown)}; known: pack, bars, mirror, image")
+        pack = message.get("pack")
+        if pack is not None and pack not in self.lens.packs.names:
+            raise SettingsError(f"no filter pack named {pack!r}; available: {', '.join(self.lens.packs.names)}")
+        for name in ("bars", "mirror", "image"):
+            if name in message and not isinstance(message[name], bool):
+                raise SettingsError(f"option {name} must be true or false, got {message[name]!r}")
+        with self._lock:
+            if pack is not None:
+                self.lens.packs.select(pack)
+            if "mirror" in message and message["mirror"] != self.settings.mirror:
+                self.lens.reset()  # tracks and smoothing of the unmirrored image mean nothing now
+            for name in ("bars", "mirror", "image"):
+                if name in message:
+                    setattr(self.settings, name, message[name])
+            return self.describe()
+
+    def describe(self) -> dict[str, Any]:
+        return {"type": "options", "pack": self.lens.packs.current, "packs": self.lens.packs.names,
+                "bars": self.settings.bars, "mirror": self.settings.mirror, "image": self.settings.image}
+
+    def process(self, data: bytes, dropped: int = 0) -> bytes | str:
+        """One camera frame in; the result out: a binary message (JSON header + composited JPEG)
+        or, with `image` off, the JSON text alone. Raises ImageRejectedError for a bad frame."""
+        with self._lock:
+            return self._process(data, dropped)
+
+    def _process(self, data: bytes, dropped: int) -> bytes | str:
+        start = time.perf_counter()
+        image = decode_image(data, self.limits)
+        frame = Frame(image=image, index=self.frames, source="browser", timestamp_s=time.monotonic() - self.started)
+        self.frames += 1
+        result = self.lens.process(frame)
+        header: dict[str, Any] = {"type": "result", **frame_record(result), "pack": self.lens.packs.current,
+                                  "dropped": dropped}
+        if not self.settings.image:
+            header["server_ms"] = round((time.perf_counter() - start) * 1000, 2)
+            return json.dumps(header)
+        shown = self.lens.composer.compose(result, HudLayers(bars=self.settings.bars))
+        jpeg = encode_jpeg(shown, self.jpeg_quality)
+        header["server_ms"] = round((time.perf_counter() - start) * 1000, 2)
+        encoded = json.dumps(header).encode()
+        return HEADER_LENGTH.pack(len(encoded)) + encoded + jpeg
+
+
+
+def error_message(message: str, about: str) -> str:
+    """An error for the client; `about` is "frame" when it answers a frame (the page counts
+    frames in flight) and "message" when it answers a text message."""
+    return json.dumps({"type": "error", "about": about, "message": message})
+

@@ -1,0 +1,412 @@
+"""The interactive pygame window: frames in, pipeline, composited frame + HUD out.
+
+`run_app` owns the loop. The loop body is split into `App.step` (take a frame when one is
+due and run the pipeline), `App.handle_key` and `App.draw`, so tests drive it without a
+real window. Every hotkey lives in `KeyMap` (arfilter/app_options.py) and every key's handler
+in one table, `App._key_handlers`.
+
+What is saved: a screenshot (S) and a recording (R) hold exactly the frame the user sees,
+at the frame's own resolution: the composited frame (emoji / filter pack) with the emotion
+bars and the stats line when they are switched on. Transient chrome (toasts, the help
+overlay, the "camera lost" banner) is left out, so saved images are clean.
+
+Starting the window (display checks, the demo fallback) is arfilter.apps.window.launch.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pygame
+
+from arfilter.apps.lens import Lens
+from arfilter.apps.window.options import KEY_ACTIONS, AppOptions
+from arfilter.core.types import Frame, FrameResult
+from arfilter.errors import ArfilterError, OutputError
+from arfilter.io.paths import prepare_folder, timestamped_path
+from arfilter.io.recording import letterbox_box
+from arfilter.io.safe_write import write_atomically
+from arfilter.io.sinks import VideoSink
+from arfilter.io.sources import FrameSource, SourceLostError
+from arfilter.render.compose import HudLayers, Stats
+from arfilter.render.hud import Toasts
+
+log = logging.getLogger(__name__)
+
+# Loop rate of an idle window (ended or paused file, not recording): keys still answer within
+# 50 ms and a toast still fades smoothly enough, at a third of the redraws of the 60 Hz cap.
+IDLE_FPS = 20
+
+
+# --------------------------------------------------------------------------- output files
+
+
+def surface_to_rgb(surface: pygame.Surface) -> np.ndarray:
+    """A pygame surface as an (H, W, 3) uint8 RGB array (a copy)."""
+    width, height = surface.get_size()
+    return np.frombuffer(pygame.image.tobytes(surface, "RGB"), np.uint8).reshape(height, width, 3).copy()
+
+
+def rgb_to_surface(image: np.ndarray) -> pygame.Surface:
+    """An (H, W, 3) uint8 RGB array as a pygame surface that owns its pixels."""
+    image = np.ascontiguousarray(image, dtype=np.uint8)
+    return pygame.image.frombuffer(image.tobytes(), (image.shape[1], image.shape[0]), "RGB")
+
+
+def save_screenshot(image_rgb: np.ndarray, folder: Path) -> Path:
+    """Write an RGB frame as a timestamped PNG into `folder` (whole or not at all); OutputError when it cannot."""
+    prepare_folder(folder, "screenshot")
+    path = timestamped_path(folder, "screenshot", ".png")
+    ok, encoded = cv2.imencode(".png", cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise OutputError(f"cannot encode screenshot {path}")
+    write_atomically(path, encoded.tobytes(), "--screenshot-dir")
+    return path
+
+
+# --------------------------------------------------------------------------- the app
+
+
+def letterbox_rect(frame_size: tuple[int, int], window_size: tuple[int, int]) -> pygame.Rect:
+    """The largest rectangle of the frame's aspect ratio centred in the window."""
+    return pygame.Rect(*letterbox_box(frame_size, window_size))
+
+
+class FpsMeter:
+    """Frames per second over the last second of processed frames."""
+
+    def __init__(self, window_s: float = 1.0) -> None:
+        self.window_s = window_s
+        self._times: collections.deque[float] = collections.deque()
+
+    def tick(self, now: float) -> None:
+        self._times.append(now)
+        while self._times and now - self._times[0] > self.window_s:
+            self._times.popleft()
+
+    @property
+    def fps(self) -> float | None:
+        """None until half a window of frames has been timed: a rate from two or three frames
+        (a recording's first frames) would be a made-up number."""
+        if len(self._times) < 2 or self._times[-1] - self._times[0] < 0.5 * self.window_s:
+            return None
+        return (len(self._times) - 1) / max(1e-6, self._times[-1] - self._times[0])
+
+
+class App:
+    """State and behaviour of the window, independent of where events and time come from.
+
+    `window` is the display surface, or None to compose frames without showing them (tests,
+    headless). `now` arguments are `time.monotonic()` seconds unless a test passes its own.
+    """
+
+    def __init__(self, lens: Lens, source: FrameSource, options: AppOptions,
+                 window: pygame.Surface | None = None) -> None:
+        self.lens = lens
+        self.source = source
+        self.options = options
+        self.window = window
+        self.running = True
+        self.paused = False
+        self.show_bars = options.show_bars
+        self.capture_hud = options.capture_hud
+        self.show_help = False
+        self.camera_lost = False
+        self.ended = False
+        self.recorder: VideoSink | None = None  # the R recording, the same sink as --record
+        self.toasts = Toasts()
+        self.fps_meter = FpsMeter()
+        self.result: FrameResult | None = None
+        self._lens_image: np.ndarray | None = None  # the lens alone, until the result or the pack changes
+        self._composed: pygame.Surface | None = None  # compose(), until anything it shows changes
+        self._next_frame_due: float | None = None
+        self._dirty = True
+        # Each action of the key map and what it does: the one place keys meet behaviour.
+        self._key_handlers: dict[str, Callable[[], None]] = {
+            "toggle_bars": self._toggle_bars,
+            "screenshot": self._screenshot,
+            "record": self._toggle_recording,
+            "mirror": self._toggle_mirror,
+            "pause": self._toggle_pause,
+            "next_pack": self._next_pack,
+            "capture_hud": self._toggle_capture_hud,
+            "help": self._toggle_help,
+            "quit": self._quit,
+        }
+        assert self._key_handlers.keys() == KEY_ACTIONS.keys(), "every key action needs a handler"
+        if options.first_hint_s > 0:
+            self.toasts.show("H: help", duration_s=options.first_hint_s)
+
+    # ----------------------------------------------------------------- frames
+
+    def step(self, now: float | None = None) -> bool:
+        """Take the next frame if one is due (not while paused) and run the pipeline on it.
+
+        Returns True when a new frame was processed.
+        """
+        now = time.monotonic() if now is None else now
+        if self.paused or self.ended:
+            return False
+        frame = self._acquire(now)
+        if frame is None:
+            return False
+        self.process(frame, now)
+        return True
+
+    def _acquire(self, now: float) -> Frame | None:
+        """A new frame: the newest one of a live source, or the next one of a file or the demo,
+        which are paced to their nominal frame rate."""
+        if self.source.is_live:
+            return self._poll_live()
+        # Half a redraw tick of slack: a frame due just after this tick would otherwise wait
+        # a whole tick, which turns 30 fps into 20-24 fps at a 60 Hz redraw cap.
+        if self._next_frame_due is not None and now < self._next_frame_due - 0.5 / self.options.max_fps:
+            return None
+        period = 1.0 / self.source.fps
+        self._next_frame_due = now + period if self._next_frame_due is None else max(self._next_frame_due + period, now)
+        frame = self.source.read()
+        if frame is None:
+            self.ended = True
+            self.toasts.show(f"End of {self.source.name}; press Q to quit")
+            self._changed()
+        return frame
+
+    def _poll_live(self) -> Frame | None:
+        try:
+            frame = self.source.poll()
+        except SourceLostError as error:
+            if not self.camera_lost:
+                self.camera_lost = True
+                self._changed()
+                self.toasts.show("Camera lost, retrying...")
+                log.warning("%s", error)
+            return None
+        if frame is not None and self.camera_lost:
+            self.camera_lost = False
+            self._changed()
+            self.toasts.show("Camera is back")
+            log.info("%s is back", self.source.name)
+            self.lens.reset()
+        return frame
+
+    def process(self, frame: Frame, now: float | None = None) -> None:
+        """Run the pipeline on `frame` and make it the frame shown."""
+        self.show(self.lens.process(frame), now)
+
+    def show(self, result: FrameResult, now: float | None = None) -> None:
+        """Make `result` the frame shown (and saved by S and R)."""
+        self.result = result
+        self._lens_image = None
+        self._changed()
+        self.fps_meter.tick(time.monotonic() if now is None else now)
+
+    # ----------------------------------------------------------------- keys
+
+    def handle_events(self) -> None:
+        for event in pygame.event.get():
+            self.handle_event(event)
+
+    def handle_event(self, event: pygame.event.Event) -> None:
+        if event.type == pygame.QUIT:
+            self.running = False
+        elif event.type == pygame.KEYDOWN:
+            self.handle_key(event.key)
+        elif event.type in (pygame.VIDEORESIZE, pygame.WINDOWEXPOSED, pygame.WINDOWSIZECHANGED):
+            self._dirty = True
+
+    def handle_key(self, key: int) -> None:
+        """Do what `key` is bound to. Unbound keys are ignored, and a failing action becomes
+        a toast and a log line: nothing a user presses ends the app except quit."""
+        action = self.options.keys.action_for(pygame.key.name(key))
+        if action is None:
+            return
+        self._changed()
+        try:
+            self._key_handlers[action]()
+        except ArfilterError as error:
+            self.toasts.show(str(error))
+            log.error("%s", error)
+        except Exception as error:  # a bug behind a key must not take the window down
+            self.toasts.show(f"{action.replace('_', ' ')} failed: {error}")
+            log.exception("%s failed", action)
+
+    def _toggle_bars(self) -> None:
+        self.show_bars = not self.show_bars
+
+    def _screenshot(self) -> None:
+        if self.result is None:
+            self.toasts.show("No frame yet to save")
+            return
+        path = save_screenshot(surface_to_rgb(self.capture_frame()), self.options.screenshot_dir)
+        self.toasts.show(f"Screenshot saved to {path}")
+        log.info("screenshot saved to %s", path)
+
+    def _toggle_recording(self) -> None:
+        if self.recorder is not None:
+            path = self.stop_recording()
+            self.toasts.show(f"Recording saved to {path}")
+            return
+        if self.result is None:
+            self.toasts.show("No frame yet to record")
+            return
+        self.start_recording()
+        self.toasts.show("Recording...")
+
+    def _toggle_mirror(self) -> None:
+        self.source.mirror = not self.source.mirror
+        self.lens.reset()
+        self.toasts.show("Mirror on" if self.source.mirror else "Mirror off")
+
+    def _toggle_pause(self) -> None:
+        self.paused = not self.paused
+        # A file resumes at its own pace instead of racing to catch up on the pause.
+        self._next_frame_due = None
+
+    def _next_pack(self) -> None:
+        name = self.lens.packs.next()
+        self._lens_image = None
+        self.toasts.show(f"Filter: {name}")
+        self._update_title()
+
+    def _toggle_capture_hud(self) -> None:
+        self.capture_hud = not self.capture_hud
+        self.toasts.show("Screenshots and recordings with the HUD" if self.capture_hud
+                         else "Screenshots and recordings without the HUD")
+
+    def _toggle_help(self) -> None:
+        self.show_help = not self.show_help
+
+    def _quit(self) -> None:
+        self.running = False
+
+    # ----------------------------------------------------------------- recording
+
+    def start_recording(self, path: Path | None = None) -> Path:
+        path = path or timestamped_path(self.options.screenshot_dir, "recording", ".mp4")
+        self.recorder = VideoSink(path, self.source.fps)
+        self._changed()
+        log.info("recording to %s", path)
+        return path
+
+    def stop_recording(self) -> Path | None:
+        if self.recorder is None:
+            return None
+        self.recorder.close()
+        path = self.recorder.path
+        log.info("recording saved to %s", self.recorder.describe())
+        self.recorder = None
+        self._changed()
+        return path
+
+    # ----------------------------------------------------------------- drawing
+
+    def _changed(self) -> None:
+        """Something shown changed: recompose and redraw on the next draw."""
+        self._composed = None
+        self._dirty = True
+
+    def _lens(self) -> np.ndarray:
+        if self.result is None:
+            raise RuntimeError("the window has no processed frame yet")
+        if self._lens_image is None:
+            self._lens_image = self.lens.composer.lens(self.result)
+        return self._lens_image
+
+    def lens_frame(self) -> pygame.Surface:
+        """The frame with the filter pack drawn and nothing else (no bars, no stats)."""
+        return rgb_to_surface(self._lens())
+
+    def capture_frame(self) -> pygame.Surface:
+        """What S saves and R records: the lens alone, or with the HUD when `capture_hud` is on."""
+        return self.compose() if self.capture_hud else self.lens_frame()
+
+    def hud_layers(self) -> HudLayers:
+        """The HUD the window shows over the lens: bars when on, and the stats line."""
+        stats = None
+        if self.options.show_stats:
+            notes = (self.lens.packs.current, "paused") if self.paused else (self.lens.packs.current,)
+            stats = Stats(self.fps_meter.fps, notes, recording=self.recorder is not None)
+        return HudLayers(bars=self.show_bars, stats=stats)
+
+    def compose(self) -> pygame.Surface:
+        """The frame as the window shows it: composited image, bars and stats, at frame size."""
+        if self._composed is None:
+            assert self.result is not None
+            self._composed = rgb_to_surface(self.lens.composer.compose(self.result, self.hud_layers(), lens=self._lens()))
+        return self._composed
+
+    def draw(self, now: float | None = None) -> None:
+        """Show the composed frame letterboxed in the window, with toasts, banner and help.
+
+        Redraws only when something changed or a toast is fading.
+        """
+        if self.window is None:
+            return
+        now = time.monotonic() if now is None else now
+        toasts_visible = bool(self.toasts.visible(now))
+        if not (self._dirty or toasts_visible):
+            return
+        self.window.fill((0, 0, 0))
+        if self.result is None:
+            pygame.display.flip()
+            return
+        # A copy in the display's pixel format: smoothscale is four times faster on it than
+        # on the 24-bit frame surface, and the chrome drawn next must not reach compose().
+        shown = self.compose().convert()
+        hud = self.lens.composer.hud(shown.get_height())
+        if self.camera_lost:
+            hud.draw_banner(shown, "Camera lost, retrying...")
+        if self.show_help:
+            hud.draw_help(shown, self.options.keys.help_entries())
+        hud.draw_toasts(shown, self.toasts, now)
+        target = letterbox_rect(shown.get_size(), self.window.get_size())
+        if target.size == shown.get_size():
+            self.window.blit(shown, target)
+        else:
+            pygame.transform.smoothscale(shown, target.size, self.window.subsurface(target))
+        pygame.display.flip()
+        self._dirty = toasts_visible
+
+    def idle(self) -> bool:
+        """Whether no new frame can come until the user acts: the file ended or the app is
+        paused, and nothing is being recorded. Redraws (a fading toast, a key's effect) still
+        happen, at IDLE_FPS."""
+        return (self.ended or self.paused) and self.recorder is None
+
+    def record(self, now: float | None = None) -> None:
+        """Hand the composed frame to the recording when it is due for another frame (by wall clock:
+        the recording shows what the user saw, pauses included)."""
+        now = time.monotonic() if now is None else now
+        if self.recorder is not None and self.result is not None and self.recorder.wants_frame(now):
+            self.recorder.write(self.result, surface_to_rgb(self.capture_frame()), timestamp_s=now)
+
+    def _update_title(self) -> None:
+        if self.window is not None:
+            pygame.display.set_caption(f"{self.options.title} - {self.source.name} - {self.lens.packs.current}")
+
+    # ----------------------------------------------------------------- loop
+
+    def run(self) -> int:
+        """The event loop; returns the exit code (0) once the user quits."""
+        clock = pygame.time.Clock()
+        self._update_title()
+        try:
+            while self.running:
+                self.step()
+                self.handle_events()
+                if not self.running:
+                    break
+                self.draw()
+                self.record()
+                # Idle (no frame can come until the user acts): wake up only often enough to
+                # answer a key without a noticeable delay.
+                clock.tick(IDLE_FPS if self.idle() else self.options.max_fps)
+        finally:
+            self.stop_recording()
+        return 0

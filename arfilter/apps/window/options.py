@@ -1,0 +1,105 @@
+"""The window's options and its key map, free of pygame.
+
+The command line reads the window's defaults and the key help from here, and a headless run
+imports this module without pulling pygame in. Keys are pygame key names ("b", "space",
+"escape"), which the app maps to key codes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+KEY_ACTIONS: dict[str, str] = {
+    "toggle_bars": "show / hide the emotion bars",
+    "screenshot": "save a screenshot (PNG)",
+    "record": "start / stop recording (MP4)",
+    "mirror": "mirror the image",
+    "pause": "pause / resume",
+    "next_pack": "next filter pack",
+    "capture_hud": "screenshots / recordings with or without the HUD",
+    "help": "show / hide this help",
+    "quit": "quit",
+}
+
+
+@dataclass(frozen=True)
+class KeyMap:
+    """Every hotkey, as pygame key names; an action may have several keys.
+
+    The fields are the actions of KEY_ACTIONS; the app binds each to its handler, the help
+    overlay and `arfilter --help` list them from here.
+    """
+
+    toggle_bars: tuple[str, ...] = ("b",)
+    screenshot: tuple[str, ...] = ("s",)
+    record: tuple[str, ...] = ("r",)
+    mirror: tuple[str, ...] = ("m",)
+    pause: tuple[str, ...] = ("space",)
+    next_pack: tuple[str, ...] = ("f",)
+    capture_hud: tuple[str, ...] = ("d",)
+    help: tuple[str, ...] = ("h",)
+    quit: tuple[str, ...] = ("q", "escape")
+
+    def __post_init__(self) -> None:
+        if [item.name for item in fields(self)] != list(KEY_ACTIONS):
+            raise ValueError("KeyMap's fields must be the actions of KEY_ACTIONS, in order")
+        seen: dict[str, str] = {}
+        for action in KEY_ACTIONS:
+            for key in getattr(self, action):
+                if key in seen:
+                    raise ValueError(f"key {key!r} is bound to both {seen[key]} and {action}")
+                seen[key] = action
+
+    def action_for(self, key_name: str) -> str | None:
+        """The action bound to the key called `key_name` (pygame.key.name), or None."""
+        return next((action for action in KEY_ACTIONS if key_name in getattr(self, action)), None)
+
+    def help_entries(self) -> list[tuple[str, str]]:
+        """(keys, description) for the help overlay, in KEY_ACTIONS order."""
+        return [(" / ".join(key_label(key) for key in getattr(self, action)), description)
+                for action, description in KEY_ACTIONS.items()]
+
+    def describe(self) -> str:
+        """One line listing every key, for `arfilter --help`."""
+        return "; ".join(f"{keys} {description}" for keys, description in self.help_entries())
+
+
+def key_label(key_name: str) -> str:
+    """How a key is written for people: "B", "Space", "Esc"."""
+    return {"escape": "Esc", "space": "Space"}.get(key_name, key_name.upper() if len(key_name) == 1 else key_name.title())
+
+
+@dataclass
+class AppOptions:
+    """How the window behaves.
+
+    screenshot_dir: where S (screenshots) and R (recordings) write, created when needed.
+    show_bars / show_stats: initial HUD state (B toggles the bars).
+    window_size: initial window size; the window is resizable and the frame is letterboxed.
+    max_fps: cap on window redraws per second, which also bounds camera polling.
+    headless_seconds: length of the recording written when there is no display.
+    capture_hud: whether screenshots and recordings include the HUD (bars and stats; D
+        toggles). Off by default: what people share is the lens, not the debug readout.
+    first_hint_s: how long the "H: help" hint shows at start (0: never).
+    """
+
+    screenshot_dir: Path = Path("screenshots")
+    show_bars: bool = True
+    show_stats: bool = True
+    window_size: tuple[int, int] = (960, 720)
+    max_fps: int = 60
+    keys: KeyMap = field(default_factory=KeyMap)
+    headless_seconds: float = 3.0
+    title: str = "arfilter"
+    capture_hud: bool = False
+    first_hint_s: float = 6.0
+
+    def __post_init__(self) -> None:
+        self.screenshot_dir = Path(self.screenshot_dir)
+        if len(self.window_size) != 2 or min(self.window_size) < 1:
+            raise ValueError(f"window_size must be two positive integers, got {self.window_size}")
+        if self.max_fps < 1:
+            raise ValueError(f"max_fps must be at least 1, got {self.max_fps}")
+        if self.headless_seconds <= 0:
+            raise ValueError(f"headless_seconds must be positive, got {self.headless_seconds}")

@@ -1,0 +1,123 @@
+"""One frame through the analysis stages: faces -> emotion -> smoothing, into a FrameResult.
+
+The window app, the headless runner and the web app all drive this class; it owns no loop
+and no window, so it runs the same under a test, a benchmark or the pygame app. Drawing the
+result is the PackSet's job (arfilter.render.packs).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from arfilter.core.smoothing import SmoothingBank, SmoothingOptions
+from arfilter.core.tracking import FaceTracker, TrackerOptions
+from arfilter.core.types import FaceResult, Frame, FrameResult, TrackedFace
+from arfilter.lifecycle import Closeable
+from arfilter.vision.emotion import EmotionClassifier, EmotionOptions
+from arfilter.vision.geometry import FaceGeometry, landmark_box
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    """Every analysis stage's options in one place; the lens options (arfilter.apps.lens) hold these."""
+
+    tracker: TrackerOptions = field(default_factory=TrackerOptions)
+    emotion: EmotionOptions = field(default_factory=EmotionOptions)
+    smoothing: SmoothingOptions = field(default_factory=SmoothingOptions)
+
+
+class EmotionModel(Protocol):
+    """What the pipeline needs from an emotion model (`EmotionClassifier`; benches wrap it)."""
+
+    labels: tuple[str, ...]
+
+    def infer(self, image_rgb: np.ndarray, landmarks: Sequence[np.ndarray]) -> np.ndarray: ...
+    def close(self) -> None: ...
+
+
+class Pipeline(Closeable):
+    """Analyses frames into FrameResults: faces, emotions, smoothing. It draws nothing.
+
+    The stages can be injected (tests use fakes); by default they are built from `options`.
+    `close()` releases the models.
+    """
+
+    def __init__(self, options: PipelineOptions = PipelineOptions(), *, tracker: FaceTracker | None = None,
+                 classifier: EmotionModel | None = None):
+        self.options = options
+        self.tracker = tracker or FaceTracker.create(options.tracker)
+        self.classifier: EmotionModel = classifier or EmotionClassifier(options.emotion)
+        self.smoothing = SmoothingBank(options.smoothing)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The emotion labels every result's probabilities are in (the model's own)."""
+        return self.classifier.labels
+
+    def close(self) -> None:
+        """Release the models (their interpreters); the pipeline cannot process frames afterwards."""
+        self.tracker.close()
+        self.classifier.close()
+
+
+    def reset(self) -> None:
+        """Forget all tracks and their smoothing, e.g. after a mirror toggle or a source change."""
+        self.tracker.reset()
+        self.smoothing.reset()
+
+    def process(self, frame: Frame) -> FrameResult:
+        timings: dict[str, float] = {}
+        start = time.perf_counter()
+        tracked = self.tracker.update(frame.image, is_still=frame.is_still)
+        after_faces = time.perf_counter()
+        probabilities = self._classify(frame.image, tracked)
+        after_emotion = time.perf_counter()
+        faces = [self._smooth(face, face_probabilities, frame) for face, face_probabilities in zip(tracked, probabilities)]
+        if frame.is_still:
+            self.smoothing.reset()
+        else:
+            self.smoothing.keep_only({face.track_id for face in tracked})
+        end = time.perf_counter()
+        timings["faces"] = (after_faces - start) * 1000
+        timings["emotion"] = (after_emotion - after_faces) * 1000
+        timings["smoothing"] = (end - after_emotion) * 1000
+        return FrameResult(frame=frame, faces=faces, timings_ms=timings)
+
+    def _classify(self, image: np.ndarray, tracked: list[TrackedFace]) -> np.ndarray:
+        """All faces of the frame through the emotion model in one batch."""
+        return self.classifier.infer(image, [face.landmarks for face in tracked])
+
+    def _smooth(self, face: TrackedFace, probabilities: np.ndarray, frame: Frame) -> FaceResult:
+        landmarks = face.landmarks
+        if frame.is_still:
+            label_index, previous_index, transition, settled = int(np.argmax(probabilities)), None, 1.0, True
+        else:
+            smoother = self.smoothing.get(face.track_id)
+            # The speech guard reads the unsmoothed lips: smoothing would damp the very motion it looks for.
+            raw_geometry = FaceGeometry.from_landmarks(landmarks)
+            landmarks = smoother.landmarks(landmarks, frame.timestamp_s, scale=raw_geometry.face_width)
+            state = smoother.labels.update(probabilities, frame.timestamp_s, raw_geometry.mouth_gap)
+            probabilities, label_index = state.probabilities, state.label_index
+            previous_index, transition, settled = state.previous_label_index, state.transition, state.settled
+        geometry = FaceGeometry.from_landmarks(landmarks)
+        return FaceResult(
+            track_id=face.track_id,
+            landmarks=landmarks,
+            geometry=geometry,
+            box=landmark_box(landmarks),
+            probabilities=probabilities,
+            labels=self.classifier.labels,
+            label=self.classifier.labels[label_index],
+            confidence=float(probabilities[label_index]),
+            previous_label=self.classifier.labels[previous_index] if previous_index is not None else None,
+            transition=transition,
+            settled=settled,
+        )

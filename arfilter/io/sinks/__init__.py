@@ -1,0 +1,67 @@
+"""Outputs of a run as sinks: an annotated video, a folder of annotated images, JSON Lines.
+
+Every sink follows the small `Sink` protocol (`write(result, image)`, `close()`,
+`describe()`; see `arfilter.io.sinks.base`). The command line's output flags come from
+`OUTPUT_KINDS`: adding an output is one sink class plus one row here, which also adds its
+flag to `arfilter --help`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from arfilter.io.sinks.base import Sink
+from arfilter.io.sinks.images import ImageFolderSink
+from arfilter.io.sinks.jsonl import JsonLinesSink, frame_record
+from arfilter.io.sinks.video import VideoSink
+
+if TYPE_CHECKING:
+    from arfilter.io.sources import FrameSource
+
+__all__ = ["OUTPUT_KINDS", "ImageFolderSink", "JsonLinesSink", "OutputKind", "Sink", "VideoSink", "frame_record",
+           "open_sinks"]
+
+
+@dataclass(frozen=True)
+class OutputKind:
+    """One output the command line offers: its flag and how to open its sink on a path."""
+
+    name: str  # the key in `open_sinks`' outputs, and the flag's argparse dest
+    flag: str
+    metavar: str
+    help: str
+    open: Callable[[Path, FrameSource], Sink]
+    is_folder: bool = False  # files named after the inputs go into it (checked against overwriting them)
+
+
+# Opened in this order; the JSON file comes last because it is the only sink that creates its
+# file on opening, so a bad video or image path fails before any file exists.
+OUTPUT_KINDS: tuple[OutputKind, ...] = (
+    OutputKind("record", "--record", "OUT.mp4", "headless: write the annotated video here",
+               lambda path, source: VideoSink(path, source.fps)),
+    OutputKind("out_dir", "--out-dir", "DIR", "headless: write annotated images here",
+               lambda path, source: ImageFolderSink(path), is_folder=True),
+    OutputKind("json", "--json", "OUT.jsonl", "headless: write one JSON line per processed frame",
+               lambda path, source: JsonLinesSink(path)),
+)
+
+
+def open_sinks(outputs: Mapping[str, Path | None], source: FrameSource) -> list[Sink]:
+    """The sinks for `outputs` ({OutputKind.name: path}, None for not requested), in table order.
+
+    If one cannot be opened, those already opened are closed before the error propagates.
+    """
+    sinks: list[Sink] = []
+    try:
+        for kind in OUTPUT_KINDS:
+            path = outputs.get(kind.name)
+            if path is not None:
+                sinks.append(kind.open(path, source))
+    except BaseException:
+        for sink in sinks:
+            sink.close()
+        raise
+    return sinks

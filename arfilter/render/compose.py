@@ -1,0 +1,104 @@
+"""The one composer: a FrameResult drawn as people see it, for every front end and every output.
+
+The window, the web page, the recordings (R and --record), the screenshots and the headless
+outputs all draw through `Composer`, so what a user sees in one place is what they get in
+another: the current pack on every face (the lens), then whichever HUD layers the caller asks
+for (probability bars beside each face, the stats line). Transient chrome (toasts, help, banners)
+is the window's own and is drawn by it on a copy, never into what is saved.
+
+pygame (the HUD's text) is imported only when a HUD layer is first drawn: a headless run that
+saves the lens alone never loads it.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from arfilter.core.types import FrameResult
+from arfilter.render.packs import PackSet
+
+if TYPE_CHECKING:
+    from arfilter.render.hud import Hud
+
+# pygame's font rendering goes through one FreeType library shared by all fonts; drawing from
+# several threads at once (the web server's sessions) is not documented as safe and takes about
+# a millisecond, so HUD drawing is serialised across composers.
+_FONT_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Stats:
+    """The stats line: frames per second (None until measured), state notes, a recording dot."""
+
+    fps: float | None
+    notes: tuple[str, ...] = ()
+    recording: bool = False
+
+
+@dataclass(frozen=True)
+class HudLayers:
+    """Which HUD layers go on top of the lens: the bars beside each face, the stats line."""
+
+    bars: bool = False
+    stats: Stats | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.bars and self.stats is None
+
+
+LENS_ONLY = HudLayers()
+
+
+class Composer:
+    """Draws results: the current pack of `packs`, then the HUD layers asked for.
+
+    Keeps one `Hud` per frame height (fonts are sized to the frame), so a camera that changes
+    resolution gets a HUD at its new size. One composer serves one stream (a window, a web
+    session); composers of different streams may run in different threads.
+    """
+
+    def __init__(self, packs: PackSet) -> None:
+        self.packs = packs
+        self._hud: Hud | None = None
+
+    def lens(self, result: FrameResult) -> np.ndarray:
+        """A copy of the frame with the current pack on every face, and nothing else."""
+        return self.packs.render(result)
+
+    def compose(self, result: FrameResult, layers: HudLayers = LENS_ONLY, *, lens: np.ndarray | None = None) -> np.ndarray:
+        """The lens with `layers` drawn on top, as a new RGB array; `lens` reuses an image from `lens()`."""
+        image = self.lens(result) if lens is None else np.ascontiguousarray(lens).copy()
+        if layers.empty or (layers.stats is None and not result.faces):
+            return image
+        import pygame
+
+        with _FONT_LOCK:
+            hud = self._hud_for(image.shape[0])
+            # A surface over the array's own memory: the HUD lands in `image`, no copies.
+            surface = pygame.image.frombuffer(image.data, (image.shape[1], image.shape[0]), "RGB")
+            forbidden: list[tuple[int, int, int, int]] = []
+            if layers.stats is not None:
+                rect = hud.draw_stats(surface, layers.stats.fps, len(result.faces), notes=layers.stats.notes,
+                                      recording=layers.stats.recording)
+                forbidden.append((rect.x, rect.y, rect.width, rect.height))
+            if layers.bars:
+                hud.draw_all_face_bars(surface, result.faces, forbidden=forbidden)
+            del surface
+        return image
+
+    def hud(self, frame_height: int) -> Hud:
+        """The HUD for frames of this height, for chrome the caller draws itself (the window's toasts)."""
+        with _FONT_LOCK:
+            return self._hud_for(frame_height)
+
+    def _hud_for(self, frame_height: int) -> Hud:
+        from arfilter.render.hud import Hud
+
+        if self._hud is None or self._hud.frame_height != frame_height:
+            self._hud = Hud(frame_height)
+        return self._hud
