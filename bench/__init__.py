@@ -65,20 +65,51 @@ def format_table(header: tuple[str, ...], rows: Sequence[tuple[object, ...]]) ->
     return "\n".join(lines)
 
 
+# CPU features that decide how fast int8 (and float) inference runs in LiteRT's XNNPACK kernels,
+# strongest first. Timings from an AVX-512 VNNI host are 5-25x those of an AVX2-only one: every
+# bench prints which one it ran on.
+INT8_FEATURES = (("avx512_vnni", "AVX-512 VNNI"), ("avx_vnni", "AVX-VNNI"), ("avx512f", "AVX-512"),
+                 ("avx2", "AVX2"), ("asimddp", "NEON dot-product"), ("asimd", "NEON"))
+
+
+def cpu_features() -> list[str]:
+    """The int8-relevant instruction-set features this CPU reports (Linux /proc/cpuinfo), strongest first."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return []
+    flags = {flag for line in text.splitlines() if line.split(":")[0].strip() in ("flags", "Features")
+             for flag in line.split(":", 1)[1].split()}
+    return [name for flag, name in INT8_FEATURES if flag in flags]
+
+
+def instruction_set(features: list[str]) -> str:
+    """The class of host a timing belongs to: 'AVX-512 VNNI', 'AVX2 (no AVX-512)', ..."""
+    if not features:
+        return "unknown"
+    if features[0] in ("AVX-512 VNNI", "AVX-VNNI", "AVX-512"):
+        return features[0]
+    return f"{features[0]} (no AVX-512)" if features[0] == "AVX2" else features[0]
+
+
 def machine_context() -> dict[str, Any]:
     """What the numbers were measured on; the load average shows whether other work competed."""
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+    features = cpu_features()
     return {
         "python": platform.python_version(),
         "machine": platform.machine(),
         "cpu_count": os.cpu_count(),
+        "instruction_set": instruction_set(features),
+        "int8_features": features,
         "load_average_1_5_15min": [round(value, 2) for value in load],
     }
 
 
 def describe_context(context: dict[str, Any]) -> str:
     load = context["load_average_1_5_15min"]
-    return (f"python {context['python']}, {context['cpu_count']} CPU(s) {context['machine']}, "
+    return (f"host: {context['instruction_set']} ({', '.join(context['int8_features']) or 'no SIMD flags read'}); "
+            f"python {context['python']}, {context['cpu_count']} CPU(s) {context['machine']}, "
             f"load average {load[0]:.2f} (1 min; other work running makes the numbers pessimistic)")
 
 

@@ -2,6 +2,7 @@
 
     python3 -m bench.make_clip --out /tmp/face512.mp4 [--size 512] [--seconds 10] [--faces 1]
     python3 -m bench.make_clip --out /tmp/faces2.mp4 --faces 2 --size 640x480
+    python3 -m bench.make_clip --out /tmp/faces4.mp4 --faces 4          # 1280x720, a group call
 
 One face: the public-domain astronaut portrait (tests/data/astronaut.png), enlarged so the
 face spans about a third of the frame, drifting, zooming and rolling smoothly (+-20 degrees),
@@ -118,7 +119,27 @@ class TwoFaceRenderer:
         return self._renderer.render(index)
 
 
-def make_renderer(faces: int, size: tuple[int, int] | None = None) -> OneFaceRenderer | TwoFaceRenderer:
+class FourFaceRenderer:
+    """Four astronauts in a 1280x720 frame, each moving like a head in front of a webcam in its own
+    quarter, out of step with the others (two of them mirrored): a group video call."""
+
+    SIZE = (1280, 720)
+
+    def __init__(self) -> None:
+        self.size = self.SIZE
+        self._quarter = OneFaceRenderer((self.SIZE[0] // 2, self.SIZE[1] // 2))
+
+    def render(self, index: int) -> np.ndarray:
+        tiles = [self._quarter.render(index + offset) for offset in (0, 37, 74, 111)]
+        tiles[1], tiles[3] = tiles[1][:, ::-1], tiles[3][:, ::-1]
+        return np.vstack([np.hstack(tiles[:2]), np.hstack(tiles[2:])])
+
+
+def make_renderer(faces: int, size: tuple[int, int] | None = None) -> OneFaceRenderer | TwoFaceRenderer | FourFaceRenderer:
+    if faces == 4:
+        if size is not None and size != FourFaceRenderer.SIZE:
+            raise ValueError("--faces 4 renders 1280x720 frames; leave --size out")
+        return FourFaceRenderer()
     if faces == 1:
         return OneFaceRenderer(size or ONE_FACE_DEFAULT_SIZE)
     if faces == 2:
@@ -126,7 +147,7 @@ def make_renderer(faces: int, size: tuple[int, int] | None = None) -> OneFaceRen
             raise ValueError(f"--faces 2 renders the demo's {DEMO_SIZE[0]}x{DEMO_SIZE[1]} frames; "
                              f"pass --size {DEMO_SIZE[0]}x{DEMO_SIZE[1]} or leave --size out")
         return TwoFaceRenderer()
-    raise ValueError(f"--faces must be 1 or 2, got {faces}")
+    raise ValueError(f"--faces must be 1, 2 or 4, got {faces}")
 
 
 def write_clip(path: Path, *, faces: int = 1, size: tuple[int, int] | None = None, seconds: float = 10.0,
@@ -153,7 +174,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True, help="the .mp4 file to write")
     parser.add_argument("--size", type=parse_size, help="N or WxH (default 512 for one face, 640x480 for two)")
     parser.add_argument("--seconds", type=float, default=10.0, help="clip length (default 10)")
-    parser.add_argument("--faces", type=int, choices=(1, 2), default=1, help="1: the astronaut photo; 2: the demo scene")
+    parser.add_argument("--faces", type=int, choices=(1, 2, 4), default=1,
+                        help="1: the astronaut photo; 2: the demo scene; 4: four astronauts at 1280x720")
     arguments = parser.parse_args()
     try:
         frames = write_clip(arguments.out, faces=arguments.faces, size=arguments.size, seconds=arguments.seconds)

@@ -15,6 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
+from arfilter.core.schedule import EmotionSchedule, EmotionScheduleOptions
 from arfilter.core.smoothing import SmoothingBank, SmoothingOptions
 from arfilter.core.tracking import FaceTracker, TrackerOptions
 from arfilter.core.types import FaceResult, Frame, FrameResult, TrackedFace
@@ -32,6 +33,7 @@ class PipelineOptions:
     tracker: TrackerOptions = field(default_factory=TrackerOptions)
     emotion: EmotionOptions = field(default_factory=EmotionOptions)
     smoothing: SmoothingOptions = field(default_factory=SmoothingOptions)
+    schedule: EmotionScheduleOptions = field(default_factory=EmotionScheduleOptions)
 
 
 class EmotionModel(Protocol):
@@ -56,6 +58,7 @@ class Pipeline(Closeable):
         self.tracker = tracker or FaceTracker.create(options.tracker)
         self.classifier: EmotionModel = classifier or EmotionClassifier(options.emotion)
         self.smoothing = SmoothingBank(options.smoothing)
+        self.schedule = EmotionSchedule(options.schedule)
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -72,28 +75,39 @@ class Pipeline(Closeable):
         """Forget all tracks and their smoothing, e.g. after a mirror toggle or a source change."""
         self.tracker.reset()
         self.smoothing.reset()
+        self.schedule.reset()
 
     def process(self, frame: Frame) -> FrameResult:
         timings: dict[str, float] = {}
         start = time.perf_counter()
         tracked = self.tracker.update(frame.image, is_still=frame.is_still)
         after_faces = time.perf_counter()
-        probabilities = self._classify(frame.image, tracked)
+        probabilities = self._classify(frame, tracked)
         after_emotion = time.perf_counter()
         faces = [self._smooth(face, face_probabilities, frame) for face, face_probabilities in zip(tracked, probabilities)]
         if frame.is_still:
             self.smoothing.reset()
+            self.schedule.reset()
         else:
             self.smoothing.keep_only({face.track_id for face in tracked})
+            self.schedule.keep_only({face.track_id for face in tracked})
         end = time.perf_counter()
         timings["faces"] = (after_faces - start) * 1000
         timings["emotion"] = (after_emotion - after_faces) * 1000
         timings["smoothing"] = (end - after_emotion) * 1000
         return FrameResult(frame=frame, faces=faces, timings_ms=timings)
 
-    def _classify(self, image: np.ndarray, tracked: list[TrackedFace]) -> np.ndarray:
-        """All faces of the frame through the emotion model in one batch."""
-        return self.classifier.infer(image, [face.landmarks for face in tracked])
+    def _classify(self, frame: Frame, tracked: list[TrackedFace]) -> list[np.ndarray]:
+        """Each face's latest probabilities: the faces the schedule says are due go through the
+        emotion model now, in one batch; the others keep their last reading."""
+        due = self.schedule.due(tracked, frame.timestamp_s, is_still=frame.is_still)
+        if due:
+            fresh = self.classifier.infer(frame.image, [tracked[index].landmarks for index in due])
+            for index, probabilities in zip(due, fresh):
+                self.schedule.record(tracked[index], probabilities, frame.timestamp_s)
+        latest = [self.schedule.latest(face) for face in tracked]
+        assert all(probabilities is not None for probabilities in latest), "a new face is always classified"
+        return [probabilities for probabilities in latest if probabilities is not None]
 
     def _smooth(self, face: TrackedFace, probabilities: np.ndarray, frame: Frame) -> FaceResult:
         landmarks = face.landmarks

@@ -17,12 +17,15 @@ smoothing). `SceneCutDetector` compares tiny greyscale thumbnails of consecutive
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
 from arfilter.core.types import TrackedFace
+from arfilter.lifecycle import Closeable
 from arfilter.vision.detector import FaceDetector, FaceDetectorOptions
 from arfilter.vision.landmarker import (
     FaceLandmarker,
@@ -55,6 +58,10 @@ class TrackerOptions:
         grey-level histogram distance (0..1) above this, or thumbnail correlation below
         1 - this. Motion moves pixels but keeps the histogram and much of the correlation;
         a cut changes both. 0 turns the check off (any large change is a cut).
+    follow_lanes: faces followed in parallel, each lane with its own landmark interpreter (LiteRT
+        releases the GIL while it runs a model, so lanes use separate cores). 2 lets four faces
+        cost about two landmark runs of wall time on a 2-core machine; 1 follows every face on
+        the calling thread. Each lane costs one more copy of the landmark model (~3 MB).
     detector, landmarker: the two face models' own options (model variant, threads).
     """
 
@@ -64,12 +71,15 @@ class TrackerOptions:
     match_iou_threshold: float = 0.5
     scene_cut_change: float = 0.09
     scene_cut_content: float = 0.15
+    follow_lanes: int = 2
     detector: FaceDetectorOptions = field(default_factory=FaceDetectorOptions)
     landmarker: FaceLandmarkerOptions = field(default_factory=FaceLandmarkerOptions)
 
     def __post_init__(self) -> None:
         if self.max_faces < 1:
             raise ValueError(f"max_faces must be at least 1, got {self.max_faces}")
+        if self.follow_lanes < 1:
+            raise ValueError(f"follow_lanes must be at least 1, got {self.follow_lanes}")
         if self.detect_every_n_frames < 1:
             raise ValueError(f"detect_every_n_frames must be at least 1, got {self.detect_every_n_frames}")
         if not 0.0 <= self.min_landmark_score < 1.0:
@@ -120,12 +130,16 @@ class _Track:
     region: FaceRegion  # where to look in the next frame, from `landmarks`
 
 
-class FaceTracker:
+class FaceTracker(Closeable):
     """Finds and follows up to `max_faces` faces, giving each a stable id (1, 2, ... never reused)."""
 
-    def __init__(self, detector: FaceDetector, landmarker: FaceLandmarker, options: TrackerOptions | None = None) -> None:
+    def __init__(self, detector: FaceDetector, landmarker: FaceLandmarker, options: TrackerOptions | None = None,
+                 *, more_lanes: Sequence[FaceLandmarker] = ()) -> None:
+        """`more_lanes`: further landmarkers (own interpreters) that follow faces in parallel threads."""
         self.detector = detector
         self.landmarker = landmarker
+        self._lanes = [landmarker, *more_lanes]
+        self._pool = ThreadPoolExecutor(len(more_lanes), thread_name_prefix="arfilter-faces") if more_lanes else None
         self.options = options or TrackerOptions()
         self._next_track_id = 1
         self._tracks: list[_Track] = []
@@ -137,12 +151,16 @@ class FaceTracker:
     def create(cls, options: TrackerOptions | None = None) -> FaceTracker:
         """Tracker with both face models shipped in the package, configured by `options`."""
         options = options or TrackerOptions()
-        return cls(FaceDetector.create(options.detector), FaceLandmarker.create(options.landmarker), options)
+        lanes = [FaceLandmarker.create(options.landmarker) for _ in range(options.follow_lanes)]
+        return cls(FaceDetector.create(options.detector), lanes[0], options, more_lanes=lanes[1:])
 
     def close(self) -> None:
-        """Release both face models."""
+        """Release both face models (and the lanes' threads)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
         self.detector.close()
-        self.landmarker.close()
+        for landmarker in self._lanes:
+            landmarker.close()
 
     def reset(self) -> None:
         """Forget all tracks (the next frame is detected from scratch); ids keep counting up."""
@@ -176,9 +194,10 @@ class FaceTracker:
             for track in sorted(tracks, key=lambda track: track.track_id)
         ]
 
-    def _locate(self, image_rgb: np.ndarray, track_id: int, region: FaceRegion) -> _Track | None:
+    def _locate(self, image_rgb: np.ndarray, track_id: int, region: FaceRegion,
+                landmarker: FaceLandmarker | None = None) -> _Track | None:
         """Landmarks inside `region`, or None when the landmark model sees no face there."""
-        landmarks, score = self.landmarker.infer(image_rgb, region)
+        landmarks, score = (landmarker or self.landmarker).infer(image_rgb, region)
         if score < self.options.min_landmark_score:
             return None
         return _Track(track_id=track_id, landmarks=landmarks, score=score, region=region_from_landmarks(landmarks))
@@ -194,13 +213,29 @@ class FaceTracker:
         """
         kept: list[_Track] = []
         lost: list[_Track] = []
-        for track in sorted(self._tracks, key=lambda track: track.track_id):
-            followed = self._locate(image_rgb, track.track_id, track.region)
+        ordered = sorted(self._tracks, key=lambda track: track.track_id)
+        for track, followed in zip(ordered, self._locate_all(image_rgb, ordered)):
             if followed is None or self._overlaps(followed.region, kept) is not None:
                 lost.append(track)
             else:
                 kept.append(followed)
         return kept, lost
+
+    def _locate_all(self, image_rgb: np.ndarray, tracks: list[_Track]) -> list[_Track | None]:
+        """`_locate` for every track, spread over the lanes: lane 0 on this thread, the others in the pool."""
+        if self._pool is None or len(tracks) < 2:
+            return [self._locate(image_rgb, track.track_id, track.region) for track in tracks]
+        lanes = len(self._lanes)
+
+        def follow(lane: int) -> list[_Track | None]:
+            return [self._locate(image_rgb, track.track_id, track.region, self._lanes[lane]) for track in tracks[lane::lanes]]
+
+        others = [self._pool.submit(follow, lane) for lane in range(1, min(lanes, len(tracks)))]
+        by_lane = [follow(0), *(future.result() for future in others)]
+        located: list[_Track | None] = [None] * len(tracks)
+        for lane, results in enumerate(by_lane):
+            located[lane::lanes] = results
+        return located
 
     def _add_detected_faces(self, image_rgb: np.ndarray, tracks: list[_Track], lost: list[_Track]) -> list[_Track]:
         """Start tracks for detected faces that are not tracked yet, largest first, up to max_faces.

@@ -239,3 +239,19 @@ def test_fast_motion_and_lighting_drift_are_not_scene_cuts(face_crop):
         dimmed = (frame.astype(np.float32) * (1.0 - 0.02 * step)).astype(np.uint8)
         assert not detector.is_cut(dimmed)
     assert detector.is_cut(other_shot(face_crop, (200, 160)))
+
+
+def test_faces_followed_in_parallel_lanes_match_one_lane(face_crop) -> None:
+    """Two lanes (two landmark interpreters, two threads) give the same tracks as one, in the same order."""
+    positions = [(20, 20), (300, 20), (20, 300), (300, 300)]
+    frames = [make_frame(face_crop, [(x + step, y) for x, y in positions]) for step in range(0, 12, 3)]
+    results = []
+    for lanes in (1, 2):
+        with FaceTracker.create(TrackerOptions(follow_lanes=lanes)) as tracker:
+            results.append([tracker.update(frame) for frame in frames])
+    one, two = results
+    assert [len(faces) for faces in two] == [len(faces) for faces in one] and len(one[-1]) == 4
+    for faces_one, faces_two in zip(one, two):
+        assert [face.track_id for face in faces_one] == [face.track_id for face in faces_two]
+        for a, b in zip(faces_one, faces_two):
+            assert np.allclose(a.landmarks, b.landmarks, atol=1e-3)
