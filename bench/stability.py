@@ -39,8 +39,9 @@ from typing import Any
 import cv2
 import numpy as np
 
-from arfilter.apps.lens import Lens, build_lens
-from arfilter.core.pipeline import Pipeline
+from arfilter.apps.lens import Lens, LensOptions, build_lens
+from arfilter.core.pipeline import Pipeline, PipelineOptions
+from arfilter.core.schedule import EmotionScheduleOptions
 from arfilter.core.smoothing import SmoothingOptions
 from arfilter.core.types import FrameResult
 from arfilter.io.sources import open_source
@@ -177,8 +178,22 @@ def ids_across_cut(frames: list[FrameSeen], cut_s: float, fps: float, window_s: 
     return {"before": sorted(before), "after": sorted(after), "survived": sorted(before & after)}
 
 
-def measure_clip(pipeline: Pipeline, clip: Clip, folder: Path) -> dict[str, Any]:
+def disagreements(frames: list[FrameSeen], reference: list[FrameSeen]) -> int:
+    """Face-frames whose shown label (or settling) differs from the reference run's, track by track."""
+    count = 0
+    for frame, other in zip(frames, reference):
+        others = {face.track_id: face for face in other.faces}
+        for face in frame.faces:
+            match = others.get(face.track_id)
+            count += match is None or (match.label, match.settled) != (face.label, face.settled)
+    return count
+
+
+def measure_clip(pipeline: Pipeline, clip: Clip, folder: Path, every_frame: Pipeline | None = None) -> dict[str, Any]:
+    """The clip through the lens's pipeline; with `every_frame` (the same pipeline classifying every
+    face on every frame), also the face-frames on which the two show a different label."""
     frames, fps, cuts_detected = play(pipeline, folder / clip.file)
+    reference = play(every_frame, folder / clip.file)[0] if every_frame is not None else None
     seconds = face_seconds(frames, fps)
     switches = label_switches(frames)
     return {
@@ -196,6 +211,8 @@ def measure_clip(pipeline: Pipeline, clip: Clip, folder: Path) -> dict[str, Any]
         "cuts": [{"time_s": cut_s, **ids_across_cut(frames, cut_s, fps)} for cut_s in clip.cuts],
         "cuts_detected": cuts_detected,
         "labels_shown": sorted({label for _, _, label in shown_labels(frames)}),
+        "face_frames": sum(len(frame.faces) for frame in frames),
+        "differ_from_every_frame": disagreements(frames, reference) if reference is not None else None,
     }
 
 
@@ -318,11 +335,13 @@ def print_report(report: dict[str, Any]) -> None:
             notes = [f"{change['label']} at {change['time_s']:g} s shown after {seconds_text(change['delay_s'])}"
                      for change in clip["changes"]]
             notes += [f"cut {cut['time_s']:g} s: ids {cut['before']} -> {cut['after']}" for cut in clip["cuts"]]
+            differ = clip.get("differ_from_every_frame")
             rows.append((clip["clip"][:34], "talk" if clip["talking"] else "", f"{clip['face_seconds']:.1f}",
                          clip["tracks"], clip["label_switches"], rate_text(clip["switches_per_face_second"]),
-                         f"{100 * clip['transition_fraction']:.1f}%", clip["cuts_detected"], "; ".join(notes)))
+                         f"{100 * clip['transition_fraction']:.1f}%", clip["cuts_detected"],
+                         "-" if differ is None else f"{differ}/{clip['face_frames']}", "; ".join(notes)))
         print(format_table(("clip", "", "face-s", "tracks", "switches", "per face-s", "changing", "cuts found",
-                            "annotated changes and cuts"), rows))
+                            "differ vs every frame", "annotated changes and cuts"), rows))
         summary = report["summary"]
         talk = summary["talking_switches_per_face_second"]
         worst = summary["talking_worst_clip_switches_per_face_second"]
@@ -376,6 +395,9 @@ def main() -> None:
     parser.add_argument("--videos", type=Path, default=default_folder, help=f"the face-videos folder (default {default_folder})")
     parser.add_argument("--clips", nargs="*", help="only these clips (file name prefixes, e.g. 04 07)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the full report as JSON")
+    parser.add_argument("--compare-every-frame", action="store_true",
+                        help="also play each clip classifying every face on every frame, and count the face-frames "
+                             "whose shown label differs from the emotion schedule's")
     arguments = parser.parse_args()
 
     report: dict[str, Any] = {"bench": "stability", "machine": machine_context(),
@@ -387,7 +409,11 @@ def main() -> None:
                              "pass --videos with the shared face-videos folder or set ARFILTER_SHARED")
     else:
         lens = build_lens()
-        report["clips"] = [measure_clip(lens.pipeline, clip, arguments.videos) for clip in clips]
+        every_frame = (build_lens(LensOptions(pipeline=PipelineOptions(schedule=EmotionScheduleOptions(classify_hz=0.0))))
+                       if arguments.compare_every_frame else None)
+        report["clips"] = [measure_clip(lens.pipeline, clip, arguments.videos,
+                                        every_frame.pipeline if every_frame is not None else None)
+                           for clip in clips]
         report["summary"] = summarise(report["clips"])
         iris_model = iris_model_path()
         if iris_model is None:

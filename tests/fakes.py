@@ -3,6 +3,7 @@ opinion about a face, the real packs). Import them with `from tests.fakes import
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from pathlib import Path
@@ -132,13 +133,29 @@ class OneFaceLens:
         self.labels = EMOTION_LABELS
         self.processed: list[Frame] = []
         self.resets = 0
+        self.calibrated: set[int] = set()
+
+    @property
+    def pipeline(self) -> OneFaceLens:
+        """The lens is its own pipeline: what the window asks of the pipeline (calibration) is here too."""
+        return self
+
+    def calibrate(self, track_id: int) -> bool:
+        self.calibrated.add(track_id)
+        return True
+
+    def clear_calibration(self, track_id: int) -> bool:
+        had = track_id in self.calibrated
+        self.calibrated.discard(track_id)
+        return had
 
     def render(self, result: FrameResult) -> np.ndarray:
         return self.composer.lens(result)
 
     def process(self, frame: Frame) -> FrameResult:
         self.processed.append(frame)
-        return FrameResult(frame=frame, faces=[make_face(label="happy", box=self.box, confidence=self.confidence)])
+        face = make_face(label="happy", box=self.box, confidence=self.confidence)
+        return FrameResult(frame=frame, faces=[dataclasses.replace(face, calibrated=face.track_id in self.calibrated)])
 
     def reset(self) -> None:
         self.resets += 1

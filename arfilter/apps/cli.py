@@ -36,7 +36,8 @@ sources: a camera index (0, 1, ...) or device (/dev/video2), a network stream UR
 http://...), "demo" (built in, no camera needed), a video file, an image file, or a folder of
 images (each its own frame, sorted by path).
 JSON lines (--json): {"frame", "source", "t_ms", "faces": [{"id", "box": [x, y, w, h], "roll_deg",
-"label", "confidence", "probs": {label: p, ...}}]}
+"label", "confidence", "probs": {label: p, ...}, "calibrated"}]} ("calibrated": read relative to
+the person's neutral face, see --neutral-face and N)
 web app: arfilter serve (see arfilter serve --help).
 """
 
@@ -90,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     mirror.add_argument("--mirror", dest="mirror", action="store_true", default=None, help="mirror the image (default for cameras)")
     mirror.add_argument("--no-mirror", dest="mirror", action="store_false", help="do not mirror the image")
     parser.add_argument("--no-bars", action="store_true", help="start with the probability bars hidden (B toggles)")
+    parser.add_argument("--neutral-face", type=Path, metavar="IMAGE",
+                        help="a photo of the person's neutral face: every face's emotion is then read relative to it "
+                             "(for a one-person recording or photo folder; in the window, N does this live)")
     parser.add_argument("--capture-hud", action="store_true",
                         help="screenshots (S) and recordings (R) include the bars and stats (D toggles; default: the lens only)")
     return parser
@@ -112,7 +116,7 @@ def lens_options(args: argparse.Namespace) -> LensOptions:
     emotion = EmotionOptions(metadata_path=args.model) if args.model else EmotionOptions()
     tracker = TrackerOptions(max_faces=args.max_faces, detector=FaceDetectorOptions(model=args.detector))
     return LensOptions(pipeline=PipelineOptions(tracker=tracker, emotion=emotion), pack=args.pack,
-                       user_packs_dirs=tuple(args.packs_dir))
+                       user_packs_dirs=tuple(args.packs_dir), neutral_face=getattr(args, "neutral_face", None))
 
 
 def _list_packs(args: argparse.Namespace) -> int:

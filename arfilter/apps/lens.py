@@ -19,11 +19,13 @@ import numpy as np
 
 from arfilter.core.pipeline import Pipeline, PipelineOptions
 from arfilter.core.types import Frame, FrameResult
-from arfilter.errors import PackError
+from arfilter.errors import PackError, SourceError
+from arfilter.io.sources import open_source
 from arfilter.lifecycle import Closeable
 from arfilter.render.compose import Composer
 from arfilter.render.packs import BUILTIN_PACKS_DIR, DEFAULT_PACK, PackSet, discover_packs
 from arfilter.vision.emotion import EmotionClassifier, EmotionMetadata
+from arfilter.vision.neutral import NeutralReference
 
 
 def warn(message: str) -> None:
@@ -39,6 +41,7 @@ class LensOptions:
     pack: str = DEFAULT_PACK
     builtin_packs_dir: Path = BUILTIN_PACKS_DIR
     user_packs_dirs: tuple[Path, ...] = ()
+    neutral_face: Path | None = None  # a photo of the person's neutral face: its reference applies to every face
 
 
 class Lens(Closeable):
@@ -84,6 +87,7 @@ class LensFactory:
                                                       self.metadata.labels)
         for error in self.pack_errors:
             warn(f"skipped filter pack: {error}")
+        self._reference: NeutralReference | None = None
         if not self.packs:
             raise PackError(f"no filter pack covers the labels of the emotion model {metadata_path} "
                             f"({', '.join(self.metadata.labels)}); add a pack with a 'default' entry "
@@ -93,7 +97,27 @@ class LensFactory:
         """A new lens: its own models and state, the shared packs, the options' starting pack."""
         packs = PackSet(self.packs, self.options.pack, self.pack_errors)  # an unknown pack fails before the models load
         classifier = EmotionClassifier(self.options.pipeline.emotion, metadata=self.metadata)
-        return Lens(Pipeline(self.options.pipeline, classifier=classifier), packs)
+        lens = Lens(Pipeline(self.options.pipeline, classifier=classifier), packs)
+        if self.options.neutral_face is not None:
+            if self._reference is None:
+                self._reference = neutral_reference_from_photo(lens, self.options.neutral_face)
+            lens.pipeline.shared_reference = self._reference
+        return lens
+
+
+def neutral_reference_from_photo(lens: Lens, path: Path) -> NeutralReference:
+    """The neutral reference of the largest face in the photo (or a video's first frame) at `path`."""
+    with open_source(str(path)) as source:
+        frame = source.read()
+    if frame is None:
+        raise SourceError(f"--neutral-face {path} has no readable image; pass a photo of the person's neutral face")
+    still = Frame(image=frame.image, index=0, source=frame.source, timestamp_s=0.0, is_still=True)
+    faces = lens.process(still).faces
+    lens.reset()
+    if not faces:
+        raise SourceError(f"--neutral-face {path}: no face found; pass a photo where the face is clearly visible")
+    largest = max(faces, key=lambda face: face.box[2] * face.box[3])
+    return NeutralReference.from_probs(largest.probabilities, largest.labels)
 
 
 def build_lens(options: LensOptions = LensOptions(), warn: Callable[[str], None] = warn) -> Lens:

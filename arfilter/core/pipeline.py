@@ -22,6 +22,8 @@ from arfilter.core.types import FaceResult, Frame, FrameResult, TrackedFace
 from arfilter.lifecycle import Closeable
 from arfilter.vision.emotion import EmotionClassifier, EmotionOptions
 from arfilter.vision.geometry import FaceGeometry, landmark_box
+from arfilter.vision.neutral import NeutralOptions, NeutralReference
+from arfilter.vision.neutral import apply as relative_to_neutral
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,11 @@ class Pipeline(Closeable):
         self.classifier: EmotionModel = classifier or EmotionClassifier(options.emotion)
         self.smoothing = SmoothingBank(options.smoothing)
         self.schedule = EmotionSchedule(options.schedule)
+        metadata = getattr(self.classifier, "metadata", None)
+        self.neutral_options = NeutralOptions.from_metadata(metadata.provenance) if metadata else NeutralOptions()
+        self._references: dict[int, NeutralReference] = {}
+        # A neutral face for every face without its own (`--neutral-face PHOTO` for a one-person video).
+        self.shared_reference: NeutralReference | None = None
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -71,11 +78,28 @@ class Pipeline(Closeable):
         self.classifier.close()
 
 
+    def calibrate(self, track_id: int) -> bool:
+        """Take this face's latest reading as its person's neutral face, for as long as the track
+        lasts; False when the face is not tracked (nothing to take)."""
+        latest = self.schedule.latest_for(track_id)
+        if latest is None:
+            return False
+        self._references[track_id] = NeutralReference.from_probs(latest, self.labels)
+        return True
+
+    def clear_calibration(self, track_id: int) -> bool:
+        """Forget the face's own neutral reference; True if it had one."""
+        return self._references.pop(track_id, None) is not None
+
+    def reference_for(self, track_id: int) -> NeutralReference | None:
+        return self._references.get(track_id, self.shared_reference)
+
     def reset(self) -> None:
         """Forget all tracks and their smoothing, e.g. after a mirror toggle or a source change."""
         self.tracker.reset()
         self.smoothing.reset()
         self.schedule.reset()
+        self._references.clear()
 
     def process(self, frame: Frame) -> FrameResult:
         timings: dict[str, float] = {}
@@ -89,8 +113,10 @@ class Pipeline(Closeable):
             self.smoothing.reset()
             self.schedule.reset()
         else:
-            self.smoothing.keep_only({face.track_id for face in tracked})
-            self.schedule.keep_only({face.track_id for face in tracked})
+            tracked_ids = {face.track_id for face in tracked}
+            self.smoothing.keep_only(tracked_ids)
+            self.schedule.keep_only(tracked_ids)
+            self._references = {track: reference for track, reference in self._references.items() if track in tracked_ids}
         end = time.perf_counter()
         timings["faces"] = (after_faces - start) * 1000
         timings["emotion"] = (after_emotion - after_faces) * 1000
@@ -105,9 +131,10 @@ class Pipeline(Closeable):
             fresh = self.classifier.infer(frame.image, [tracked[index].landmarks for index in due])
             for index, probabilities in zip(due, fresh):
                 self.schedule.record(tracked[index], probabilities, frame.timestamp_s)
-        latest = [self.schedule.latest(face) for face in tracked]
+        latest = [self.schedule.latest_for(face.track_id) for face in tracked]
         assert all(probabilities is not None for probabilities in latest), "a new face is always classified"
-        return [probabilities for probabilities in latest if probabilities is not None]
+        return [relative_to_neutral(probabilities, self.reference_for(face.track_id), self.neutral_options)
+                for face, probabilities in zip(tracked, latest) if probabilities is not None]
 
     def _smooth(self, face: TrackedFace, probabilities: np.ndarray, frame: Frame) -> FaceResult:
         landmarks = face.landmarks
@@ -134,4 +161,5 @@ class Pipeline(Closeable):
             previous_label=self.classifier.labels[previous_index] if previous_index is not None else None,
             transition=transition,
             settled=settled,
+            calibrated=self.reference_for(face.track_id) is not None,
         )

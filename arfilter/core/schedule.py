@@ -106,9 +106,9 @@ class EmotionSchedule:
     def record(self, face: TrackedFace, probabilities: np.ndarray, time_s: float) -> None:
         self._readings[face.track_id] = _Reading(probabilities, time_s, expression_shape(face.landmarks))
 
-    def latest(self, face: TrackedFace) -> np.ndarray | None:
-        """The face's most recent probabilities, or None if it was never classified."""
-        reading = self._readings.get(face.track_id)
+    def latest_for(self, track_id: int) -> np.ndarray | None:
+        """The face's most recent probabilities (the model's own), or None if it was never classified."""
+        reading = self._readings.get(track_id)
         return None if reading is None else reading.probabilities
 
     def keep_only(self, track_ids: set[int]) -> None:

@@ -27,7 +27,7 @@ MODELS = PROJECT_ROOT / "arfilter" / "models"
 CLIP_FRAMES = 10
 CLIP_FPS = 30.0
 FRAME_KEYS = {"frame", "source", "t_ms", "faces"}
-FACE_KEYS = {"id", "box", "roll_deg", "label", "confidence", "probs"}
+FACE_KEYS = {"id", "box", "roll_deg", "label", "confidence", "probs", "calibrated"}
 
 
 @pytest.fixture(autouse=True)
@@ -224,7 +224,7 @@ def test_help_documents_every_flag() -> None:
     undocumented = [flag for flag in flags if flag not in completed.stdout]
     assert not undocumented, f"--help does not mention {undocumented}"
     assert all(action.help for action in build_parser()._actions), "every flag needs a help text"
-    for field_name in ("frame", "source", "t_ms", "faces", "box", "roll_deg", "label", "confidence", "probs"):
+    for field_name in ("frame", "source", "t_ms", "faces", "box", "roll_deg", "label", "confidence", "probs", "calibrated"):
         assert f'"{field_name}"' in completed.stdout, f"the JSON field {field_name} is not documented in --help"
 
 
@@ -339,3 +339,22 @@ def test_argument_errors_exit_2_and_name_the_flag(
     assert len(errors) == 1 and errors[0] == err[-1] and named in errors[0], err
     assert err[0].startswith("usage: ")
     assert list(tmp_path.iterdir()) == [], "nothing is written when the arguments are wrong"
+
+
+def test_neutral_face_reads_every_face_relative_to_the_photo(tmp_path, capsys) -> None:
+    """The same photo as its own neutral reference reads neutral; without the flag it reads as the model sees it."""
+    photo = DATA / "astronaut.png"
+    plain, relative = tmp_path / "plain.jsonl", tmp_path / "relative.jsonl"
+    assert main(["--source", str(photo), "--headless", "--json", str(plain)]) == 0
+    assert main(["--source", str(photo), "--headless", "--json", str(relative), "--neutral-face", str(photo)]) == 0
+    (face,) = json.loads(relative.read_text())["faces"]
+    assert face["calibrated"] is True and face["label"] == "neutral"
+    assert json.loads(plain.read_text())["faces"][0]["calibrated"] is False
+
+
+def test_a_neutral_face_photo_without_a_face_is_one_line(tmp_path, capsys) -> None:
+    blank = tmp_path / "blank.png"
+    cv2.imwrite(str(blank), np.full((64, 64, 3), 128, np.uint8))
+    assert main(["--source", str(DATA / "astronaut.png"), "--headless", "--neutral-face", str(blank)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("arfilter: error: --neutral-face") and "no face found" in err and "\n" not in err

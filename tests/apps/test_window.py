@@ -181,6 +181,19 @@ def test_files_play_at_their_frame_rate(window, options) -> None:
     assert app.step(now=1 / 30 + 0.001) and app.result.frame.index == 1
 
 
+def test_a_lens_slower_than_the_file_drops_frames_instead_of_playing_in_slow_motion(window, options) -> None:
+    """Steps every 0.1 s (a lens at 10 frames/s) on a 30 frames/s file: every third frame is shown,
+    the file keeps its own clock, and the stats line says the source's rate."""
+    app = make_app(window, options)  # frame 0 at t=0
+    shown = []
+    for step in range(1, 6):
+        assert app.step(now=step * 0.1 + 0.001)
+        shown.append(app.result.frame.index)
+    assert shown == [3, 6, 9, 12, 15]
+    assert app.dropped_frames == 10
+    assert "source 30 fps" in app.hud_layers().stats.notes
+
+
 @pytest.mark.parametrize("key", [pygame.K_q, pygame.K_ESCAPE])
 def test_q_and_escape_quit_cleanly(window, options, key) -> None:
     app = make_app(window, options)
@@ -372,3 +385,14 @@ def test_letterbox_keeps_the_aspect_ratio_centred() -> None:
     assert letterbox_rect((640, 480), (960, 720)) == pygame.Rect(0, 0, 960, 720)
     assert letterbox_rect((640, 480), (1000, 480)) == pygame.Rect(180, 0, 640, 480)
     assert letterbox_rect((640, 360), (640, 640)) == pygame.Rect(0, 140, 640, 360)
+
+
+def test_n_takes_the_faces_in_view_as_neutral_and_n_again_forgets_it(window, options) -> None:
+    app = make_app(window, options)
+    press(app, pygame.K_n)
+    assert app.lens.calibrated == {1}
+    assert "Neutral face recorded for 1 face" in app.toasts.visible()[0][0]
+    assert app.step(now=1 / 30 + 0.001) and app.result.faces[0].calibrated
+    assert "neutral set" in app.hud_layers().stats.notes
+    press(app, pygame.K_n)
+    assert app.lens.calibrated == set() and "forgotten" in app.toasts.visible()[-1][0]

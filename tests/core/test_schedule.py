@@ -118,3 +118,21 @@ def test_the_pipeline_classifies_four_faces_at_the_scheduled_rate_and_shows_ever
     assert all(len(result.faces) == 4 for result in results)
     assert all(face.label == "happy" for face in results[-1].faces)
     assert 4 * 2 * 10 <= classifier.faces_classified <= 4 * 2 * 12 + 4, "about 12 per face per second, not 30"
+
+
+def test_a_face_read_relative_to_its_own_neutral_face() -> None:
+    """calibrate(track): its latest reading becomes the person's neutral; the same face then reads neutral,
+    and the reference goes with the track."""
+    classifier = CountingClassifier()  # always 94% happy: a person whose resting face the model calls happy
+    pipeline = Pipeline(PipelineOptions(), tracker=FixedTracker((1,)), classifier=classifier)  # type: ignore[arg-type]
+    image = np.zeros((48, 64, 3), np.uint8)
+
+    def frame(index: int) -> Frame:
+        return Frame(image=image, index=index, source="test", timestamp_s=index / 30.0)
+
+    before = [pipeline.process(frame(index)) for index in range(30)]
+    assert before[-1].faces[0].label == "happy" and not before[-1].faces[0].calibrated
+    assert pipeline.calibrate(1) and not pipeline.calibrate(99)
+    after = [pipeline.process(frame(index)) for index in range(30, 90)]
+    assert after[-1].faces[0].calibrated and after[-1].faces[0].label == "neutral"
+    assert pipeline.clear_calibration(1) and not pipeline.clear_calibration(1)

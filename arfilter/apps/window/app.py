@@ -126,6 +126,7 @@ class App:
         self._lens_image: np.ndarray | None = None  # the lens alone, until the result or the pack changes
         self._composed: pygame.Surface | None = None  # compose(), until anything it shows changes
         self._next_frame_due: float | None = None
+        self.dropped_frames = 0  # file frames skipped to keep up with the source's clock
         self._dirty = True
         # Each action of the key map and what it does: the one place keys meet behaviour.
         self._key_handlers: dict[str, Callable[[], None]] = {
@@ -136,6 +137,7 @@ class App:
             "pause": self._toggle_pause,
             "next_pack": self._next_pack,
             "capture_hud": self._toggle_capture_hud,
+            "neutral": self._toggle_neutral,
             "help": self._toggle_help,
             "quit": self._quit,
         }
@@ -161,7 +163,9 @@ class App:
 
     def _acquire(self, now: float) -> Frame | None:
         """A new frame: the newest one of a live source, or the next one of a file or the demo,
-        which are paced to their nominal frame rate."""
+        which play at their own frame rate: when the lens falls behind the source's clock, the
+        frames it has no time for are dropped (read and not processed), so a video plays in real
+        time instead of in slow motion. The headless runner, in contrast, processes every frame."""
         if self.source.is_live:
             return self._poll_live()
         # Half a redraw tick of slack: a frame due just after this tick would otherwise wait
@@ -169,8 +173,15 @@ class App:
         if self._next_frame_due is not None and now < self._next_frame_due - 0.5 / self.options.max_fps:
             return None
         period = 1.0 / self.source.fps
-        self._next_frame_due = now + period if self._next_frame_due is None else max(self._next_frame_due + period, now)
+        late = 0 if self._next_frame_due is None else int((now - self._next_frame_due) / period)
+        self._next_frame_due = (now if self._next_frame_due is None else self._next_frame_due + late * period) + period
         frame = self.source.read()
+        for _ in range(late if frame is not None else 0):
+            following = self.source.read()
+            if following is None:  # the file ended while catching up: its last frame is shown
+                break
+            self.dropped_frames += 1
+            frame = following
         if frame is None:
             self.ended = True
             self.toasts.show(f"End of {self.source.name}; press Q to quit")
@@ -279,6 +290,20 @@ class App:
         self.toasts.show("Screenshots and recordings with the HUD" if self.capture_hud
                          else "Screenshots and recordings without the HUD")
 
+    def _toggle_neutral(self) -> None:
+        """N: every face in view is its person's neutral face from now on; N again forgets it."""
+        faces = self.result.faces if self.result is not None else []
+        pipeline = self.lens.pipeline
+        if any(pipeline.clear_calibration(face.track_id) for face in faces):
+            self.toasts.show("Neutral face forgotten: emotions read as they are")
+            return
+        calibrated = sum(pipeline.calibrate(face.track_id) for face in faces)
+        if not calibrated:
+            self.toasts.show("No face to take as neutral: look at the camera with a relaxed face, then press N")
+            return
+        self.toasts.show(f"Neutral face recorded for {calibrated} face{'s' if calibrated > 1 else ''}: "
+                         "emotions are read relative to it (N forgets it)")
+
     def _toggle_help(self) -> None:
         self.show_help = not self.show_help
 
@@ -331,6 +356,10 @@ class App:
         stats = None
         if self.options.show_stats:
             notes = (self.lens.packs.current, "paused") if self.paused else (self.lens.packs.current,)
+            if self.result is not None and any(face.calibrated for face in self.result.faces):
+                notes = (*notes, "neutral set")
+            if not self.source.is_live:  # the shown rate beside the source's own: is the lens keeping up?
+                notes = (*notes, f"source {self.source.fps:g} fps")
             stats = Stats(self.fps_meter.fps, notes, recording=self.recorder is not None)
         return HudLayers(bars=self.show_bars, stats=stats)
 

@@ -18,6 +18,7 @@ KEY_ACTIONS: dict[str, str] = {
     "pause": "pause / resume",
     "next_pack": "next filter pack",
     "capture_hud": "screenshots / recordings with or without the HUD",
+    "neutral": "this is my neutral face: read emotions relative to it (again: forget it)",
     "help": "show / hide this help",
     "quit": "quit",
 }
@@ -38,6 +39,7 @@ class KeyMap:
     pause: tuple[str, ...] = ("space",)
     next_pack: tuple[str, ...] = ("f",)
     capture_hud: tuple[str, ...] = ("d",)
+    neutral: tuple[str, ...] = ("n",)
     help: tuple[str, ...] = ("h",)
     quit: tuple[str, ...] = ("q", "escape")
 
