@@ -12,6 +12,7 @@ import argparse
 import pathlib
 import statistics
 import time
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -20,6 +21,7 @@ from PIL import Image
 from arfilter.core.tracking import FaceTracker, TrackerOptions
 from arfilter.vision.detector import DETECTOR_MODEL_FILES, FaceDetector, FaceDetectorOptions
 from arfilter.vision.landmarker import FaceLandmarker, FaceLandmarkerOptions, region_from_detection
+from bench import describe_context, machine_context, write_json
 
 PHOTO = pathlib.Path(__file__).resolve().parent.parent / "tests" / "data" / "astronaut.png"
 
@@ -40,6 +42,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1, help="LiteRT threads per model")
     parser.add_argument("--frames", type=int, default=200, help="timed calls per measurement")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the timings as JSON")
     arguments = parser.parse_args()
 
     image = np.asarray(Image.open(PHOTO).convert("RGB"))
@@ -58,9 +61,13 @@ def main() -> None:
     tracker = FaceTracker(detector, landmarker, TrackerOptions())
     results["tracker update (one face)"] = time_calls(lambda i: tracker.update(shifts[i % len(shifts)]), arguments.frames)
 
+    context = machine_context()
+    print(describe_context(context))
     print(f"threads={arguments.threads}, {arguments.frames} calls each")
     for name, (median, p90) in results.items():
         print(f"  {name:28s} median {median:6.2f} ms   p90 {p90:6.2f} ms")
+    write_json(arguments.json, {"bench": "faces", "machine": context, "threads": arguments.threads,
+                                "ms": {name: {"median": median, "p90": p90} for name, (median, p90) in results.items()}})
 
 
 if __name__ == "__main__":
