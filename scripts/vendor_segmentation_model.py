@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import sys
 
-from vendoring import WheelFiles, main  # type: ignore[import-not-found]
+from vendoring import WheelFiles, main
 
 SELFIE_SEGMENTATION = WheelFiles(
     requirement="mediapipe==0.10.21",

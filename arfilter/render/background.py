@@ -84,7 +84,7 @@ class BackgroundOptions:
     def from_argument(cls, text: str) -> BackgroundOptions:
         """The options `--background TEXT` asks for: "none", "blur", or an image file that must exist."""
         if text in BACKGROUND_WORDS:
-            return cls(mode=text)  # type: ignore[arg-type]  # narrowed by the membership test
+            return cls(mode=text)
         path = Path(text)
         if not path.is_file():
             raise BackgroundError(f"--background {text}: no such image file; pass blur, none, or the path of a "
