@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import pytest
 import pyvirtualcam
@@ -19,7 +21,7 @@ from arfilter.io.virtual_camera import (
 class FakeBackend:
     """A pyvirtualcam backend that keeps what it is sent; class attributes steer it from the test."""
 
-    opened: list[FakeBackend] = []
+    opened: ClassVar[list[FakeBackend]] = []
     fail_open: str | None = None  # the error message opening raises, if any
     fail_send: str | None = None
 
