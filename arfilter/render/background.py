@@ -18,7 +18,7 @@ drawn afterwards, on top of the new background.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 
 from arfilter.errors import ArfilterError
+from arfilter.types import FrameResult
 from arfilter.vision.segmentation import SelfieSegmenter
 
 BackgroundMode = Literal["none", "blur", "image"]
@@ -193,3 +194,13 @@ class BackgroundCompositor:
             self._covered = cover(self._image, size)
         return self._covered
 
+
+
+def with_background(result: FrameResult, compositor: BackgroundCompositor | None) -> FrameResult:
+    """`result` with its frame's background blurred or replaced, for the packs to draw on top of.
+
+    The faces were found on the original frame; only the picture under them changes.
+    """
+    if compositor is None or compositor.options.mode == "none":
+        return result
+    return replace(result, frame=replace(result.frame, image=compositor.apply(result.frame.image)))

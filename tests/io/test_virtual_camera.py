@@ -169,3 +169,25 @@ def test_odd_or_huge_sizes_are_one_line(text):
 
 def test_sizes_parse():
     assert parse_size("640x360") == (640, 360) and parse_size(" 1920X1080 ") == (1920, 1080)
+
+
+def test_the_headless_sink_sends_every_frame_the_right_way_round(fake_backend):
+    from arfilter.io.sinks.virtual_camera import VirtualCameraSink
+
+    sink = VirtualCameraSink(30.0, VirtualCameraOptions(size=(640, 480), backend="arfilter-fake"), mirrored=lambda: True,
+                             say=print)
+    for _ in range(3):
+        sink.write(None, left_red())  # type: ignore[arg-type]  # the result is not looked at
+    sink.close()
+    backend = fake_backend.opened[0]
+    assert len(backend.frames) == 3 and backend.closed
+    assert tuple(backend.frames[0][240, 100]) == (0, 0, 255)  # unmirrored
+    assert sink.describe() == "virtual camera /dev/video-fake (3 frames)"
+
+
+def test_the_headless_sink_without_a_device_is_one_error(fake_backend):
+    from arfilter.io.sinks.virtual_camera import VirtualCameraSink
+
+    fake_backend.fail_open = "No v4l2 loopback device found at /dev/video[0-99]."
+    with pytest.raises(VirtualCameraError, match="no virtual camera found"):
+        VirtualCameraSink(30.0, VirtualCameraOptions(backend="arfilter-fake"), mirrored=lambda: False, say=print)

@@ -128,3 +128,18 @@ def test_cover_keeps_the_aspect_and_fills_the_frame():
     out = cover(tall, (320, 180))
     assert out.shape == (180, 320, 3)
     assert out[:, :150].max() == 0 and out[:, 170:].min() == 255  # not squashed: the halves stay halves
+
+
+def test_with_background_changes_the_picture_under_the_faces_only():
+    from arfilter.render.background import with_background
+    from arfilter.types import Frame, FrameResult
+    from tests.conftest import make_face
+
+    frame = striped()
+    result = FrameResult(frame=Frame(image=frame, index=3, source="test", timestamp_s=0.1), faces=[make_face()])
+    assert with_background(result, None) is result
+    background, _ = compositor(mode="blur")
+    changed = with_background(result, background)
+    assert changed.faces is result.faces and changed.frame.index == 3
+    assert changed.frame.image is not frame and result.frame.image is frame  # the original result is untouched
+    assert changed.frame.image[:, 200:].std() < frame[:, 200:].std() / 5
