@@ -91,24 +91,18 @@ def encode_gif(frames: list[np.ndarray], delays_ms: list[int], dither: bool) -> 
     return buffer.getvalue()
 
 
-class GifSink:
-    """Collects drawn frames and writes them as one animated GIF on `close()` (a Sink)."""
+class GifClip:
+    """Frames gathered for one GIF, in memory: what the sink writes to a file and the web page downloads."""
 
-    needs_image = True
-
-    def __init__(self, path: Path, options: GifOptions | None = None, flag: str = "--record") -> None:
-        if path.suffix.lower() != GIF_SUFFIX:
-            raise OutputError(f"{flag} {path}: a GIF's name ends in {GIF_SUFFIX}; pass e.g. {path.with_suffix(GIF_SUFFIX)}")
-        prepare_folder(path.parent, "GIF", for_file=path)
-        if path.is_dir():
-            raise OutputError(f"cannot write the GIF {path}: it is a folder; pass a file name ending in {GIF_SUFFIX}")
-        self.path = path
+    def __init__(self, options: GifOptions | None = None) -> None:
         self.options = options or GifOptions()
-        self._flag = flag
         self._frames: list[np.ndarray] = []
         self._timestamps: list[float] = []
-        self.seen_s = 0.0  # how much of the run the sink was shown, kept or not
-        self.bytes_written = 0
+        self.seen_s = 0.0  # how much time the clip was shown, kept or not
+
+    @property
+    def empty(self) -> bool:
+        return not self._frames
 
     @property
     def full(self) -> bool:
@@ -122,12 +116,6 @@ class GifSink:
         slot = math.floor((timestamp_s - self._timestamps[0]) * self.options.fps + 1e-6)  # the last frame time passed
         return len(self._timestamps) <= slot < round(self.options.max_duration_s * self.options.fps)
 
-    def write(self, result: FrameResult, image: np.ndarray | None, timestamp_s: float | None = None) -> None:
-        if image is None:
-            raise ValueError("GifSink needs the drawn image")
-        timestamp = result.frame.timestamp_s if timestamp_s is None else timestamp_s
-        self.add(image, timestamp)
-
     def add(self, image_rgb: np.ndarray, timestamp_s: float) -> None:
         """Keep `image_rgb` if a frame is due at `timestamp_s` (the GIF's own rate)."""
         if self._timestamps:
@@ -140,6 +128,8 @@ class GifSink:
 
     def encode(self) -> bytes:
         """The GIF's bytes, made smaller step by step until it fits max_bytes."""
+        if not self._frames:
+            raise ValueError("a GIF needs at least one frame")
         options, frames, timestamps = self.options, self._frames, self._timestamps
         end_s = timestamps[-1] + 1.0 / options.fps
         # (dither, keep every n-th frame, scale): each step a bigger saving than the one before.
@@ -156,17 +146,56 @@ class GifSink:
                 return data
         return data  # the smallest made; only a clip far past any sensible length gets here
 
-    def close(self) -> None:
-        """Encode and write the GIF (nothing is written when no frame arrived)."""
-        if not self._frames:
-            return
-        data = self.encode()
-        write_atomically(self.path, data, self._flag)
-        self.bytes_written = len(data)
+    def held_s(self) -> float:
+        """How long the GIF plays."""
+        return min(self.seen_s, self.options.max_duration_s)
+
+    def release(self) -> None:
+        """Drop the frames (once encoded), keeping how long the clip was."""
         self._frames, self._timestamps = [], []
 
-    def describe(self) -> str:
-        held = min(self.seen_s, self.options.max_duration_s)
-        cut = f", the first {self.options.max_duration_s:g} s" if self.seen_s > self.options.max_duration_s + 0.5 else ""
-        return f"{self.path} ({held:.1f} s, {self.bytes_written / 1e6:.1f} MB{cut})"
 
+class GifSink:
+    """Collects drawn frames and writes them as one animated GIF on `close()` (a Sink)."""
+
+    needs_image = True
+
+    def __init__(self, path: Path, options: GifOptions | None = None, flag: str = "--record") -> None:
+        if path.suffix.lower() != GIF_SUFFIX:
+            raise OutputError(f"{flag} {path}: a GIF's name ends in {GIF_SUFFIX}; pass e.g. {path.with_suffix(GIF_SUFFIX)}")
+        prepare_folder(path.parent, "GIF", for_file=path)
+        if path.is_dir():
+            raise OutputError(f"cannot write the GIF {path}: it is a folder; pass a file name ending in {GIF_SUFFIX}")
+        self.path = path
+        self.clip = GifClip(options)
+        self._flag = flag
+        self.bytes_written = 0
+
+    @property
+    def full(self) -> bool:
+        return self.clip.full
+
+    def wants_frame(self, timestamp_s: float) -> bool:
+        return self.clip.wants_frame(timestamp_s)
+
+    def add(self, image_rgb: np.ndarray, timestamp_s: float) -> None:
+        self.clip.add(image_rgb, timestamp_s)
+
+    def write(self, result: FrameResult, image: np.ndarray | None, timestamp_s: float | None = None) -> None:
+        if image is None:
+            raise ValueError("GifSink needs the drawn image")
+        self.clip.add(image, result.frame.timestamp_s if timestamp_s is None else timestamp_s)
+
+    def close(self) -> None:
+        """Encode and write the GIF (nothing is written when no frame arrived)."""
+        if self.clip.empty:
+            return
+        data = self.clip.encode()
+        write_atomically(self.path, data, self._flag)
+        self.bytes_written = len(data)
+        self.clip.release()
+
+    def describe(self) -> str:
+        options = self.clip.options
+        cut = f", the first {options.max_duration_s:g} s" if self.clip.seen_s > options.max_duration_s + 0.5 else ""
+        return f"{self.path} ({self.clip.held_s():.1f} s, {self.bytes_written / 1e6:.1f} MB{cut})"
