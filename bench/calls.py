@@ -36,10 +36,10 @@ import numpy as np
 import pyvirtualcam
 
 from arfilter.io.sinks.gif import GifSink
+from arfilter.io.sources import open_source
 from arfilter.io.video_writer import H264Recorder
 from arfilter.io.virtual_camera import VirtualCamera, VirtualCameraOptions
 from arfilter.render.background import BackgroundCompositor, BackgroundMode, BackgroundOptions
-from arfilter.sources import open_source
 from arfilter.vision.segmentation import SelfieSegmenter, SelfieSegmenterOptions
 from bench import PHOTO, Stats, describe_context, format_table, machine_context, verdict, write_json
 

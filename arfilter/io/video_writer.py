@@ -33,9 +33,9 @@ import av
 import cv2
 import numpy as np
 
-from arfilter.errors import OutputError
-from arfilter.recording import letterbox, prepare_folder
-from arfilter.safe_write import os_reason
+from arfilter.errors import OutputError, os_reason
+from arfilter.io.paths import prepare_folder
+from arfilter.io.recording import letterbox
 
 # yuv420p subsamples chroma 2x2; sizes are rounded down to even.
 MIN_FRAME_SIDE_PX = 2

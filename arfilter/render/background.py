@@ -25,8 +25,8 @@ from typing import Literal
 import cv2
 import numpy as np
 
+from arfilter.core.types import FrameResult
 from arfilter.errors import ArfilterError
-from arfilter.types import FrameResult
 from arfilter.vision.segmentation import SelfieSegmenter
 
 BackgroundMode = Literal["none", "blur", "image"]

@@ -20,8 +20,8 @@ import cv2
 import numpy as np
 
 from arfilter.errors import ModelError
-from arfilter.vision.litert import LiteRTModel, load_interpreter
 from arfilter.resources import FACE_MODELS_DIR
+from arfilter.vision.litert import LiteRTModel, load_interpreter
 
 SEGMENTATION_MODEL_REMEDY = "reinstall arfilter (or restore arfilter/models/mediapipe/ from git)"
 

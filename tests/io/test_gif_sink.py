@@ -121,7 +121,7 @@ def test_an_unwritable_gif_path_is_one_line_before_any_frame(tmp_path):
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this platform")
 def test_a_full_disk_at_close_is_one_line(tmp_path, monkeypatch):
-    import arfilter.safe_write as safe_write
+    import arfilter.io.safe_write as safe_write
 
     real_open = open
 

@@ -16,7 +16,7 @@ import pytest
 
 from arfilter.errors import OutputError
 from arfilter.io.video_writer import H264Options, H264Recorder
-from tests.conftest import PROJECT_ROOT
+from tests.fakes import PROJECT_ROOT
 
 
 def noisy_frame(index: int, width: int = 160, height: int = 120) -> np.ndarray:

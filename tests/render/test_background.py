@@ -131,9 +131,9 @@ def test_cover_keeps_the_aspect_and_fills_the_frame():
 
 
 def test_with_background_changes_the_picture_under_the_faces_only():
+    from arfilter.core.types import Frame, FrameResult
     from arfilter.render.background import with_background
-    from arfilter.types import Frame, FrameResult
-    from tests.conftest import make_face
+    from tests.fakes import make_face
 
     frame = striped()
     result = FrameResult(frame=Frame(image=frame, index=3, source="test", timestamp_s=0.1), faces=[make_face()])

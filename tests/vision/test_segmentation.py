@@ -9,7 +9,7 @@ import pytest
 from arfilter.errors import ModelError
 from arfilter.resources import FACE_MODELS_DIR
 from arfilter.vision.segmentation import SelfieSegmenter, SelfieSegmenterOptions
-from tests.conftest import PROJECT_ROOT
+from tests.fakes import PROJECT_ROOT
 
 ASTRONAUT = PROJECT_ROOT / "tests" / "data" / "astronaut.png"
 

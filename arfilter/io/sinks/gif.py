@@ -23,10 +23,10 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from arfilter.core.types import FrameResult
 from arfilter.errors import OutputError
-from arfilter.recording import prepare_folder
-from arfilter.safe_write import write_atomically
-from arfilter.types import FrameResult
+from arfilter.io.paths import prepare_folder
+from arfilter.io.safe_write import write_atomically
 
 GIF_SUFFIX = ".gif"
 # GIF stores frame delays in hundredths of a second.

@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from arfilter.core.types import FrameResult
 from arfilter.io.virtual_camera import VirtualCamera, VirtualCameraOptions
-from arfilter.types import FrameResult
 
 
 class VirtualCameraSink:
