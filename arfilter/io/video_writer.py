@@ -73,7 +73,7 @@ class H264Options:
 class H264Recorder:
     """Writes frames to an H.264 MP4 in real time: a frame is repeated when the app is slower
     than `fps`, so the video plays at the speed it was recorded (the same contract as
-    `arfilter.recording.Recorder`, which it replaces)."""
+    OpenCV's mp4v writer it replaced)."""
 
     def __init__(self, path: Path, fps: float, frame_size: tuple[int, int], options: H264Options | None = None) -> None:
         if min(frame_size) < MIN_FRAME_SIDE_PX:

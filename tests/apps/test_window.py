@@ -19,7 +19,6 @@ from arfilter.apps.window.app import App, FpsMeter, letterbox_rect, surface_to_r
 from arfilter.apps.window.launch import run_app, run_headless_fallback
 from arfilter.apps.window.options import KEY_ACTIONS, AppOptions, KeyMap
 from arfilter.core.types import Frame, FrameResult
-from arfilter.io.recording import Recorder
 from arfilter.io.sources import FrameSource
 from arfilter.io.sources.camera import CameraSource, CameraUnavailableError
 from tests.fakes import FakeCameraRig, OneFaceLens
@@ -250,17 +249,6 @@ def test_r_records_an_mp4_in_real_time(window, options) -> None:
     ok, image = capture.read()
     capture.release()
     assert ok and image.shape == (FRAME_SIZE[1], FRAME_SIZE[0], 3)
-
-
-def test_recorder_repeats_frames_when_the_app_is_slow(tmp_path: Path) -> None:
-    recorder = Recorder(tmp_path / "clip.mp4", 30.0, (64, 48))
-    image = np.zeros((48, 64, 3), np.uint8)
-    recorder.write(image, 5.0)
-    recorder.write(image, 5.1)  # 0.1 s later: frames 1..3 are due
-    assert recorder.frames_written == 4 and not recorder.wants_frame(5.11)
-    recorder.write(np.zeros((96, 128, 3), np.uint8), 5.2)  # a different size is resized, not an error
-    recorder.close()
-    assert recorder.frames_written == 7
 
 
 def test_end_of_a_file_holds_the_last_frame(window, options) -> None:

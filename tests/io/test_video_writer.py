@@ -72,10 +72,12 @@ def test_a_slow_app_gets_repeated_frames_and_a_stall_is_skipped(tmp_path):
     recorder.write(noisy_frame(0, 64, 48), 5.0)
     recorder.write(noisy_frame(1, 64, 48), 5.1)  # 3 frames late: written 3 times
     assert recorder.frames_written == 4 and not recorder.wants_frame(5.11)
+    recorder.write(noisy_frame(5, 128, 96), 5.2)  # another size is letterboxed, not an error
+    assert recorder.frames_written == 7
     recorder.write(noisy_frame(2, 64, 48), 50.0)  # a long stall: one second of copies, not 45 seconds
     assert recorder.frames_written == 1351 and not recorder.wants_frame(50.0)
     recorder.close()
-    assert decoded_frames(tmp_path / "clip.mp4") == 34
+    assert decoded_frames(tmp_path / "clip.mp4") == 37
 
 
 def test_fractional_rates_are_kept(tmp_path):

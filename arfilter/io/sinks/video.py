@@ -9,18 +9,19 @@ import numpy as np
 from arfilter.core.types import FrameResult
 from arfilter.errors import OutputError
 from arfilter.io.paths import prepare_folder
-from arfilter.io.recording import Recorder
+from arfilter.io.video_writer import H264Recorder
 
 RECORDING_SUFFIX = ".mp4"
 
 
 class VideoSink:
-    """Writes drawn frames to an MP4 at `fps`, timed by each frame's own timestamp.
+    """Writes drawn frames to an H.264 MP4 at `fps`, timed by each frame's own timestamp.
 
     The writer opens at the first frame, whose size (rounded down to even, as codecs want)
     is the video's. The MP4 is finalised by `close()`, which the runner calls on every way
-    out, signals included, so an interrupted recording plays. Frames are placed by time, not count: a frame that arrives late is
-    repeated and frames that arrive early are dropped (see `Recorder`), so the video plays at
+    out, signals included; a run killed without that chance still leaves a playable file (see
+    `H264Recorder`). Frames are placed by time, not count: a frame that arrives late is
+    repeated and frames that arrive early are dropped (see `H264Recorder`), so the video plays at
     the speed of the source. Pass `timestamp_s` to time frames by another clock, as the
     window does with wall-clock time.
     """
@@ -34,7 +35,7 @@ class VideoSink:
         prepare_folder(path.parent, "recording", for_file=path)
         self.path = path
         self.fps = fps
-        self._recorder: Recorder | None = None
+        self._recorder: H264Recorder | None = None
 
     @property
     def frames_written(self) -> int:
@@ -48,7 +49,7 @@ class VideoSink:
         if image is None:
             raise ValueError("VideoSink needs the drawn image")
         if self._recorder is None:
-            self._recorder = Recorder(self.path, self.fps, (image.shape[1], image.shape[0]))
+            self._recorder = H264Recorder(self.path, self.fps, (image.shape[1], image.shape[0]))
         self._recorder.write(image, result.frame.timestamp_s if timestamp_s is None else timestamp_s)
 
     def close(self) -> None:
