@@ -136,3 +136,20 @@ def test_a_full_disk_at_close_is_one_line(tmp_path, monkeypatch):
     with pytest.raises(OutputError, match="no space left on the device"):
         sink.close()
     assert not (tmp_path / "clip.gif").exists()
+
+
+def test_record_to_a_gif_name_writes_a_gif_headless(tmp_path, capsys):
+    from arfilter.apps.cli import main
+
+    path = tmp_path / "demo.gif"
+    assert main(["--source", "demo", "--headless", "--max-frames", "20", "--record", str(path)]) == 0
+    with Image.open(path) as gif:
+        assert gif.format == "GIF" and gif.size == (480, 360) and gif.n_frames == 10  # 20 frames at 30/s -> 15/s
+    assert f"wrote {path} (0.6 s," in capsys.readouterr().out
+
+
+def test_record_to_another_name_says_mp4_or_gif(tmp_path, capsys):
+    from arfilter.apps.cli import main
+
+    assert main(["--source", "demo", "--headless", "--max-frames", "2", "--record", str(tmp_path / "x.avi")]) == 2
+    assert "recordings are MP4 (H.264) or GIF files; pass a name ending in .mp4 or .gif" in capsys.readouterr().err

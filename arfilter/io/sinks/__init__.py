@@ -1,4 +1,4 @@
-"""Outputs of a run as sinks: an annotated video, a folder of annotated images, JSON Lines.
+"""Outputs of a run as sinks: an annotated video (H.264 MP4 or GIF), a folder of annotated images, JSON Lines.
 
 Every sink follows the small `Sink` protocol (`write(result, image)`, `close()`,
 `describe()`; see `arfilter.io.sinks.base`). The command line's output flags come from
@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from arfilter.io.sinks.base import Sink
+from arfilter.io.sinks.gif import GIF_SUFFIX, GifOptions, GifSink
 from arfilter.io.sinks.images import ImageFolderSink
 from arfilter.io.sinks.jsonl import JsonLinesSink, frame_record
 from arfilter.io.sinks.video import VideoSink
@@ -21,7 +22,7 @@ from arfilter.io.sinks.video import VideoSink
 if TYPE_CHECKING:
     from arfilter.io.sources import FrameSource
 
-__all__ = ["OUTPUT_KINDS", "ImageFolderSink", "JsonLinesSink", "OutputKind", "Sink", "VideoSink", "frame_record",
+__all__ = ["HEADLESS_GIF", "OUTPUT_KINDS", "GifSink", "ImageFolderSink", "JsonLinesSink", "OutputKind", "Sink", "VideoSink", "frame_record",
            "open_sinks"]
 
 
@@ -37,11 +38,22 @@ class OutputKind:
     is_folder: bool = False  # files named after the inputs go into it (checked against overwriting them)
 
 
+# `--record out.gif`: a GIF is for sharing, so a headless one holds the first 10 s (shrunk to fit 5 MB).
+HEADLESS_GIF = GifOptions(max_duration_s=10.0)
+
+
+def open_recording(path: Path, source: FrameSource) -> Sink:
+    """`--record`: an animated GIF for a .gif name, else an H.264 MP4 (which refuses other names in one line)."""
+    if path.suffix.lower() == GIF_SUFFIX:
+        return GifSink(path, HEADLESS_GIF)
+    return VideoSink(path, source.fps)
+
+
 # Opened in this order; the JSON file comes last because it is the only sink that creates its
 # file on opening, so a bad video or image path fails before any file exists.
 OUTPUT_KINDS: tuple[OutputKind, ...] = (
-    OutputKind("record", "--record", "OUT.mp4", "headless: write the annotated video here",
-               lambda path, source: VideoSink(path, source.fps)),
+    OutputKind("record", "--record", "OUT.mp4", "headless: write the annotated video here (H.264; a .gif name "
+               "writes an animated GIF of the first 10 s)", open_recording),
     OutputKind("out_dir", "--out-dir", "DIR", "headless: write annotated images here",
                lambda path, source: ImageFolderSink(path), is_folder=True),
     OutputKind("json", "--json", "OUT.jsonl", "headless: write one JSON line per processed frame",

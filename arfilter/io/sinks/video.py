@@ -30,8 +30,8 @@ class VideoSink:
 
     def __init__(self, path: Path, fps: float) -> None:
         if path.suffix.lower() != RECORDING_SUFFIX:
-            raise OutputError(f"--record {path}: recordings are MP4 files; pass a name ending in {RECORDING_SUFFIX}, "
-                              f"e.g. --record {path.with_suffix(RECORDING_SUFFIX)}")
+            raise OutputError(f"--record {path}: recordings are MP4 (H.264) or GIF files; pass a name ending in "
+                              f"{RECORDING_SUFFIX} or .gif, e.g. --record {path.with_suffix(RECORDING_SUFFIX)}")
         prepare_folder(path.parent, "recording", for_file=path)
         self.path = path
         self.fps = fps
