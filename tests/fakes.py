@@ -13,6 +13,7 @@ import numpy as np
 
 from arfilter.core.types import FaceResult, Frame, FrameResult
 from arfilter.io.sources.camera import ClosedCapture
+from arfilter.render.background import BackgroundOptions
 from arfilter.render.compose import Composer
 from arfilter.vision.geometry import FaceGeometry, landmark_box
 from arfilter.vision.labels import EMOTION_LABELS
@@ -121,6 +122,19 @@ class FakePacks:
         return image
 
 
+class FakeSegmenter:
+    """Stands in for SelfieSegmenter: the left half of every frame is the person (at a 16x9 'model resolution')."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.mask = np.zeros((9, 16), np.float32)
+        self.mask[:, :8] = 1.0
+
+    def segment(self, image_rgb: np.ndarray) -> np.ndarray:
+        self.calls += 1
+        return self.mask.copy()
+
+
 class OneFaceLens:
     """Stands in for arfilter.apps.lens.Lens: one face at `box` in every frame, drawn by a real composer
     over FakePacks; records what it was asked."""
@@ -148,6 +162,13 @@ class OneFaceLens:
         had = track_id in self.calibrated
         self.calibrated.discard(track_id)
         return had
+
+    @property
+    def background(self) -> BackgroundOptions:
+        return self.composer.background_options
+
+    def set_background(self, options: BackgroundOptions) -> None:
+        self.composer.set_background(options, FakeSegmenter)  # type: ignore[arg-type]
 
     def render(self, result: FrameResult) -> np.ndarray:
         return self.composer.lens(result)

@@ -22,6 +22,7 @@ from arfilter.core.tracking import TrackerOptions
 from arfilter.errors import ArfilterError, OutputError
 from arfilter.io.signals import Terminated, finalise_on_signals
 from arfilter.io.sinks import OUTPUT_KINDS
+from arfilter.render.background import BackgroundOptions
 from arfilter.render.packs import DEFAULT_PACK
 from arfilter.vision.detector import DETECTOR_MODEL_FILES, FaceDetectorOptions
 from arfilter.vision.emotion import EmotionOptions
@@ -44,6 +45,8 @@ web app: arfilter serve (see arfilter serve --help).
 
 def lens_flags() -> argparse.ArgumentParser:
     """The lens flags, shared by the main command and `serve` (one definition per flag)."""
+    from arfilter.apps.window.options import KeyMap
+
     parser = argparse.ArgumentParser(add_help=False)
     group = parser.add_argument_group("lens")
     group.add_argument("--max-faces", type=int, default=TrackerOptions.max_faces, metavar="N",
@@ -57,6 +60,9 @@ def lens_flags() -> argparse.ArgumentParser:
                        help="extra folder of filter packs (repeatable); ~/.config/arfilter/packs is always read")
     group.add_argument("--model", type=Path, metavar="EMOTION.json",
                        help="emotion model metadata (default: the shipped arfilter/models/emotion.json)")
+    group.add_argument("--background", default="none", metavar="blur|none|IMAGE",
+                       help="blur what is not the person, or replace it with a picture (default: none); "
+                            f"{KeyMap().keys_for('background')} cycles in the window")
     return parser
 
 
@@ -116,7 +122,8 @@ def lens_options(args: argparse.Namespace) -> LensOptions:
     emotion = EmotionOptions(metadata_path=args.model) if args.model else EmotionOptions()
     tracker = TrackerOptions(max_faces=args.max_faces, detector=FaceDetectorOptions(model=args.detector))
     return LensOptions(pipeline=PipelineOptions(tracker=tracker, emotion=emotion), pack=args.pack,
-                       user_packs_dirs=tuple(args.packs_dir), neutral_face=getattr(args, "neutral_face", None))
+                       user_packs_dirs=tuple(args.packs_dir), neutral_face=getattr(args, "neutral_face", None),
+                       background=BackgroundOptions.from_argument(args.background))
 
 
 def _list_packs(args: argparse.Namespace) -> int:

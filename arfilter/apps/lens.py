@@ -22,10 +22,12 @@ from arfilter.core.types import Frame, FrameResult
 from arfilter.errors import PackError, SourceError
 from arfilter.io.sources import open_source
 from arfilter.lifecycle import Closeable
+from arfilter.render.background import BackgroundOptions, load_background_image
 from arfilter.render.compose import Composer
 from arfilter.render.packs import BUILTIN_PACKS_DIR, DEFAULT_PACK, PackSet, discover_packs
 from arfilter.vision.emotion import EmotionClassifier, EmotionMetadata
 from arfilter.vision.neutral import NeutralReference
+from arfilter.vision.segmentation import SelfieSegmenter
 
 
 def warn(message: str) -> None:
@@ -42,15 +44,35 @@ class LensOptions:
     builtin_packs_dir: Path = BUILTIN_PACKS_DIR
     user_packs_dirs: tuple[Path, ...] = ()
     neutral_face: Path | None = None  # a photo of the person's neutral face: its reference applies to every face
+    background: BackgroundOptions = field(default_factory=BackgroundOptions)
 
 
 class Lens(Closeable):
-    """One stream's lens: analyses frames (`process`) and draws them (`composer`)."""
+    """One stream's lens: analyses frames (`process`) and draws them (`composer`).
 
-    def __init__(self, pipeline: Pipeline, packs: PackSet) -> None:
+    The person segmenter for the background is loaded only once a background other than
+    "none" is asked for, so a lens that never blurs pays nothing for it.
+    """
+
+    def __init__(self, pipeline: Pipeline, packs: PackSet, background: BackgroundOptions | None = None) -> None:
         self.pipeline = pipeline
         self.packs = packs
         self.composer = Composer(packs)
+        self._segmenter: SelfieSegmenter | None = None
+        self.set_background(background or BackgroundOptions())
+
+    @property
+    def background(self) -> BackgroundOptions:
+        return self.composer.background_options
+
+    def set_background(self, options: BackgroundOptions) -> None:
+        """Blur, replace or keep the background from the next frame on (BackgroundError for a bad picture)."""
+        self.composer.set_background(options, self._segmenter_once)
+
+    def _segmenter_once(self) -> SelfieSegmenter:
+        if self._segmenter is None:
+            self._segmenter = SelfieSegmenter.create()
+        return self._segmenter
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -64,11 +86,15 @@ class Lens(Closeable):
         return self.composer.lens(result)
 
     def reset(self) -> None:
-        """Forget every track and its smoothing (a source change)."""
+        """Forget every track and its smoothing, and the background's mask history (a source change)."""
         self.pipeline.reset()
+        if self.composer.background is not None:
+            self.composer.background.reset()
 
     def close(self) -> None:
         self.pipeline.close()
+        if self._segmenter is not None:
+            self._segmenter.close()
 
 
 
@@ -88,6 +114,8 @@ class LensFactory:
         for error in self.pack_errors:
             warn(f"skipped filter pack: {error}")
         self._reference: NeutralReference | None = None
+        if options.background.image_path is not None:
+            load_background_image(options.background.image_path)  # a bad picture is one line now, not at a first client
         if not self.packs:
             raise PackError(f"no filter pack covers the labels of the emotion model {metadata_path} "
                             f"({', '.join(self.metadata.labels)}); add a pack with a 'default' entry "
@@ -118,6 +146,7 @@ def neutral_reference_from_photo(lens: Lens, path: Path) -> NeutralReference:
         raise SourceError(f"--neutral-face {path}: no face found; pass a photo where the face is clearly visible")
     largest = max(faces, key=lambda face: face.box[2] * face.box[3])
     return NeutralReference.from_probs(largest.probabilities, largest.labels)
+        return Lens(Pipeline(self.options.pipeline, classifier=classifier), packs, self.options.background)
 
 
 def build_lens(options: LensOptions = LensOptions(), warn: Callable[[str], None] = warn) -> Lens:

@@ -2,8 +2,8 @@
 
 The window, the web page, the recordings (R and --record), the screenshots and the headless
 outputs all draw through `Composer`, so what a user sees in one place is what they get in
-another: the current pack on every face (the lens), then whichever HUD layers the caller asks
-for (probability bars beside each face, the stats line). Transient chrome (toasts, help, banners)
+another: the background blurred or replaced (`--background`), the current pack on every face on
+top of it (the lens), then whichever HUD layers the caller asks for (probability bars beside each face, the stats line). Transient chrome (toasts, help, banners)
 is the window's own and is drawn by it on a copy, never into what is saved.
 
 pygame (the HUD's text) is imported only when a HUD layer is first drawn: a headless run that
@@ -13,16 +13,19 @@ saves the lens alone never loads it.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from arfilter.core.types import FrameResult
+from arfilter.render.background import BackgroundCompositor, BackgroundOptions, with_background
 from arfilter.render.packs import PackSet
 
 if TYPE_CHECKING:
     from arfilter.render.hud import Hud
+    from arfilter.vision.segmentation import SelfieSegmenter
 
 # pygame's font rendering goes through one FreeType library shared by all fonts; drawing from
 # several threads at once (the web server's sessions) is not documented as safe and takes about
@@ -62,13 +65,27 @@ class Composer:
     session); composers of different streams may run in different threads.
     """
 
-    def __init__(self, packs: PackSet) -> None:
+    def __init__(self, packs: PackSet, background: BackgroundCompositor | None = None) -> None:
         self.packs = packs
+        self.background = background  # blurs or replaces what is not the person, under the pack
         self._hud: Hud | None = None
 
+    @property
+    def background_options(self) -> BackgroundOptions:
+        return self.background.options if self.background is not None else BackgroundOptions()
+
+    def set_background(self, options: BackgroundOptions, segmenter: Callable[[], SelfieSegmenter]) -> None:
+        """Blur, replace or keep the background from the next frame on; `segmenter` is called only the first
+        time a background other than "none" is asked for. BackgroundError for a picture that cannot be used."""
+        if self.background is not None:
+            self.background.set_options(options)
+        elif options.mode != "none":
+            self.background = BackgroundCompositor(segmenter(), options)
+
     def lens(self, result: FrameResult) -> np.ndarray:
-        """A copy of the frame with the current pack on every face, and nothing else."""
-        return self.packs.render(result)
+        """A copy of the frame with its background blurred or replaced (if asked) and the current pack
+        on every face, and nothing else. Call it once per frame: the background keeps state over time."""
+        return self.packs.render(with_background(result, self.background))
 
     def compose(self, result: FrameResult, layers: HudLayers = LENS_ONLY, *, lens: np.ndarray | None = None) -> np.ndarray:
         """The lens with `layers` drawn on top, as a new RGB array; `lens` reuses an image from `lens()`."""

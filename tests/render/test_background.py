@@ -13,19 +13,7 @@ from arfilter.render.background import (
     cover,
     smooth_over_time,
 )
-
-
-class FakeSegmenter:
-    """Says the left half of every frame is the person (at a 16x9 'model resolution')."""
-
-    def __init__(self) -> None:
-        self.calls = 0
-        self.mask = np.zeros((9, 16), np.float32)
-        self.mask[:, :8] = 1.0
-
-    def segment(self, image_rgb: np.ndarray) -> np.ndarray:
-        self.calls += 1
-        return self.mask.copy()
+from tests.fakes import FakeSegmenter
 
 
 def striped(height: int = 180, width: int = 320) -> np.ndarray:

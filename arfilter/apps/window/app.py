@@ -16,7 +16,10 @@ Starting the window (display checks, the demo fallback) is arfilter.apps.window.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import logging
+import queue
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,15 +28,18 @@ import cv2
 import numpy as np
 import pygame
 
-from arfilter.apps.lens import Lens
+from arfilter.apps.lens import Lens, warn
 from arfilter.apps.window.options import KEY_ACTIONS, AppOptions
 from arfilter.core.types import Frame, FrameResult
 from arfilter.errors import ArfilterError, OutputError
 from arfilter.io.paths import prepare_folder, timestamped_path
 from arfilter.io.recording import letterbox_box
 from arfilter.io.safe_write import write_atomically
-from arfilter.io.sinks import VideoSink
-from arfilter.io.sources import FrameSource, SourceLostError
+from arfilter.io.sinks import GifSink, VideoSink
+from arfilter.io.sources import FrameSource, SourceLostError, list_cameras, open_source
+from arfilter.io.sources.cameras import CameraCycle, current_camera_index
+from arfilter.io.virtual_camera import VirtualCamera
+from arfilter.render.background import BACKGROUND_WORDS, BackgroundMode
 from arfilter.render.compose import HudLayers, Stats
 from arfilter.render.hud import Toasts
 
@@ -120,6 +126,13 @@ class App:
         self.camera_lost = False
         self.ended = False
         self.recorder: VideoSink | None = None  # the R recording, the same sink as --record
+        self.gif: GifSink | None = None  # the G clip being gathered
+        self.virtual_camera: VirtualCamera | None = None  # V: the lens sent to video calls
+        self.cameras = CameraCycle(list_cameras)  # C: the cameras there are, listed when first asked
+        self._background_picture = lens.background.image_path  # K offers it when --background named one
+        self._sent_result: FrameResult | None = None  # the last result the virtual camera got
+        self._gif_writers: list[threading.Thread] = []
+        self._messages: queue.SimpleQueue[str] = queue.SimpleQueue()  # toasts from other threads
         self.toasts = Toasts()
         self.fps_meter = FpsMeter()
         self.result: FrameResult | None = None
@@ -134,9 +147,13 @@ class App:
             "toggle_bars": self._toggle_bars,
             "screenshot": self._screenshot,
             "record": self._toggle_recording,
+            "gif": self._record_gif,
             "mirror": self._toggle_mirror,
             "pause": self._toggle_pause,
             "next_pack": self._next_pack,
+            "background": self._next_background,
+            "virtual_camera": self._toggle_virtual_camera,
+            "next_camera": self._next_camera,
             "capture_hud": self._toggle_capture_hud,
             "neutral": self._toggle_neutral,
             "help": self._toggle_help,
@@ -287,6 +304,66 @@ class App:
         self.toasts.show(f"Filter: {name}")
         self._update_title()
 
+    def _record_gif(self) -> None:
+        if self.gif is not None:
+            self.toasts.show("Already recording a GIF")
+            return
+        if self.result is None:
+            self.toasts.show("No frame yet to record")
+            return
+        path = timestamped_path(self.options.screenshot_dir, "clip", ".gif")
+        self.gif = GifSink(path, self.options.gif, flag="--screenshot-dir")
+        self._changed()
+        self.toasts.show(f"GIF: recording {self.options.gif.max_duration_s:g} s...")
+
+    def _next_background(self) -> None:
+        modes: tuple[BackgroundMode, ...] = BACKGROUND_WORDS + (("image",) if self._background_picture else ())
+        current = self.lens.background
+        mode = modes[(modes.index(current.mode) + 1) % len(modes)]
+        self.lens.set_background(dataclasses.replace(current, mode=mode, image_path=self._background_picture))
+        self._lens_image = None
+        name = self.lens.background.describe()
+        self.toasts.show(f"Background: {name}")
+
+    def _toggle_virtual_camera(self) -> None:
+        if self.virtual_camera is not None:
+            self.virtual_camera.close()
+            self.virtual_camera = None
+            self.toasts.show("Virtual camera off")
+            return
+        self.start_virtual_camera()
+
+    def start_virtual_camera(self) -> None:
+        """Send the lens to the virtual camera; VirtualCameraError (one line) when there is none."""
+        camera = VirtualCamera(self.source.fps, self.options.virtual_camera, say=self._say)
+        device = camera.open()
+        self.virtual_camera = camera
+        self._sent_result = None
+        width, height = self.options.virtual_camera.size
+        self.toasts.show(f"Virtual camera on: {device} ({width}x{height}, no HUD, not mirrored)")
+        log.info("virtual camera %s on", device)
+
+    def _say(self, line: str) -> None:
+        """A line from another part of the app (the virtual camera, a GIF writer): a toast and a log line."""
+        self._messages.put(line[:1].upper() + line[1:])
+        warn(line)
+
+    def _next_camera(self) -> None:
+        current = current_camera_index(self.source)
+        camera = self.cameras.after(current)
+        if camera is None:
+            self.cameras.refresh()  # a camera plugged in later is found on the next press
+            self.toasts.show("No other camera (arfilter --list-cameras lists them)")
+            return
+        source = open_source(str(camera.index), mirror=self.source.mirror if current is not None else None)
+        previous, self.source = self.source, source
+        previous.close()
+        self.lens.reset()
+        self.camera_lost = self.ended = False
+        self._next_frame_due = None
+        self.toasts.show(f"Camera: {camera.describe()}")
+        self._update_title()
+
     def _toggle_capture_hud(self) -> None:
         self.capture_hud = not self.capture_hud
         self.toasts.show("Screenshots and recordings with the HUD" if self.capture_hud
@@ -408,7 +485,7 @@ class App:
         """Whether no new frame can come until the user acts: the file ended or the app is
         paused, and nothing is being recorded. Redraws (a fading toast, a key's effect) still
         happen, at IDLE_FPS."""
-        return (self.ended or self.paused) and self.recorder is None
+        return (self.ended or self.paused) and self.recorder is None and self.gif is None
 
     def record(self, now: float | None = None) -> None:
         """Hand the composed frame to the recording when it is due for another frame (by wall clock:
@@ -416,6 +493,55 @@ class App:
         now = time.monotonic() if now is None else now
         if self.recorder is not None and self.result is not None and self.recorder.wants_frame(now):
             self.recorder.write(self.result, surface_to_rgb(self.capture_frame()), timestamp_s=now)
+        if self.gif is not None and self.result is not None:
+            self.gif.clip.mark(now)
+            if self.gif.full:
+                self.finish_gif()
+            elif self.gif.wants_frame(now):
+                self.gif.add(surface_to_rgb(self.capture_frame()), now)
+
+    def finish_gif(self) -> None:
+        """Encode and write the GIF on another thread (half a second of work), then say where it went."""
+        sink, self.gif = self.gif, None
+        if sink is None:
+            return
+        self._changed()
+
+        def write() -> None:
+            try:
+                sink.close()
+            except ArfilterError as error:
+                self._say(str(error))
+                return
+            self._messages.put(f"GIF saved to {sink.path.resolve()}")
+            log.info("GIF saved to %s", sink.describe())
+
+        writer = threading.Thread(target=write, name="arfilter-gif", daemon=False)
+        writer.start()
+        self._gif_writers.append(writer)
+
+    def send_to_call(self) -> None:
+        """Give the virtual camera the lens of a frame it has not had (no HUD, unmirrored)."""
+        if self.virtual_camera is None or self.result is None or self._sent_result is self.result:
+            return
+        self._sent_result = self.result
+        self.virtual_camera.send(self._lens(), mirrored=self.source.mirror)
+
+    def show_messages(self) -> None:
+        """Toasts for what other threads said (a GIF saved, the virtual camera lost)."""
+        while not self._messages.empty():
+            self.toasts.show(self._messages.get())
+            self._dirty = True
+
+    def stop_extras(self) -> None:
+        """On the way out: finish the GIF being gathered, wait for GIFs being written, free the virtual camera."""
+        self.finish_gif()
+        for writer in self._gif_writers:
+            writer.join()
+        self._gif_writers.clear()
+        if self.virtual_camera is not None:
+            self.virtual_camera.close()
+            self.virtual_camera = None
 
     def _update_title(self) -> None:
         if self.window is not None:
@@ -427,17 +553,26 @@ class App:
         """The event loop; returns the exit code (0) once the user quits."""
         clock = pygame.time.Clock()
         self._update_title()
+        if self.options.virtual_camera_on:
+            try:
+                self.start_virtual_camera()
+            except ArfilterError as error:  # the window goes on without it
+                self.toasts.show(str(error))
+                warn(str(error))
         try:
             while self.running:
                 self.step()
                 self.handle_events()
                 if not self.running:
                     break
+                self.show_messages()
                 self.draw()
                 self.record()
+                self.send_to_call()
                 # Idle (no frame can come until the user acts): wake up only often enough to
                 # answer a key without a noticeable delay.
                 clock.tick(IDLE_FPS if self.idle() else self.options.max_fps)
         finally:
             self.stop_recording()
+            self.stop_extras()
         return 0

@@ -65,7 +65,11 @@ def run_app(lens: Lens, source_factory: Callable[[], FrameSource], options: AppO
             source.close()  # no camera thread running while the fallback works
             pygame.quit()
             return run_headless_fallback(lens, options, reason=f"pygame could not open a window: {error}")
-        return App(lens, source, options, window).run()
+        app = App(lens, source, options, window)
+        try:
+            return app.run()
+        finally:
+            app.source.close()  # C may have switched to another camera
     finally:
         source.close()
         pygame.quit()

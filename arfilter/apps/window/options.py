@@ -10,13 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from arfilter.io.sinks.gif import GifOptions
+from arfilter.io.virtual_camera import VirtualCameraOptions
+
 KEY_ACTIONS: dict[str, str] = {
     "toggle_bars": "show / hide the emotion bars",
     "screenshot": "save a screenshot (PNG)",
-    "record": "start / stop recording (MP4)",
+    "record": "start / stop recording (MP4, H.264)",
+    "gif": "record a GIF of the next 4 s",
     "mirror": "mirror the image",
     "pause": "pause / resume",
     "next_pack": "next filter pack",
+    "background": "background: none / blur / your picture",
+    "virtual_camera": "start / stop the virtual camera (the lens in video calls)",
+    "next_camera": "next camera",
     "capture_hud": "screenshots / recordings with or without the HUD",
     "neutral": "this is my neutral face: read emotions relative to it (again: forget it)",
     "help": "show / hide this help",
@@ -35,9 +42,13 @@ class KeyMap:
     toggle_bars: tuple[str, ...] = ("b",)
     screenshot: tuple[str, ...] = ("s",)
     record: tuple[str, ...] = ("r",)
+    gif: tuple[str, ...] = ("g",)
     mirror: tuple[str, ...] = ("m",)
     pause: tuple[str, ...] = ("space",)
     next_pack: tuple[str, ...] = ("f",)
+    background: tuple[str, ...] = ("k",)
+    virtual_camera: tuple[str, ...] = ("v",)
+    next_camera: tuple[str, ...] = ("c",)
     capture_hud: tuple[str, ...] = ("d",)
     neutral: tuple[str, ...] = ("n",)
     help: tuple[str, ...] = ("h",)
@@ -57,10 +68,13 @@ class KeyMap:
         """The action bound to the key called `key_name` (pygame.key.name), or None."""
         return next((action for action in KEY_ACTIONS if key_name in getattr(self, action)), None)
 
+    def keys_for(self, action: str) -> str:
+        """The keys of `action` as people write them, e.g. "Q / Esc" (for help texts that name one action)."""
+        return " / ".join(key_label(key) for key in getattr(self, action))
+
     def help_entries(self) -> list[tuple[str, str]]:
         """(keys, description) for the help overlay, in KEY_ACTIONS order."""
-        return [(" / ".join(key_label(key) for key in getattr(self, action)), description)
-                for action, description in KEY_ACTIONS.items()]
+        return [(self.keys_for(action), description) for action, description in KEY_ACTIONS.items()]
 
     def describe(self) -> str:
         """One line listing every key, for `arfilter --help`."""
@@ -84,6 +98,9 @@ class AppOptions:
     capture_hud: whether screenshots and recordings include the HUD (bars and stats; D
         toggles). Off by default: what people share is the lens, not the debug readout.
     first_hint_s: how long the "H: help" hint shows at start (0: never).
+    virtual_camera: where V (and --virtual-camera, which starts with it on) sends the lens.
+    virtual_camera_on: start sending at once.
+    gif: what G records (4 s at 480 px by default).
     """
 
     screenshot_dir: Path = Path("screenshots")
@@ -96,6 +113,9 @@ class AppOptions:
     title: str = "arfilter"
     capture_hud: bool = False
     first_hint_s: float = 6.0
+    virtual_camera: VirtualCameraOptions = field(default_factory=VirtualCameraOptions)
+    virtual_camera_on: bool = False
+    gif: GifOptions = field(default_factory=GifOptions)
 
     def __post_init__(self) -> None:
         self.screenshot_dir = Path(self.screenshot_dir)

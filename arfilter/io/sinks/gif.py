@@ -116,10 +116,14 @@ class GifClip:
         slot = math.floor((timestamp_s - self._timestamps[0]) * self.options.fps + 1e-6)  # the last frame time passed
         return len(self._timestamps) <= slot < round(self.options.max_duration_s * self.options.fps)
 
-    def add(self, image_rgb: np.ndarray, timestamp_s: float) -> None:
-        """Keep `image_rgb` if a frame is due at `timestamp_s` (the GIF's own rate)."""
+    def mark(self, timestamp_s: float) -> None:
+        """Note that time has come to `timestamp_s` (a window calls it every loop, also without a frame)."""
         if self._timestamps:
             self.seen_s = max(self.seen_s, timestamp_s - self._timestamps[0])
+
+    def add(self, image_rgb: np.ndarray, timestamp_s: float) -> None:
+        """Keep `image_rgb` if a frame is due at `timestamp_s` (the GIF's own rate)."""
+        self.mark(timestamp_s)
         if not self.wants_frame(timestamp_s):
             return
         height = max(1, round(image_rgb.shape[0] * self.options.width / image_rgb.shape[1]))

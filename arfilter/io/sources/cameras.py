@@ -10,9 +10,12 @@ the lens's own picture in a loop.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from arfilter.io.sources.base import FrameSource
 
 SYSFS_VIDEO = Path("/sys/class/video4linux")
 # sysfs puts devices without hardware behind them (v4l2loopback) under /sys/devices/virtual/.
@@ -46,6 +49,15 @@ def camera_info(index: int, sysfs: Path = SYSFS_VIDEO) -> CameraInfo:
 def real_cameras(indices: Sequence[int], sysfs: Path = SYSFS_VIDEO) -> list[CameraInfo]:
     """`indices` (cameras that open, from `list_cameras`) with their names, virtual cameras left out."""
     return [info for info in (camera_info(index, sysfs) for index in indices) if not info.virtual]
+
+
+def current_camera_index(source: FrameSource) -> int | None:
+    """The camera index `source` reads (from an index or a /dev/videoN path); None for anything else."""
+    target = getattr(source, "target", None)
+    if isinstance(target, int):
+        return target
+    match = re.fullmatch(r"/dev/video(\d+)", target) if isinstance(target, str) else None
+    return int(match[1]) if match else None
 
 
 class CameraCycle:
