@@ -36,3 +36,17 @@ def locked_folder(tmp_path: Path):
     folder.chmod(0o000)
     yield folder
     folder.chmod(0o755)
+
+
+@pytest.fixture
+def fake_backend():
+    """A pyvirtualcam backend named "arfilter-fake" that keeps what it is sent (tests.fakes.FakeVirtualCameraBackend)."""
+    import pyvirtualcam
+
+    from tests.fakes import FakeVirtualCameraBackend
+
+    pyvirtualcam.register_backend("arfilter-fake", FakeVirtualCameraBackend)
+    FakeVirtualCameraBackend.opened = []
+    FakeVirtualCameraBackend.fail_open = FakeVirtualCameraBackend.fail_send = None
+    yield FakeVirtualCameraBackend
+    pyvirtualcam.camera.BACKENDS.pop("arfilter-fake", None)

@@ -7,6 +7,7 @@ import dataclasses
 import threading
 import time
 from pathlib import Path
+from typing import ClassVar
 
 import cv2
 import numpy as np
@@ -180,3 +181,33 @@ class OneFaceLens:
 
     def reset(self) -> None:
         self.resets += 1
+
+
+class FakeVirtualCameraBackend:
+    """A pyvirtualcam backend that keeps what it is sent; class attributes steer it from the test."""
+
+    opened: ClassVar[list[FakeVirtualCameraBackend]] = []
+    fail_open: str | None = None  # the error message opening raises, if any
+    fail_send: str | None = None
+
+    def __init__(self, *, width: int, height: int, fps: float, fourcc: int, device: str | None, **kw) -> None:
+        if FakeVirtualCameraBackend.fail_open is not None:
+            raise RuntimeError(FakeVirtualCameraBackend.fail_open)
+        self.width, self.height, self.fps, self.fourcc = width, height, fps, fourcc
+        self.frames: list[np.ndarray] = []
+        self.closed = False
+        FakeVirtualCameraBackend.opened.append(self)
+
+    def send(self, frame: np.ndarray) -> None:
+        if FakeVirtualCameraBackend.fail_send is not None:
+            raise RuntimeError(FakeVirtualCameraBackend.fail_send)
+        self.frames.append(frame.reshape(self.height, self.width, 3).copy())
+
+    def close(self) -> None:
+        self.closed = True
+
+    def device(self) -> str:
+        return "/dev/video-fake"
+
+    def native_fourcc(self) -> int | None:
+        return None

@@ -21,6 +21,7 @@ from arfilter.apps.window.options import KEY_ACTIONS, AppOptions, KeyMap
 from arfilter.core.types import Frame, FrameResult
 from arfilter.io.sources import FrameSource
 from arfilter.io.sources.camera import CameraSource, CameraUnavailableError
+from arfilter.io.virtual_camera import VirtualCameraOptions
 from tests.fakes import FakeCameraRig, OneFaceLens
 
 FRAME_SIZE = (320, 240)  # width, height
@@ -384,3 +385,105 @@ def test_n_takes_the_faces_in_view_as_neutral_and_n_again_forgets_it(window, opt
     assert "neutral set" in app.hud_layers().stats.notes
     press(app, pygame.K_n)
     assert app.lens.calibrated == set() and "forgotten" in app.toasts.visible()[-1][0]
+
+
+# --------------------------------------------------------------------------- calls and sharing (issue 22)
+
+
+def test_g_records_a_gif_of_the_next_four_seconds_and_says_where(window, options) -> None:
+    app = make_app(window, options)
+    press(app, pygame.K_g)
+    assert app.gif is not None and not app.idle()
+    for index in range(150):  # 5 s of a 30 frames/s file, wall clock as the window's
+        app.step(now=index / 30)
+        app.record(now=index / 30)
+    assert app.gif is None  # done after 4 s, written on another thread
+    app.stop_extras()
+    app.show_messages()
+    (path,) = options.screenshot_dir.glob("clip-*.gif")
+    from PIL import Image
+
+    with Image.open(path) as gif:
+        assert gif.n_frames == 60 and gif.size == (480, 360)
+    assert any(text == f"GIF saved to {path.resolve()}" for text, _ in app.toasts.visible())
+
+
+def test_k_cycles_the_background_and_packs_draw_on_top(window, options) -> None:
+    app = make_app(window, options)
+    lens_before = app.lens.render(app.result)
+    press(app, pygame.K_k)
+    assert app.lens.background.mode == "blur"
+    assert any(text == "Background: blur" for text, _ in app.toasts.visible())
+    app.step(now=1.0)
+    blurred = surface_to_rgb(app.lens_frame())
+    # FakeSegmenter: the left half is the person (kept), the right half blurred; the pack's box is drawn on top.
+    assert not np.array_equal(blurred, lens_before)
+    assert np.array_equal(blurred[FACE_BOX[1], FACE_BOX[0] + 20], (0, 255, 0))
+    press(app, pygame.K_k)
+    assert app.lens.background.mode == "none"
+
+
+def test_v_sends_the_lens_to_the_call_without_hud_unmirrored_at_a_steady_size(window, tmp_path, fake_backend) -> None:
+    options = AppOptions(screenshot_dir=tmp_path / "shots", first_hint_s=0.0,
+                         virtual_camera=VirtualCameraOptions(size=(640, 480), backend="arfilter-fake"))
+    source = CountingSource()
+    source.mirror = True  # as a camera starts
+    app = make_app(window, options, source)
+    press(app, pygame.K_v)
+    assert app.virtual_camera is not None
+    assert any(text.startswith("Virtual camera on: /dev/video-fake") for text, _ in app.toasts.visible())
+    for index in range(1, 6):
+        app.step(now=index / 30)
+        app.draw(now=index / 30)  # the window shows bars and stats...
+        app.send_to_call()
+        app.send_to_call()  # ...and a frame already sent is not sent twice
+    backend = fake_backend.opened[0]
+    assert backend.fps == CountingSource.fps and len(backend.frames) == 5
+    sent = backend.frames[-1]
+    assert sent.shape == (480, 640, 3)
+    expected = cv2.resize(np.fliplr(app.lens.render(app.result)), (640, 480), interpolation=cv2.INTER_LINEAR)
+    assert np.abs(sent.astype(int) - expected).max() <= 2  # the lens alone (no bars, no stats), unmirrored, in RGB
+    assert (sent[:, :150] == (255, 0, 0)).all()  # the camera's red left quarter, on the right on screen, is on the left again
+    press(app, pygame.K_v)
+    assert app.virtual_camera is None and backend.closed
+
+
+def test_v_without_a_virtual_camera_says_what_to_install_and_the_window_goes_on(window, tmp_path, fake_backend) -> None:
+    fake_backend.fail_open = "No v4l2 loopback device found at /dev/video[0-99]. Did you run 'modprobe v4l2loopback'?"
+    options = AppOptions(screenshot_dir=tmp_path / "shots", first_hint_s=0.0,
+                         virtual_camera=VirtualCameraOptions(backend="arfilter-fake"))
+    app = make_app(window, options)
+    press(app, pygame.K_v)
+    assert app.virtual_camera is None and app.running
+    (text,) = [text for text, _ in app.toasts.visible()]
+    assert text.startswith("no virtual camera found: ") and "modprobe v4l2loopback" in text
+
+
+def test_c_switches_to_the_next_camera_and_shows_its_name(window, options, monkeypatch) -> None:
+    from arfilter.apps.window import app as window_app
+    from arfilter.io.sources.cameras import CameraCycle, CameraInfo
+
+    opened: list[str] = []
+
+    def open_camera(spec: str, mirror: bool | None = None) -> FrameSource:
+        opened.append(spec)
+        return CountingSource()
+
+    monkeypatch.setattr(window_app, "open_source", open_camera)
+    first = CountingSource()
+    app = make_app(window, options, first)
+    app.cameras = CameraCycle(lambda: [0, 2])
+    monkeypatch.setattr(window_app.CameraCycle, "after", lambda self, current: CameraInfo(2, "Logitech BRIO"))
+    press(app, pygame.K_c)
+    assert opened == ["2"] and first.closed and app.source is not first
+    assert any(text == "Camera: camera 2: Logitech BRIO" for text, _ in app.toasts.visible())
+    assert app.lens.resets == 1
+
+
+def test_c_with_no_other_camera_says_so(window, options) -> None:
+    from arfilter.io.sources.cameras import CameraCycle
+
+    app = make_app(window, options)
+    app.cameras = CameraCycle(lambda: [])
+    press(app, pygame.K_c)
+    assert any("No other camera" in text for text, _ in app.toasts.visible())

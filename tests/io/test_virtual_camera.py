@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import numpy as np
 import pytest
 import pyvirtualcam
@@ -16,44 +14,6 @@ from arfilter.io.virtual_camera import (
     parse_size,
     setup_hint,
 )
-
-
-class FakeBackend:
-    """A pyvirtualcam backend that keeps what it is sent; class attributes steer it from the test."""
-
-    opened: ClassVar[list[FakeBackend]] = []
-    fail_open: str | None = None  # the error message opening raises, if any
-    fail_send: str | None = None
-
-    def __init__(self, *, width: int, height: int, fps: float, fourcc: int, device: str | None, **kw) -> None:
-        if FakeBackend.fail_open is not None:
-            raise RuntimeError(FakeBackend.fail_open)
-        self.width, self.height, self.fps, self.fourcc = width, height, fps, fourcc
-        self.frames: list[np.ndarray] = []
-        self.closed = False
-        FakeBackend.opened.append(self)
-
-    def send(self, frame: np.ndarray) -> None:
-        if FakeBackend.fail_send is not None:
-            raise RuntimeError(FakeBackend.fail_send)
-        self.frames.append(frame.reshape(self.height, self.width, 3).copy())
-
-    def close(self) -> None:
-        self.closed = True
-
-    def device(self) -> str:
-        return "/dev/video-fake"
-
-    def native_fourcc(self) -> int | None:
-        return None
-
-
-@pytest.fixture
-def fake_backend():
-    pyvirtualcam.register_backend("arfilter-fake", FakeBackend)
-    FakeBackend.opened, FakeBackend.fail_open, FakeBackend.fail_send = [], None, None
-    yield FakeBackend
-    pyvirtualcam.camera.BACKENDS.pop("arfilter-fake", None)
 
 
 def left_red(height: int = 480, width: int = 640) -> np.ndarray:
