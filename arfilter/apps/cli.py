@@ -22,6 +22,7 @@ from arfilter.core.tracking import TrackerOptions
 from arfilter.errors import ArfilterError, OutputError
 from arfilter.io.signals import Terminated, finalise_on_signals
 from arfilter.io.sinks import OUTPUT_KINDS
+from arfilter.io.virtual_camera import DEFAULT_SIZE, VirtualCameraOptions, parse_size
 from arfilter.render.background import BackgroundOptions
 from arfilter.render.packs import DEFAULT_PACK
 from arfilter.vision.detector import DETECTOR_MODEL_FILES, FaceDetectorOptions
@@ -102,6 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
                              "(for a one-person recording or photo folder; in the window, N does this live)")
     parser.add_argument("--capture-hud", action="store_true",
                         help="screenshots (S) and recordings (R) include the bars and stats (D toggles; default: the lens only)")
+    calls = parser.add_argument_group("video calls")
+    calls.add_argument("--virtual-camera", action="store_true",
+                       help="send the lens (no HUD, not mirrored) to a virtual camera for Zoom, Meet, Teams, OBS...: "
+                            "v4l2loopback on Linux, the OBS Virtual Camera on Windows and macOS; V toggles in the window")
+    calls.add_argument("--virtual-camera-size", default="x".join(map(str, DEFAULT_SIZE)), metavar="WxH",
+                       help=f"what the call receives, letterboxed (default: {DEFAULT_SIZE[0]}x{DEFAULT_SIZE[1]})")
     return parser
 
 
@@ -135,32 +142,47 @@ def _list_packs(args: argparse.Namespace) -> int:
 
 def _list_cameras() -> int:
     from arfilter.io.sources import list_cameras
+    from arfilter.io.sources.cameras import real_cameras
 
-    cameras = list_cameras()
+    cameras = real_cameras(list_cameras())
     if not cameras:
         print("no camera opens; use --source demo, a video file, an image or a folder")
-    for index in cameras:
-        print(f"camera {index}: --source {index}")
+    for camera in cameras:
+        print(f"{camera.describe()}  (--source {camera.index})")
     return 0
 
 
+def virtual_camera_options(args: argparse.Namespace) -> VirtualCameraOptions:
+    """--virtual-camera-size as options; a size that is not WxH is one error line."""
+    return VirtualCameraOptions(size=parse_size(args.virtual_camera_size))
+
+
 def _run_headless(args: argparse.Namespace) -> int:
-    from arfilter.apps.runner import run_headless
+    from arfilter.apps.runner import close_all, run_headless
     from arfilter.io.guard import PlannedOutput, check_outputs
     from arfilter.io.sinks import open_sinks
+    from arfilter.io.sinks.virtual_camera import VirtualCameraSink
     from arfilter.io.sources import open_source
 
     source_spec = args.source or DEFAULT_SOURCE
     outputs = {output.name: getattr(args, output.name) for output in OUTPUT_KINDS}
     check_outputs(source_spec, [PlannedOutput(output.flag, path, output.is_folder, Path(output.metavar).suffix)
                                 for output in OUTPUT_KINDS if (path := outputs[output.name]) is not None])
+    call_options = virtual_camera_options(args)
     lens = build_lens(lens_options(args))
     with open_source(source_spec, mirror=args.mirror) as source:
-        sinks = open_sinks(outputs, source)
+        # The virtual camera opens first: with no window, a missing device is the run's one error line.
+        call = [VirtualCameraSink(source.fps, call_options, mirrored=lambda: source.mirror, say=warn)] \
+            if args.virtual_camera else []
+        try:
+            sinks = [*open_sinks(outputs, source), *call]
+        except BaseException:
+            close_all(call)
+            raise
         summary = run_headless(lens, source, sinks, max_frames=args.max_frames)
     for warning in summary.warnings:
         warn(warning)
-    if not any(outputs.values()):
+    if not any(outputs.values()) and not args.virtual_camera:
         flags = ", ".join(f"{output.flag} {output.metavar}" for output in OUTPUT_KINDS)
         warn(f"nothing was written: add one of {flags} to keep the results")
     print(summary.describe())
@@ -180,8 +202,10 @@ def _run_window(args: argparse.Namespace) -> int:
         open_source(source_spec, mirror=args.mirror).close()
         raise OutputError(f"no window can open ({reason}); to process {source_spec} without one, add --headless "
                           f"with --record OUT.mp4, --json OUT.jsonl or --out-dir DIR")
+    call_options = virtual_camera_options(args)
     lens = build_lens(lens_options(args))
-    options = AppOptions(screenshot_dir=args.screenshot_dir, show_bars=not args.no_bars, capture_hud=args.capture_hud)
+    options = AppOptions(screenshot_dir=args.screenshot_dir, show_bars=not args.no_bars, capture_hud=args.capture_hud,
+                         virtual_camera=call_options, virtual_camera_on=args.virtual_camera)
     if reason is not None:
         return run_headless_fallback(lens, options, reason=reason)
     return run_app(lens, lambda: open_source(source_spec, mirror=args.mirror), options)
