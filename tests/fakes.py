@@ -145,6 +145,7 @@ class OneFaceLens:
         self.confidence = confidence
         self.packs = FakePacks()
         self.composer = Composer(self.packs)  # type: ignore[arg-type]
+        self.initial_background = BackgroundOptions()
         self.labels = EMOTION_LABELS
         self.processed: list[Frame] = []
         self.resets = 0

@@ -59,7 +59,8 @@ class Lens(Closeable):
         self.packs = packs
         self.composer = Composer(packs)
         self._segmenter: SelfieSegmenter | None = None
-        self.set_background(background or BackgroundOptions())
+        self.initial_background = background or BackgroundOptions()  # what --background asked for
+        self.set_background(self.initial_background)
 
     @property
     def background(self) -> BackgroundOptions:

@@ -9,10 +9,15 @@
 
 Live protocol. The page sends each camera frame as a binary message (a JPEG, at most two
 frames awaiting their result) and settings as
-text (`{"type": "options", "pack": "shades", "bars": true, "mirror": true, "image": true}`).
+text (`{"type": "options", "pack": "shades", "bars": true, "mirror": true, "image": true,
+"background": "blur"}`; `background` is one of the `backgrounds` the options reply lists).
 The server answers each processed frame with one binary message: a 4-byte big-endian length,
 a JSON header (the JSON Lines record plus `type`, `pack`, `dropped`, `server_ms`) and the
 composited frame as a JPEG; with `image` false it answers the JSON header alone, as text.
+`{"type": "gif"}` starts a GIF of the next 4 s of composited frames: the server answers
+`{"type": "gif", "state": "recording", "seconds": 4}`, and when the clip is complete sends one
+binary message of the same framing whose header is `{"type": "gif", "seconds", "bytes"}` and
+whose payload is the GIF.
 Malformed messages get `{"type": "error", "about": "frame" or "message", "message": ...}` and
 the connection stays open. When
 every live slot is taken, a new connection gets `{"type": "busy", ...}` and is closed with
@@ -299,6 +304,8 @@ async def _run_session(websocket: WebSocket, session: LiveSession) -> None:
                                        "the next one will be tried", "frame")
             try:
                 await send(answer)
+                for extra in session.take_outbox():  # a GIF finished with this frame
+                    await send(extra)
             except (WebSocketDisconnect, RuntimeError):
                 return
 
@@ -329,10 +336,11 @@ def _control(session: LiveSession, text: str) -> str:
     except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than Python's stack
         return error_message("text messages must be JSON such as {\"type\": \"options\", \"pack\": \"emoji\"}; "
                              "send camera frames as binary JPEG messages", "message")
-    if not isinstance(message, dict) or message.get("type") != "options":
-        return error_message("unknown message; send {\"type\": \"options\", ...} or a binary JPEG frame", "message")
+    if not isinstance(message, dict) or message.get("type") not in ("options", "gif"):
+        return error_message("unknown message; send {\"type\": \"options\", ...}, {\"type\": \"gif\"} or a binary JPEG "
+                             "frame", "message")
     try:
-        return json.dumps(session.apply(message))
+        return json.dumps(session.apply(message) if message["type"] == "options" else session.start_gif())
     except SettingsError as error:
         return error_message(str(error), "message")
 

@@ -14,6 +14,7 @@ are loaded once and shared: they are read-only after loading.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import struct
 import threading
@@ -28,7 +29,9 @@ import numpy as np
 from arfilter.apps.lens import Lens
 from arfilter.apps.web.uploads import UploadLimits, decode_image
 from arfilter.core.types import Frame
+from arfilter.io.sinks.gif import GifClip, GifOptions
 from arfilter.io.sinks.jsonl import frame_record
+from arfilter.render.background import BACKGROUND_WORDS
 from arfilter.render.compose import HudLayers
 
 # Binary result message: 4-byte big-endian length of the JSON header, the header, the JPEG.
@@ -61,9 +64,10 @@ class LensPool:
             raise
 
     def give_back(self, lens: Lens) -> None:
-        """Return a lens as new: no tracks, the default pack."""
+        """Return a lens as new: no tracks, the default pack, the server's background."""
         lens.reset()
         lens.packs.select(lens.packs.initial)
+        lens.set_background(lens.initial_background)
         with self._lock:
             self._out -= 1
             self._idle.append(lens)
@@ -121,9 +125,20 @@ def encode_jpeg(image_rgb: np.ndarray, quality: int) -> bytes:
     return encoded.tobytes()
 
 
+def binary_message(header: dict[str, Any], payload: bytes) -> bytes:
+    """A binary message: 4-byte big-endian header length, the JSON header, the payload (a JPEG, a GIF)."""
+    encoded = json.dumps(header).encode()
+    return HEADER_LENGTH.pack(len(encoded)) + encoded + payload
+
+
 @dataclass
 class LiveSession:
-    """The state of one connection; `process` runs in a worker thread, one frame at a time."""
+    """The state of one connection; `process` runs in a worker thread, one frame at a time.
+
+    A GIF (the page's GIF button) is gathered from the frames the page is shown, on the server:
+    the page then needs no encoder of its own, and the GIF is the same one the window's G makes.
+    Encoding it takes about half a second, on this session's thread, once at the end of the clip.
+    """
 
     lens: Lens
     limits: UploadLimits
@@ -131,18 +146,29 @@ class LiveSession:
     settings: SessionSettings = field(default_factory=SessionSettings)
     frames: int = 0
     started: float = field(default_factory=time.monotonic)
+    gif_options: GifOptions = field(default_factory=GifOptions)
     # Settings change the lens (pack, reset), so they wait for the frame being processed.
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _gif: GifClip | None = None
+    _outbox: list[bytes] = field(default_factory=list)  # messages besides the frame's result (a finished GIF)
+
+    @property
+    def backgrounds(self) -> list[str]:
+        """What the page may choose: none, blur, and the server's --background picture if it has one."""
+        return [*BACKGROUND_WORDS, *(["image"] if self.lens.initial_background.image_path is not None else [])]
 
     def apply(self, message: dict[str, Any]) -> dict[str, Any]:
         """Apply an {"type": "options", ...} message; returns the settings now in force.
 
         Checked whole before anything changes, so a bad message changes nothing.
         """
-        known = {"type", "pack", "bars", "mirror", "image"}
+        known = {"type", "pack", "bars", "mirror", "image", "background"}
         unknown = sorted(set(message) - known)
         if unknown:
-            raise SettingsError(f"unknown option(s) {', '.join(unknown)}; known: pack, bars, mirror, image")
+            raise SettingsError(f"unknown option(s) {', '.join(unknown)}; known: pack, bars, mirror, image, background")
+        background = message.get("background")
+        if background is not None and background not in self.backgrounds:
+            raise SettingsError(f"option background must be one of {', '.join(self.backgrounds)}, got {background!r}")
         pack = message.get("pack")
         if pack is not None and pack not in self.lens.packs.names:
             raise SettingsError(f"no filter pack named {pack!r}; available: {', '.join(self.lens.packs.names)}")
@@ -157,11 +183,29 @@ class LiveSession:
             for name in ("bars", "mirror", "image"):
                 if name in message:
                     setattr(self.settings, name, message[name])
+            if background is not None:
+                self.lens.set_background(dataclasses.replace(self.lens.initial_background, mode=background))
             return self.describe()
 
     def describe(self) -> dict[str, Any]:
         return {"type": "options", "pack": self.lens.packs.current, "packs": self.lens.packs.names,
-                "bars": self.settings.bars, "mirror": self.settings.mirror, "image": self.settings.image}
+                "bars": self.settings.bars, "mirror": self.settings.mirror, "image": self.settings.image,
+                "background": self.lens.background.mode, "backgrounds": self.backgrounds}
+
+    def start_gif(self) -> dict[str, Any]:
+        """Gather the next `gif_options.max_duration_s` of composited frames into a GIF (sent when complete)."""
+        with self._lock:
+            if not self.settings.image:
+                raise SettingsError("a GIF needs the composited frames; set the option image to true first")
+            if self._gif is None:
+                self._gif = GifClip(self.gif_options)
+            return {"type": "gif", "state": "recording", "seconds": self.gif_options.max_duration_s}
+
+    def take_outbox(self) -> list[bytes]:
+        """The messages to send after the latest result (a finished GIF), once."""
+        with self._lock:
+            messages, self._outbox = self._outbox, []
+            return messages
 
     def process(self, data: bytes, dropped: int = 0) -> bytes | str:
         """One camera frame in; the result out: a binary message (JSON header + composited JPEG)
@@ -183,8 +227,18 @@ class LiveSession:
         shown = self.lens.composer.compose(result, HudLayers(bars=self.settings.bars))
         jpeg = encode_jpeg(shown, self.jpeg_quality)
         header["server_ms"] = round((time.perf_counter() - start) * 1000, 2)
-        encoded = json.dumps(header).encode()
-        return HEADER_LENGTH.pack(len(encoded)) + encoded + jpeg
+        if self._gif is not None:
+            self._gif_frame(shown, frame.timestamp_s)
+        return binary_message(header, jpeg)
+
+    def _gif_frame(self, shown: np.ndarray, timestamp_s: float) -> None:
+        assert self._gif is not None
+        self._gif.add(shown, timestamp_s)
+        if self._gif.full:
+            clip, self._gif = self._gif, None
+            data = clip.encode()
+            self._outbox.append(binary_message({"type": "gif", "seconds": round(clip.held_s(), 2), "bytes": len(data)},
+                                               data))
 
 
 

@@ -6,6 +6,11 @@
 // which hides the network and the encoding time without queueing more than one frame). Results are binary messages: a 4-byte big-endian
 // header length, a JSON header (faces, labels, probabilities) and the composited JPEG, drawn
 // as it is onto the canvas (the screenshot saves exactly that canvas).
+//
+// Sharing: Record keeps the canvas with the browser's own MediaRecorder (MP4/H.264 where the browser
+// can, WebM otherwise), so recording costs the server nothing; GIF asks the server for the next 4 s
+// as a GIF (the same encoder as the window's G). The camera and background choices are remembered
+// in localStorage across reloads.
 "use strict";
 
 const CAPTURE_MAX_WIDTH = 640;     // larger cameras are scaled down before sending
@@ -13,6 +18,12 @@ const JPEG_QUALITY = 0.8;
 const MAX_IN_FLIGHT = 2;
 const RESULT_TIMEOUT_MS = 3000;    // frames without an answer by then are given up on
 const RECONNECT_MAX_S = 10;
+const RECORD_FPS = 30;
+// Recording formats in order of preference: H.264 MP4 plays everywhere; WebM where the browser has no MP4 muxer.
+const RECORD_TYPES = [["video/mp4;codecs=avc1.42E01F", "mp4"], ["video/mp4", "mp4"],
+  ["video/webm;codecs=vp9", "webm"], ["video/webm", "webm"]];
+const STORED_CAMERA = "arfilter.camera";
+const STORED_BACKGROUND = "arfilter.background";
 
 const $ = (id) => document.getElementById(id);
 const view = $("view");
@@ -26,6 +37,10 @@ const live = window.arfilter = {state: "starting", frames: 0, lastResult: null, 
 
 let socket = null;
 let cameraReady = false;
+let cameraStream = null;
+let recorder = null;
+let recordStartedAt = 0;
+let recordTimer = 0;
 const sentAt = [];                 // send times of the frames in flight, oldest first
 // Where the browser reports each new camera frame (requestVideoFrameCallback), a frame is sent
 // once: drawing the video at the display's 60 Hz would send a 30 Hz camera's frames twice.
@@ -81,8 +96,9 @@ async function startCamera() {
   showState();
   try {
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) throw new Error("no mediaDevices");
-    const stream = await navigator.mediaDevices.getUserMedia(
-      {video: {width: {ideal: 640}, height: {ideal: 480}, facingMode: "user"}, audio: false});
+    const stream = await openCamera(stored(STORED_CAMERA));
+    stopCamera();
+    cameraStream = stream;
     video.srcObject = stream;
     await video.play();
     if (video.requestVideoFrameCallback) {
@@ -95,6 +111,7 @@ async function startCamera() {
     }
     cameraReady = true;
     cameraIssue = null;
+    fillCameras(stream);
     for (const track of stream.getVideoTracks()) {
       track.addEventListener("ended", () => {
         cameraReady = false;
@@ -108,6 +125,51 @@ async function startCamera() {
     cameraIssue = [state, state === "camera-refused" ? "Camera refused" : "No camera", text];
   }
   showState();
+}
+
+function stored(key) {
+  try { return localStorage.getItem(key); } catch (error) { return null; }  // storage off: nothing remembered
+}
+
+function store(key, value) {
+  try { localStorage.setItem(key, value); } catch (error) { /* storage off: the choice lasts this visit */ }
+}
+
+async function openCamera(deviceId) {
+  const size = {width: {ideal: 640}, height: {ideal: 480}};
+  if (deviceId) {
+    try {
+      return await navigator.mediaDevices.getUserMedia({video: {...size, deviceId: {exact: deviceId}}, audio: false});
+    } catch (error) {
+      // The remembered camera is gone (unplugged, another machine): forget it and take the default one.
+      if (error.name !== "NotFoundError" && error.name !== "OverconstrainedError") throw error;
+      try { localStorage.removeItem(STORED_CAMERA); } catch (ignored) { /* storage off */ }
+    }
+  }
+  return navigator.mediaDevices.getUserMedia({video: {...size, facingMode: "user"}, audio: false});
+}
+
+function stopCamera() {
+  if (cameraStream) for (const track of cameraStream.getTracks()) track.stop();
+  cameraStream = null;
+}
+
+async function fillCameras(stream) {
+  const select = $("camera-choice");
+  const current = stream.getVideoTracks()[0]?.getSettings().deviceId || "";
+  try {
+    const cameras = (await navigator.mediaDevices.enumerateDevices()).filter((device) => device.kind === "videoinput");
+    select.replaceChildren(...cameras.map((device, index) =>
+      new Option(device.label || "Camera " + (index + 1), device.deviceId)));
+  } catch (error) {
+    live.errors.push("cameras: " + error);
+  }
+  select.value = current;
+}
+
+function chooseCamera() {
+  store(STORED_CAMERA, $("camera-choice").value);
+  startCamera();
 }
 
 function sendFrame() {
@@ -143,7 +205,7 @@ function tick() {
 function sendOptions() {
   if (!socket || socket.readyState !== WebSocket.OPEN) return;
   socket.send(JSON.stringify({type: "options", pack: $("pack").value || undefined,
-    bars: $("bars").checked, mirror: $("mirror").checked, image: true}));
+    bars: $("bars").checked, mirror: $("mirror").checked, image: true, background: $("background").value || undefined}));
 }
 
 function connect() {
@@ -188,7 +250,11 @@ function onText(message) {
       ". Trying again in " + message.retry_s + "\u00a0s…"];
     showState();
   } else if (message.type === "options") {
+    live.lastOptions = message;
     fillPacks(message.packs, message.pack);
+    fillBackgrounds(message.backgrounds, message.background);
+  } else if (message.type === "gif") {
+    $("gif").textContent = "GIF… " + message.seconds + "\u00a0s";
   } else if (message.type === "error") {
     if (message.about === "frame") sentAt.shift();
     live.errors.push(message.message);
@@ -199,6 +265,12 @@ function onText(message) {
 async function onResult(buffer) {
   const headerLength = new DataView(buffer).getUint32(0);
   const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, headerLength)));
+  if (header.type === "gif") {
+    download(new Blob([new Uint8Array(buffer, 4 + headerLength)], {type: "image/gif"}), "gif");
+    $("gif").textContent = "GIF";
+    $("gif").disabled = false;
+    return;
+  }
   const jpeg = new Blob([new Uint8Array(buffer, 4 + headerLength)], {type: "image/jpeg"});
   sentAt.splice(0, header.dropped);  // frames the server replaced by newer ones: never answered
   const capturedAt = sentAt.shift() || performance.now();
@@ -216,6 +288,8 @@ async function onResult(buffer) {
   live.rttMs.push(rtt);
   if (live.rttMs.length > 100) live.rttMs.shift();
   $("shot").disabled = false;
+  $("record").disabled = !window.MediaRecorder || !view.captureStream;
+  if ($("gif").textContent === "GIF") $("gif").disabled = false;
   const now = performance.now();
   shownAt.push(now);
   while (shownAt.length && now - shownAt[0] > 1000) shownAt.shift();
@@ -250,24 +324,75 @@ function fillPacks(names, current) {
   if (current) select.value = current;
 }
 
+function fillBackgrounds(names, current) {
+  const select = $("background");
+  const labels = {none: "None", blur: "Blur", image: "Picture"};
+  if (names && [...select.options].map((option) => option.value).join() !== names.join()) {
+    select.replaceChildren(...names.map((name) => new Option(labels[name] || name, name)));
+  }
+  if (current) select.value = current;
+}
+
+function download(blob, extension) {
+  const link = document.createElement("a");
+  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+  link.download = "arfilter-" + stamp + "." + extension;
+  link.href = URL.createObjectURL(blob);
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+}
+
 function saveScreenshot() {
-  view.toBlob((blob) => {
-    const link = document.createElement("a");
-    const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
-    link.download = "arfilter-" + stamp + ".png";
-    link.href = URL.createObjectURL(blob);
-    link.click();
-    setTimeout(() => URL.revokeObjectURL(link.href), 1000);
-  }, "image/png");
+  view.toBlob((blob) => download(blob, "png"), "image/png");
+}
+
+function requestGif() {
+  if (!socket || socket.readyState !== WebSocket.OPEN) return;
+  $("gif").disabled = true;
+  socket.send(JSON.stringify({type: "gif"}));
+}
+
+function toggleRecording() {
+  if (recorder) {
+    recorder.stop();
+    return;
+  }
+  const [type, extension] = RECORD_TYPES.find(([candidate]) => MediaRecorder.isTypeSupported(candidate)) || ["", "webm"];
+  const chunks = [];
+  recorder = new MediaRecorder(view.captureStream(RECORD_FPS), type ? {mimeType: type} : {});
+  live.recordingType = recorder.mimeType;
+  recorder.addEventListener("dataavailable", (event) => { if (event.data.size) chunks.push(event.data); });
+  recorder.addEventListener("stop", () => {
+    clearInterval(recordTimer);
+    download(new Blob(chunks, {type: recorder.mimeType}), extension);
+    recorder = null;
+    $("record").textContent = "Record";
+  });
+  recorder.start(1000);  // a chunk a second: a long recording is not held as one piece
+  recordStartedAt = performance.now();
+  const showTime = () => {
+    const seconds = Math.floor((performance.now() - recordStartedAt) / 1000);
+    $("record").textContent = "Stop " + Math.floor(seconds / 60) + ":" + String(seconds % 60).padStart(2, "0");
+  };
+  showTime();
+  recordTimer = setInterval(showTime, 500);
 }
 
 $("pack").addEventListener("change", sendOptions);
+$("background").addEventListener("change", () => {
+  store(STORED_BACKGROUND, $("background").value);
+  sendOptions();
+});
+$("camera-choice").addEventListener("change", chooseCamera);
+$("gif").addEventListener("click", requestGif);
+$("record").addEventListener("click", toggleRecording);
 $("bars").addEventListener("change", sendOptions);
 $("mirror").addEventListener("change", sendOptions);
 $("shot").addEventListener("click", saveScreenshot);
 $("retry").addEventListener("click", startCamera);
 $("controls").addEventListener("submit", (event) => event.preventDefault());
 
+if (stored(STORED_BACKGROUND)) $("background").value = stored(STORED_BACKGROUND);
 loadPacks();
 connect();
 startCamera();
