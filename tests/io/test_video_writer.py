@@ -10,13 +10,13 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
-import cv2
 import numpy as np
 import pytest
 
 from arfilter.errors import OutputError
 from arfilter.io.video_writer import H264Options, H264Recorder
 from tests.fakes import PROJECT_ROOT
+from tests.faults import video_frames
 
 
 def noisy_frame(index: int, width: int = 160, height: int = 120) -> np.ndarray:
@@ -39,15 +39,6 @@ def top_level_boxes(path: Path) -> list[str]:
     return boxes
 
 
-def decoded_frames(path: Path) -> int:
-    capture = cv2.VideoCapture(str(path))
-    assert capture.isOpened(), f"{path} does not open"
-    frames = 0
-    while capture.read()[0]:
-        frames += 1
-    return frames
-
-
 def test_a_recording_is_h264_yuv420p_with_its_index_first(tmp_path):
     path = tmp_path / "clip.mp4"
     recorder = H264Recorder(path, 30.0, (161, 121))  # odd sizes are rounded down to even
@@ -63,7 +54,7 @@ def test_a_recording_is_h264_yuv420p_with_its_index_first(tmp_path):
         first = next(container.decode(video=0)).to_ndarray(format="rgb24")
     boxes = top_level_boxes(path)
     assert boxes[:2] == ["ftyp", "moov"] and "mdat" in boxes  # the index before the data ("faststart")
-    assert decoded_frames(path) == 45
+    assert video_frames(path) == 45
     assert np.abs(first[10:50, 10:70].astype(int) - (255, 0, 0)).max() < 12  # RGB stays RGB
 
 
@@ -77,7 +68,7 @@ def test_a_slow_app_gets_repeated_frames_and_a_stall_is_skipped(tmp_path):
     recorder.write(noisy_frame(2, 64, 48), 50.0)  # a long stall: one second of copies, not 45 seconds
     assert recorder.frames_written == 1351 and not recorder.wants_frame(50.0)
     recorder.close()
-    assert decoded_frames(tmp_path / "clip.mp4") == 37
+    assert video_frames(tmp_path / "clip.mp4") == 37
 
 
 def test_fractional_rates_are_kept(tmp_path):
@@ -127,7 +118,7 @@ def test_a_killed_run_keeps_every_complete_second(tmp_path):
     """, tmp_path)
     assert result.returncode == 9, result.stderr
     assert top_level_boxes(path)[:2] == ["ftyp", "moov"]
-    assert 30 <= decoded_frames(path) <= 35
+    assert 30 <= video_frames(path) <= 35
 
 
 def test_a_full_disk_is_one_line_and_never_reported_as_written(tmp_path):
