@@ -126,7 +126,7 @@ class LensFactory:
         """A new lens: its own models and state, the shared packs, the options' starting pack."""
         packs = PackSet(self.packs, self.options.pack, self.pack_errors)  # an unknown pack fails before the models load
         classifier = EmotionClassifier(self.options.pipeline.emotion, metadata=self.metadata)
-        lens = Lens(Pipeline(self.options.pipeline, classifier=classifier), packs)
+        lens = Lens(Pipeline(self.options.pipeline, classifier=classifier), packs, self.options.background)
         if self.options.neutral_face is not None:
             if self._reference is None:
                 self._reference = neutral_reference_from_photo(lens, self.options.neutral_face)
@@ -147,7 +147,6 @@ def neutral_reference_from_photo(lens: Lens, path: Path) -> NeutralReference:
         raise SourceError(f"--neutral-face {path}: no face found; pass a photo where the face is clearly visible")
     largest = max(faces, key=lambda face: face.box[2] * face.box[3])
     return NeutralReference.from_probs(largest.probabilities, largest.labels)
-        return Lens(Pipeline(self.options.pipeline, classifier=classifier), packs, self.options.background)
 
 
 def build_lens(options: LensOptions = LensOptions(), warn: Callable[[str], None] = warn) -> Lens:
