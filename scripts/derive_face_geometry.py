@@ -34,7 +34,10 @@ LANDMARKS = 468
 
 def parse_obj(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(vertices, uv per vertex, triangles) of the canonical face OBJ, in the OBJ's own axes."""
-    vertices, texcoords, triangles, uv_of_vertex = [], [], [], {}
+    vertices: list[list[float]] = []
+    texcoords: list[list[float]] = []
+    triangles: list[list[int]] = []
+    uv_of_vertex: dict[int, int] = {}
     for line in text.splitlines():
         fields = line.split()
         if not fields:

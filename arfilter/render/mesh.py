@@ -286,11 +286,11 @@ def _rasterise(corners: np.ndarray, uvs: np.ndarray, shape: tuple[int, int]) -> 
     winners = np.flatnonzero(nearest.take(cells) == owner)
     owner, x, y, cells = owner[winners], x[winners], y[winners], cells[winners]
 
-    grid = np.zeros((rows * columns, 3), np.float32)
-    grid[cells, 0] = affine(6, owner, x, y)
-    grid[cells, 1] = affine(9, owner, x, y)
-    grid[cells, 2] = 1.0
-    grid = grid.reshape(rows, columns, 3)
+    flat = np.zeros((rows * columns, 3), np.float32)
+    flat[cells, 0] = affine(6, owner, x, y)
+    flat[cells, 1] = affine(9, owner, x, y)
+    flat[cells, 2] = 1.0
+    grid = flat.reshape(rows, columns, 3)
     sums = cv2.boxFilter(grid, -1, (3, 3), normalize=False, borderType=cv2.BORDER_CONSTANT)
     border = (grid[:, :, 2] == 0) & (sums[:, :, 2] > 0)
     grid[border, :2] = sums[border, :2] / sums[border, 2:3]
@@ -387,7 +387,7 @@ def _shade_from_frame(rgb: np.ndarray, roi: np.ndarray, coverage: np.ndarray) ->
     gray = cv2.cvtColor(roi, cv2.COLOR_RGB2GRAY)
     radius = max(1, round(LIGHT_BLUR_FRACTION * max(roi.shape[:2])))
     smooth = cv2.blur(gray, (2 * radius + 1, 2 * radius + 1))
-    mean = cv2.mean(smooth, mask=cv2.compare(coverage, 128, cv2.CMP_GT))[0]
+    mean = cv2.mean(smooth, mask=(coverage > 128).astype(np.uint8))[0]
     if mean < 1.0:
         return
     # shade = 1 + strength * (brightness / mean - 1), in 1/128ths, clipped to LIGHT_RANGE.

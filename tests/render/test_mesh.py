@@ -175,7 +175,7 @@ def test_scrolling_texture_moves_with_time_inside_its_envelope() -> None:
                           envelope=MeshTexture.from_rgba(envelope))
         frames.append(painted(canvas, image) > 8)
     assert frames[0].any() and not (frames[0] == frames[1]).all()
-    midline = int(round(landmarks[[10, 151, 9, 8, 168, 6, 197, 195, 5, 4, 1, 2], 0].max()))  # u = 0.5
+    midline = round(landmarks[[10, 151, 9, 8, 168, 6, 197, 195, 5, 4, 1, 2], 0].max())  # u = 0.5
     assert frames[0][:, : midline].sum() > 100 * frames[0][:, midline + 3 :].sum()
 
 
