@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from arfilter.geometry import IMAGE_LEFT_EYE_INDICES, IMAGE_RIGHT_EYE_INDICES, INNER_LOWER_LIP, INNER_UPPER_LIP
+from arfilter.vision.geometry import IMAGE_LEFT_EYE_INDICES, IMAGE_RIGHT_EYE_INDICES, INNER_LOWER_LIP, INNER_UPPER_LIP
 
 MOUTH_CORNERS = (61, 291)
 # Brow middles and eye corners, image-left then image-right: the corners do not move as the
@@ -128,3 +128,25 @@ def update_expressions(state: ExpressionState, landmarks: np.ndarray, time_s: fl
         elif trigger.relative:  # the rest follows the face only while the expression is off
             resting[name] += follow * (ratios[name] - resting[name])
     return ExpressionState(active=frozenset(active), resting=tuple(sorted(resting.items())), time_s=time_s)
+
+
+class ExpressionTracker:
+    """Every track's expression state, for the pipeline: updated once per frame per face,
+    forgotten with the track."""
+
+    def __init__(self, options: ExpressionOptions = ExpressionOptions()) -> None:
+        self.options = options
+        self._states: dict[int, ExpressionState] = {}
+
+    def update(self, track_id: int, landmarks: np.ndarray, time_s: float) -> frozenset[str]:
+        """The expressions of track `track_id` on this frame."""
+        state = update_expressions(self._states.get(track_id, ExpressionState()), landmarks, time_s, self.options)
+        self._states[track_id] = state
+        return state.active
+
+    def keep_only(self, track_ids: set[int]) -> None:
+        """Forget the tracks that have ended."""
+        self._states = {track_id: state for track_id, state in self._states.items() if track_id in track_ids}
+
+    def reset(self) -> None:
+        self._states.clear()

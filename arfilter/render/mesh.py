@@ -31,7 +31,8 @@ where a Python loop over 898 `cv2.warpAffine` calls alone takes about 9 ms):
 5. Optional lighting from the face: the paint takes the frame's own brightness under it
    (relative to the face's average), so shadows and highlights of the skin show through and
    it does not look pasted on.
-6. Blend `normal` (over) or `multiply` (darkens like ink; white leaves the skin as it is).
+6. Blend `normal` (over) or `multiply` (darkens like ink; white leaves the skin as it is),
+   through the same premultiplied blend as every sprite (arfilter.render.overlay).
 """
 
 from __future__ import annotations
@@ -43,8 +44,9 @@ from functools import cache
 import cv2
 import numpy as np
 
-from arfilter.geometry import IMAGE_LEFT_EYE_INDICES, IMAGE_RIGHT_EYE_INDICES
+from arfilter.render.overlay import Sprite, blend_premultiplied, scale_premultiplied
 from arfilter.resources import data_path
+from arfilter.vision.geometry import IMAGE_LEFT_EYE_INDICES, IMAGE_RIGHT_EYE_INDICES
 
 FACE_MESH_PATH = data_path("assets", "face_geometry", "face_mesh.npz")
 LANDMARK_COUNT = 468
@@ -68,8 +70,6 @@ MIN_FACING = 0.05
 LIGHT_STRENGTH = 0.7
 LIGHT_BLUR_FRACTION = 0.02  # of the face's size
 LIGHT_RANGE = (0.45, 1.5)
-# Texture pyramid: levels stop at this side.
-_SMALLEST_LEVEL_PX = 16
 
 
 @dataclass(frozen=True)
@@ -128,35 +128,6 @@ class MeshStyle:
         unknown = [region for region in self.open_regions if region not in OPEN_REGIONS]
         if unknown:
             raise ValueError(f"unknown open region {unknown[0]!r}; known: {', '.join(OPEN_REGIONS)}")
-
-
-@dataclass(frozen=True)
-class MeshTexture:
-    """An RGBA texture in the mesh's UV space, prepared for drawing: premultiplied alpha and a
-    mip pyramid (`levels[0]` full size, each further level half the one before)."""
-
-    levels: tuple[np.ndarray, ...]
-
-    @classmethod
-    def from_rgba(cls, rgba: np.ndarray) -> MeshTexture:
-        """Prepare a straight-alpha (H, W, 4) uint8 texture."""
-        if not isinstance(rgba, np.ndarray) or rgba.dtype != np.uint8 or rgba.ndim != 3 or rgba.shape[2] != 4:
-            described = f"{rgba.dtype} array of shape {rgba.shape}" if isinstance(rgba, np.ndarray) else type(rgba).__name__
-            raise ValueError(f"a mesh texture must be an RGBA uint8 array of shape (H, W, 4), got a {described}")
-        levels = [cv2.cvtColor(np.ascontiguousarray(rgba), cv2.COLOR_RGBA2mRGBA)]
-        while min(levels[-1].shape[:2]) >= 2 * _SMALLEST_LEVEL_PX:
-            height, width = levels[-1].shape[:2]
-            levels.append(cv2.resize(levels[-1], (width // 2, height // 2), interpolation=cv2.INTER_AREA))
-        return cls(levels=tuple(levels))
-
-    def level_for_size(self, size_px: float) -> np.ndarray:
-        """The smallest level at least `size_px` on its shorter side (the full texture when drawn larger)."""
-        chosen = self.levels[0]
-        for level in self.levels[1:]:
-            if min(level.shape[:2]) < size_px:
-                break
-            chosen = level
-        return chosen
 
 
 def triangle_facing(landmarks: np.ndarray, triangles: np.ndarray | None = None) -> np.ndarray:
@@ -333,9 +304,10 @@ def project_uv(landmarks: np.ndarray, uv_points: np.ndarray) -> np.ndarray:
     return result
 
 
-def draw_mesh_texture(canvas: np.ndarray, landmarks: np.ndarray, texture: MeshTexture, style: MeshStyle = MeshStyle(),
-                      time_s: float = 0.0, envelope: MeshTexture | None = None) -> None:
-    """Draw `texture` on the face with `landmarks` onto `canvas` (RGB uint8, in place).
+def draw_mesh_texture(canvas: np.ndarray, landmarks: np.ndarray, texture: Sprite, style: MeshStyle = MeshStyle(),
+                      time_s: float = 0.0, envelope: Sprite | None = None) -> None:
+    """Draw `texture` (a square RGBA picture of the UV space, prepared as a `Sprite` for its
+    premultiplied mip levels) on the face with `landmarks` onto `canvas` (RGB uint8, in place).
 
     `time_s` drives `style.scroll`; `envelope`, when given, is a second UV-space texture whose
     alpha limits where the scrolling texture may show (it does not scroll), so that drops can
@@ -354,22 +326,15 @@ def draw_mesh_texture(canvas: np.ndarray, landmarks: np.ndarray, texture: MeshTe
         coverage = cv2.convertScaleAbs(coverage, alpha=style.opacity)
     face_px = max(raster.size)
     if envelope is not None:
-        limit = _sample(envelope.level_for_size(face_px), raster, (0.0, 0.0), wrap=False)
+        limit = _sample(envelope.level_for_width(face_px), raster, (0.0, 0.0), wrap=False)
         cv2.multiply(coverage, cv2.extractChannel(limit, 3), dst=coverage, scale=1.0 / 255.0)
     shift = (style.scroll[0] * time_s % 1.0, style.scroll[1] * time_s % 1.0)
-    colour = _sample(texture.level_for_size(face_px), raster, shift, wrap=any(style.scroll))
-    # Premultiplied: scaling colour and alpha alike applies coverage and opacity.
-    cv2.multiply(colour, cv2.merge([coverage] * 4), dst=colour, scale=1.0 / 255.0)
+    colour = _sample(texture.level_for_width(face_px), raster, shift, wrap=any(style.scroll))
+    scale_premultiplied(colour, coverage)
     roi = canvas[y0:y1, x0:x1]
-    rgb = cv2.cvtColor(colour, cv2.COLOR_RGBA2RGB)
     if style.lit:
-        _shade_from_frame(rgb, roi, coverage)
-    inverse_alpha = cv2.cvtColor(cv2.bitwise_not(cv2.extractChannel(colour, 3)), cv2.COLOR_GRAY2RGB)
-    if style.blend == "multiply":
-        # roi * (1 - a) + roi * c * a: the premultiplied colour darkens, white leaves the skin.
-        cv2.add(cv2.multiply(roi, inverse_alpha, scale=1.0 / 255.0), cv2.multiply(roi, rgb, scale=1.0 / 255.0), dst=roi)
-    else:
-        cv2.add(cv2.multiply(roi, inverse_alpha, scale=1.0 / 255.0), rgb, dst=roi)
+        _shade_from_frame(colour, roi, coverage)
+    blend_premultiplied(roi, colour, style.blend)
 
 
 def _sample(level: np.ndarray, raster: FaceRaster, shift: tuple[float, float], wrap: bool) -> np.ndarray:
@@ -381,8 +346,8 @@ def _sample(level: np.ndarray, raster: FaceRaster, shift: tuple[float, float], w
     return cv2.remap(level, raster.upsample(texels), None, cv2.INTER_LINEAR, borderMode=border, borderValue=0)
 
 
-def _shade_from_frame(rgb: np.ndarray, roi: np.ndarray, coverage: np.ndarray) -> None:
-    """Scale the premultiplied colour `rgb` (in place) by the frame's brightness under it
+def _shade_from_frame(colour: np.ndarray, roi: np.ndarray, coverage: np.ndarray) -> None:
+    """Scale the premultiplied RGBA `colour`'s RGB (in place) by the frame's brightness under it
     relative to the face's mean, so the paint keeps the skin's shading."""
     gray = cv2.cvtColor(roi, cv2.COLOR_RGB2GRAY)
     radius = max(1, round(LIGHT_BLUR_FRACTION * max(roi.shape[:2])))
@@ -390,7 +355,7 @@ def _shade_from_frame(rgb: np.ndarray, roi: np.ndarray, coverage: np.ndarray) ->
     mean = cv2.mean(smooth, mask=(coverage > 128).astype(np.uint8))[0]
     if mean < 1.0:
         return
-    # shade = 1 + strength * (brightness / mean - 1), in 1/128ths, clipped to LIGHT_RANGE.
+    # shade = 1 + strength * (brightness / mean - 1), in 1/128ths, clipped to LIGHT_RANGE; alpha kept (128).
     shade = cv2.convertScaleAbs(smooth, alpha=128.0 * LIGHT_STRENGTH / mean, beta=128.0 * (1.0 - LIGHT_STRENGTH))
     shade = np.clip(shade, round(128 * LIGHT_RANGE[0]), round(128 * LIGHT_RANGE[1]))
-    cv2.multiply(rgb, cv2.cvtColor(shade, cv2.COLOR_GRAY2RGB), dst=rgb, scale=1.0 / 128.0)
+    cv2.multiply(colour, cv2.merge([shade, shade, shade, np.full_like(shade, 128)]), dst=colour, scale=1.0 / 128.0)

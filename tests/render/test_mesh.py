@@ -11,13 +11,13 @@ from PIL import Image
 from arfilter.render.mesh import (
     OPEN_REGIONS,
     MeshStyle,
-    MeshTexture,
     draw_mesh_texture,
     face_mesh,
     project_uv,
     rasterise_face,
     triangle_facing,
 )
+from arfilter.render.overlay import Sprite
 from arfilter.resources import DEMO_DIR
 
 TEXTURE_PX = 512
@@ -49,7 +49,7 @@ def test_marked_uv_points_land_on_their_landmarks_on_the_bundled_face() -> None:
     uv = face_mesh().uv
     for index in MARKED:
         canvas = image.copy()
-        draw_mesh_texture(canvas, landmarks, MeshTexture.from_rgba(dot_texture(uv[index])), MeshStyle(lit=False, open_regions=()))
+        draw_mesh_texture(canvas, landmarks, Sprite.from_rgba(dot_texture(uv[index])), MeshStyle(lit=False, open_regions=()))
         weight = painted(canvas, image).astype(np.float64)
         assert weight.sum() > 0, f"landmark {index}: nothing drawn"
         ys, xs = np.mgrid[0 : weight.shape[0], 0 : weight.shape[1]]
@@ -85,7 +85,7 @@ def test_triangles_facing_away_are_culled_at_large_yaw() -> None:
     for yaw in (70.0, -70.0):  # -70: the same triangles, now facing the camera
         canvas = np.zeros((400, 400, 3), np.uint8)
         landmarks = mesh.posed(yaw, center_xy=(200, 200), interocular_px=80)
-        draw_mesh_texture(canvas, landmarks, MeshTexture.from_rgba(texture), MeshStyle(lit=False, open_regions=()))
+        draw_mesh_texture(canvas, landmarks, Sprite.from_rgba(texture), MeshStyle(lit=False, open_regions=()))
         drawn[yaw] = int((canvas[:, :, 0] > 0).sum())
     # Only the odd pixel on the silhouette, where a grazing pixel's footprint reaches the far side.
     assert drawn[-70.0] > 10_000 and drawn[70.0] < drawn[-70.0] / 500
@@ -102,8 +102,8 @@ def test_the_nearer_surface_wins_where_the_turned_face_overlaps_itself() -> None
     assert np.linalg.norm(raster.coarse_uv[row, column] - mesh.uv[4]) < 0.02
 
 
-def solid_texture(colour: tuple[int, int, int, int]) -> MeshTexture:
-    return MeshTexture.from_rgba(np.full((TEXTURE_PX, TEXTURE_PX, 4), colour, np.uint8))
+def solid_texture(colour: tuple[int, int, int, int]) -> Sprite:
+    return Sprite.from_rgba(np.full((TEXTURE_PX, TEXTURE_PX, 4), colour, np.uint8))
 
 
 def test_eyes_and_mouth_show_through_unless_closed_by_the_author() -> None:
@@ -171,8 +171,8 @@ def test_scrolling_texture_moves_with_time_inside_its_envelope() -> None:
     frames = []
     for time_s in (0.0, 0.1):
         canvas = image.copy()
-        draw_mesh_texture(canvas, landmarks, MeshTexture.from_rgba(stripes), style, time_s=time_s,
-                          envelope=MeshTexture.from_rgba(envelope))
+        draw_mesh_texture(canvas, landmarks, Sprite.from_rgba(stripes), style, time_s=time_s,
+                          envelope=Sprite.from_rgba(envelope))
         frames.append(painted(canvas, image) > 8)
     assert frames[0].any() and not (frames[0] == frames[1]).all()
     midline = round(landmarks[[10, 151, 9, 8, 168, 6, 197, 195, 5, 4, 1, 2], 0].max())  # u = 0.5
