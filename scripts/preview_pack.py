@@ -21,14 +21,14 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from arfilter.core.expressions import EXPRESSIONS  # noqa: E402
-from arfilter.core.types import FaceResult  # noqa: E402
-from arfilter.errors import ArfilterError  # noqa: E402
-from arfilter.render.mesh import OPEN_REGIONS, face_mesh, triangle_facing  # noqa: E402
-from arfilter.render.occlusion import HeadSilhouette  # noqa: E402
-from arfilter.render.packs import BUILTIN_PACKS_DIR, discover_packs  # noqa: E402
-from arfilter.vision.geometry import FaceGeometry, landmark_box  # noqa: E402
-from arfilter.vision.labels import EMOTION_LABELS  # noqa: E402
+from arfilter.core.expressions import EXPRESSIONS
+from arfilter.core.types import FaceResult
+from arfilter.errors import ArfilterError
+from arfilter.render.mesh import OPEN_REGIONS, face_mesh, triangle_facing
+from arfilter.render.occlusion import HeadSilhouette
+from arfilter.render.packs import BUILTIN_PACKS_DIR, discover_packs
+from arfilter.vision.geometry import FaceGeometry, landmark_box
+from arfilter.vision.labels import EMOTION_LABELS
 
 TILE = (360, 400)  # width, height
 SKIN, HAIR, BACKGROUND = np.array([228, 184, 160]), (58, 40, 30), (70, 82, 100)
