@@ -80,4 +80,17 @@ def test_python_dash_m_arfilter_runs_from_another_directory(tmp_path: pathlib.Pa
     completed = subprocess.run([sys.executable, "-m", "arfilter", "--list-packs"], cwd=tmp_path, env=env,
                                capture_output=True, text=True, timeout=60, check=False)
     assert completed.returncode == 0, completed.stderr
-    assert [line.split()[0] for line in completed.stdout.splitlines()][:3] == ["emoji", "party", "shades"]
+    assert [line.split()[0] for line in completed.stdout.splitlines()][:6] == [
+        "emoji", "facepaint", "masquerade", "party", "reactions", "shades"]
+
+
+def test_the_face_mesh_is_package_data_with_mediapipes_licence() -> None:
+    """Mesh layers need MediaPipe's canonical face (UVs, triangles) at run time, never ../shared."""
+    from arfilter.render.mesh import FACE_MESH_PATH, face_mesh
+
+    assert FACE_MESH_PATH.resolve().is_relative_to(PACKAGE_DIR)
+    mesh = face_mesh()
+    assert mesh.uv.shape == (468, 2) and mesh.triangles.shape == (898, 3) and mesh.vertices.shape == (468, 3)
+    notice = (FACE_MESH_PATH.parent / "NOTICE").read_text()
+    assert "MediaPipe" in notice and "Apache License, Version 2.0" in notice
+    assert "Apache License" in (FACE_MESH_PATH.parent / "LICENSE").read_text()
