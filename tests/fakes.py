@@ -22,6 +22,8 @@ from arfilter.vision.labels import EMOTION_LABELS
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED_FER2013 = PROJECT_ROOT.parent / "shared" / "datasets" / "fer2013"
 RED_BGR = (0, 0, 255)
+# The built-in packs, in the order they load and `F` cycles through them.
+BUILTIN_PACK_NAMES = ("emoji", "facepaint", "masquerade", "party", "reactions", "shades")
 
 
 def asymmetric_bgr(height: int = 48, width: int = 64, value: int = 0) -> np.ndarray:

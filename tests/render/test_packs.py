@@ -29,7 +29,7 @@ from arfilter.render.packs import (
 )
 from arfilter.vision.geometry import NAMED_POINT_INDICES, FaceGeometry
 from arfilter.vision.labels import EMOTION_LABELS
-from tests.fakes import make_face
+from tests.fakes import BUILTIN_PACK_NAMES, make_face
 
 DATA_DIR = Path(__file__).parent.parent / "data"
 BUILTIN_NAMES = ("emoji", "party", "shades")
@@ -361,7 +361,7 @@ def test_discovery_loads_builtins_and_user_packs_and_reports_broken_ones(tmp_pat
 
     packs, errors = discover_packs(BUILTIN_PACKS_DIR, [user_dir, single, tmp_path / "missing"], EMOTION_LABELS)
     by_name = {pack.name: pack for pack in packs}
-    assert [pack.name for pack in packs] == ["emoji", "party", "shades", "mine", "single"]
+    assert [pack.name for pack in packs] == [*BUILTIN_PACK_NAMES, "mine", "single"]
     assert by_name["shades"].description == "my shades"
     assert by_name["shades"].source_folder == user_dir / "shades"
     assert by_name["emoji"].source_folder == BUILTIN_PACKS_DIR / "emoji"
@@ -375,7 +375,7 @@ def test_discovery_loads_builtins_and_user_packs_and_reports_broken_ones(tmp_pat
 def test_missing_default_user_folder_is_not_an_error(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "nothing-here"))
     packs, errors = discover_packs(BUILTIN_PACKS_DIR, [], EMOTION_LABELS)
-    assert [pack.name for pack in packs] == list(BUILTIN_NAMES)
+    assert [pack.name for pack in packs] == list(BUILTIN_PACK_NAMES)
     assert errors == []
 
 
