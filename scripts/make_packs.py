@@ -889,12 +889,12 @@ def fire_breath(sketch: Sketch) -> None:
         sketch.paint(sketch.blur(flames, 0.01), sketch.linear((0.0, 0.0), (0.0, 0.8), [hex_colour(colours[0]), hex_colour(colours[1])]), opacity)
 
 
-WOW_BOX = (-0.5, -0.75, 0.5, 0.0)
+WOW_BOX = (-0.5, -0.9, 0.5, -0.15)
 
 
 def exclamations(sketch: Sketch) -> None:
     marks = np.zeros_like(sketch.xs)
-    for centre, turn in (((-0.2, -0.4), -0.25), ((0.2, -0.45), 0.2)):
+    for centre, turn in (((-0.2, -0.55), -0.25), ((0.2, -0.6), 0.2)):
         c, s = math.cos(turn), math.sin(turn)
         def at(x: float, y: float, centre: Point = centre, c: float = c, s: float = s) -> Point:
             return (centre[0] + c * x - s * y, centre[1] + s * x + c * y)
@@ -902,7 +902,7 @@ def exclamations(sketch: Sketch) -> None:
         marks = np.maximum(marks, sketch.ellipse(at(0.0, 0.22), 0.05))
     sketch.shadow(marks, dy=0.02, blur=0.02, opacity=0.3)
     sketch.paint(sketch.grow(marks, 0.03), hex_colour("#3a1d00"))
-    sketch.paint(marks, sketch.linear((0.0, -0.75), (0.0, 0.0), [hex_colour("#fff27a"), hex_colour("#ff9d00")]))
+    sketch.paint(marks, sketch.linear((0.0, -0.9), (0.0, -0.15), [hex_colour("#fff27a"), hex_colour("#ff9d00")]))
 
 
 ZZZ_BOX = (0.1, -0.95, 1.0, -0.05)

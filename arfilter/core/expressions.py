@@ -13,7 +13,8 @@ between the eyes so that it does not change with the face's size:
 
 Brows and eyelids differ from one person to the next more than they move, so those two are
 relative to the track's own resting value (a slow average of the ratio while the expression
-is off); the mouth's ratios are absolute. Measured on the dev face videos: talking keeps the
+is off, slower still away from the trigger, so that eyes held wide for a while do not make
+ordinary eyes read as closed); the mouth's ratios are absolute. Measured on the dev face videos: talking keeps the
 lip gap under about 0.25 interocular distances, laughing and shouting reach 0.35 and more; a
 resting mouth is 0.75-0.85 wide plus 0.12-0.18 of lift, a grin 1.2 and more. The face-mesh
 model never quite shuts an eye: shut eyes lower its eye aspect ratio by only 10-15 %, hence a
@@ -65,6 +66,9 @@ TRIGGERS: dict[str, Trigger] = {
     "eyes_closed": Trigger(enter=0.86, exit=0.92, rising=False, relative=True),
 }
 EXPRESSIONS = tuple(TRIGGERS)
+# A relative trigger's rest follows the face this many times more slowly away from the trigger
+# (wider eyes, lower brows) than towards it.
+AWAY_SLOWDOWN = 4.0
 
 
 @dataclass(frozen=True)
@@ -114,7 +118,6 @@ def update_expressions(state: ExpressionState, landmarks: np.ndarray, time_s: fl
     ratios = expression_ratios(landmarks)
     resting = dict(state.resting)
     elapsed = 0.0 if state.time_s is None else max(time_s - state.time_s, 0.0)
-    follow = 1.0 - math.exp(-elapsed / options.resting_time_s) if options.resting_time_s > 0 else 1.0
     active = set()
     for name, trigger in options.triggers.items():
         value = ratios[name]
@@ -125,8 +128,12 @@ def update_expressions(state: ExpressionState, landmarks: np.ndarray, time_s: fl
         on = value >= threshold if trigger.rising else value <= threshold
         if on:
             active.add(name)
-        elif trigger.relative:  # the rest follows the face only while the expression is off
-            resting[name] += follow * (ratios[name] - resting[name])
+        elif trigger.relative:  # the rest follows the face only while the expression is off...
+            change = ratios[name] - resting[name]
+            # ...and slowly away from the trigger: wide eyes held a while must not make open eyes read as closed.
+            towards_trigger = change > 0 if trigger.rising else change < 0
+            time_s_constant = options.resting_time_s * (1.0 if towards_trigger else AWAY_SLOWDOWN)
+            resting[name] += change * (1.0 - math.exp(-elapsed / time_s_constant) if time_s_constant > 0 else 1.0)
     return ExpressionState(active=frozenset(active), resting=tuple(sorted(resting.items())), time_s=time_s)
 
 
