@@ -98,7 +98,7 @@ def test_the_nearer_surface_wins_where_the_turned_face_overlaps_itself() -> None
     raster = rasterise_face(landmarks, (400, 400))
     assert raster is not None
     tip = landmarks[4, :2]  # the nose tip, in front of the far cheek
-    column, row = np.round((tip - raster.box[:2]) / raster.step).astype(int)
+    column, row = np.round(raster.to_grid(tip[None])[0]).astype(int)
     assert np.linalg.norm(raster.coarse_uv[row, column] - mesh.uv[4]) < 0.02
 
 
