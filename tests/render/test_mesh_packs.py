@@ -11,7 +11,7 @@ from PIL import Image
 
 from arfilter.errors import PackError
 from arfilter.render.mesh import face_mesh
-from arfilter.render.packs import FilterPack, load_pack
+from arfilter.render.packs import BUILTIN_PACKS_DIR, FilterPack, load_pack
 from arfilter.vision.labels import EMOTION_LABELS
 from tests.fakes import make_face
 
@@ -141,3 +141,23 @@ def test_a_scrolling_texture_runs_with_the_frames_time_inside_its_envelope(tmp_p
     assert first.max() > 0 and not np.array_equal(first, later)
     painted_columns = np.flatnonzero(first.max(axis=(0, 2)))
     assert painted_columns.max() < face.landmarks[1, 0]  # only on the image-left cheek
+
+
+@pytest.mark.parametrize("pack_name", ["facepaint", "masquerade", "reactions"])
+def test_the_builtin_mesh_packs_paint_every_label_on_the_face(pack_name):
+    """Every label draws, on and around the face only; the reactions pack's effects wait for
+    their expressions, and the angry face breathes fire where the others breathe a rainbow."""
+    pack = load_pack(BUILTIN_PACKS_DIR / pack_name, EMOTION_LABELS).prepare()
+    face_width = np.ptp(face_at().landmarks[:, 0])
+    for label in EMOTION_LABELS:
+        canvas = drawn(pack, face_at(label=label))
+        ys, xs = np.nonzero(canvas.max(axis=2))
+        assert xs.size > 500, f"{pack_name}/{label} draws almost nothing"
+        assert np.hypot(xs - 200, ys - 200).max() < 1.6 * face_width, f"{pack_name}/{label} strays from the face"
+    if pack_name == "reactions":
+        quiet = drawn(pack, face_at(label="angry"))
+        fire = drawn(pack, face_at(label="angry", expressions=frozenset({"mouth_open"})))
+        rainbow = drawn(pack, face_at(label="happy", expressions=frozenset({"mouth_open"})))
+        below_mouth = slice(int(face_at().landmarks[14, 1]) + 10, None)
+        assert quiet[below_mouth].sum() < fire[below_mouth].sum()
+        assert not np.array_equal(fire[below_mouth], rainbow[below_mouth])
