@@ -6,8 +6,9 @@ NOTICE). A texture painted on the UV template therefore maps onto a face by carr
 triangle from UV space to where its three landmarks are in the frame, so the paint stretches
 with the mouth, the brows and the blinks and turns with the head.
 
-How a face is drawn, and why (the cost target is a few milliseconds per face on a 2-core CPU,
-where a Python loop over 898 `cv2.warpAffine` calls alone takes about 9 ms):
+How a face is drawn, and why (the cost target is 2.5 ms per face on a 2-core CPU; warping the
+texture triangle by triangle, one `cv2.warpAffine` and one mask per triangle, took 33 ms for
+the 864 front-facing triangles of a 266x307 px face, this way 1.4 ms):
 
 1. Back-face culling: a triangle whose screen winding is reversed faces away from the camera
    (its normal, with the landmarks' depth, points away) and is dropped, as are triangles seen
