@@ -284,7 +284,7 @@ class IrisEyes:
 def glasses_layer(lens: Lens) -> Layer:
     """The shades pack's everyday glasses (its 'neutral' layer, anchored on the eyes)."""
     pack = next(pack for pack in lens.packs.available if pack.name == "shades").prepare()
-    return pack.layers_for("neutral")[0]
+    return next(layer for layer in pack.layers_for("neutral") if isinstance(layer, Layer) and not layer.behind_head)
 
 
 def measure_anchors(lens: Lens, eyes: IrisEyes, path: Path) -> dict[str, Any]:

@@ -2,10 +2,18 @@
 
     python3 scripts/make_packs.py                      # fetches @iconify-json/noto with `npm pack`
     python3 scripts/make_packs.py --noto PATH          # an unpacked or packed @iconify-json/noto
+    python3 scripts/make_packs.py --skip-emoji --pack facepaint   # one drawn pack only
 
 - `emoji`: the seven Noto emoji (Apache-2.0, Google) rasterised with resvg, worn like a mask.
 - `shades` and `party`: drawn here with Pillow and NumPy at 4x the output size and area-averaged
   down, with gradients, highlights and soft shadows so they read as lenses rather than stickers.
+  The glasses' arms are layers of their own, marked behind_head, so the far arm goes behind
+  the head as it turns.
+- `facepaint`, `masquerade` and `reactions`: mesh textures drawn the same way in the face
+  mesh's UV space (MediaPipe's UV layout, read from arfilter's face_geometry data), plus
+  sprites; `facepaint` changes colours with the emotion and cries running tears when sad,
+  `masquerade` ties its mask with ribbons behind the head, `reactions` answers expressions
+  (`when = "mouth_open"` and so on).
 
 Needs `pip install resvg-py` and `npm` for the emoji; neither is a runtime dependency.
 
@@ -35,6 +43,11 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))  # this checkout's arfilter: the face mesh's UV layout and the labels
+
+from arfilter.render.mesh import OPEN_REGIONS, face_mesh  # noqa: E402
+from arfilter.vision.geometry import FACE_OVAL_INDICES  # noqa: E402
+
 SUPERSAMPLE = 4
 # Output pixels per reference length: enough for a face filling a 1080p frame.
 PIXELS_PER_UNIT = {"interocular": 160.0, "face_width": 300.0}
@@ -288,40 +301,52 @@ def draw_lenses(
     sketch.paint(sketch.blur(bevel, 0.004), (1.0, 1.0, 1.0), 0.45)
 
 
+# Frame colours (top, bottom) of each pair of glasses, shared by its arms.
+SHADES_FRAMES = {
+    "wayfarers": ("#15161a", "#2b2d33"),
+    "hearts": ("#c4124f", "#8e0a38"),
+    "round_blue": ("#c9ccd6", "#7d8291"),
+    "visor_red": ("#1a0d0d", "#3c1111"),
+    "stars": ("#7a3d00", "#b86200"),
+    "round_ice": ("#dfe6ee", "#9aa6b5"),
+    "over_the_rim": ("#2c3a1a", "#55682f"),
+}
+
+
 def shades_neutral(sketch: Sketch) -> None:
     lens = superellipse_points((-0.5, 0.02), 0.4, 0.27, power=3.2)
     lens = [(x, y + 0.06 * (y > 0.02) * (x + 0.5)) for x, y in lens]  # wayfarer: lower outer corners
-    draw_lenses(sketch, lens, ("#10141c", "#3a4656"), ("#15161a", "#2b2d33"))
+    draw_lenses(sketch, lens, ("#10141c", "#3a4656"), SHADES_FRAMES["wayfarers"])
 
 
 def shades_happy(sketch: Sketch) -> None:
-    draw_lenses(sketch, heart_points((-0.5, -0.02), 0.8), ("#ff2f7d", "#ff9ac0"), ("#c4124f", "#8e0a38"), 0.8)
+    draw_lenses(sketch, heart_points((-0.5, -0.02), 0.8), ("#ff2f7d", "#ff9ac0"), SHADES_FRAMES["hearts"], 0.8)
 
 
 def shades_sad(sketch: Sketch) -> None:
     lens = superellipse_points((-0.5, 0.03), 0.33, 0.33, power=2.0)
-    draw_lenses(sketch, lens, ("#1b3f8f", "#6fa8ff"), ("#c9ccd6", "#7d8291"), 0.72, frame_width=0.035)
+    draw_lenses(sketch, lens, ("#1b3f8f", "#6fa8ff"), SHADES_FRAMES["round_blue"], 0.72, frame_width=0.035)
 
 
 def shades_angry(sketch: Sketch) -> None:
     # Sharp lenses whose inner top corners dip towards the nose, like a frown.
     lens = [(-0.93, -0.2), (-0.14, 0.01), (-0.16, 0.2), (-0.36, 0.27), (-0.8, 0.22), (-0.92, 0.05)]
-    draw_lenses(sketch, lens, ("#5e0000", "#ff3b1f"), ("#1a0d0d", "#3c1111"), 0.88, frame_width=0.06, bridge_y=0.04)
+    draw_lenses(sketch, lens, ("#5e0000", "#ff3b1f"), SHADES_FRAMES["visor_red"], 0.88, frame_width=0.06, bridge_y=0.04)
 
 
 def shades_surprise(sketch: Sketch) -> None:
-    draw_lenses(sketch, star_points((-0.5, 0.02), 0.44, 0.22), ("#ff8a00", "#ffe259"), ("#7a3d00", "#b86200"), 0.82)
+    draw_lenses(sketch, star_points((-0.5, 0.02), 0.44, 0.22), ("#ff8a00", "#ffe259"), SHADES_FRAMES["stars"], 0.82)
 
 
 def shades_fear(sketch: Sketch) -> None:
     lens = superellipse_points((-0.5, 0.02), 0.38, 0.36, power=2.0)
-    draw_lenses(sketch, lens, ("#a8e9ff", "#e9fbff"), ("#dfe6ee", "#9aa6b5"), 0.55, frame_width=0.03)
+    draw_lenses(sketch, lens, ("#a8e9ff", "#e9fbff"), SHADES_FRAMES["round_ice"], 0.55, frame_width=0.03)
 
 
 def shades_disgust(sketch: Sketch) -> None:
     # Rectangular green lenses slid down the nose, for a look over the rims.
     lens = superellipse_points((-0.46, 0.0), 0.3, 0.15, power=4.0)
-    draw_lenses(sketch, lens, ("#1d5c1b", "#8fd14f"), ("#2c3a1a", "#55682f"), 0.84, frame_width=0.045, bridge_y=-0.04)
+    draw_lenses(sketch, lens, ("#1d5c1b", "#8fd14f"), SHADES_FRAMES["over_the_rim"], 0.84, frame_width=0.045, bridge_y=-0.04)
 
 
 TEAR_BOX = (-0.15, -0.05, 0.15, 0.45)
@@ -532,6 +557,371 @@ def party_top_hat(sketch: Sketch) -> None:
     sketch.paint(sheen, (1.0, 1.0, 1.0), 0.25)
 
 
+# ---------------------------------------------------------------- mesh textures (the face mesh's UV space)
+# Mesh textures are drawn in UV units: u across the face from the image-left ear (0) to the
+# image-right one (1), v down from above the forehead (0.1) to the chin (0.95), exactly as on
+# MediaPipe's UV template (docs/uv_template.png); `uv(i)` is where landmark i sits. The layout is
+# symmetric about u = 0.5, so shapes are designed on the image-left half and mirrored.
+
+TEXTURE_PX = 512
+
+
+def uv(index: int) -> Point:
+    u, v = face_mesh().uv[index]
+    return (float(u), float(v))
+
+
+def mirror_u(points: list[Point]) -> list[Point]:
+    return [(1.0 - x, y) for x, y in points]
+
+
+def smooth_loop(points: list[Point], rounds: int = 3) -> list[Point]:
+    """A closed polyline rounded into a smooth curve (Chaikin's corner cutting)."""
+    for _ in range(rounds):
+        rounded: list[Point] = []
+        for index, (x, y) in enumerate(points):
+            next_x, next_y = points[(index + 1) % len(points)]
+            rounded += [(0.75 * x + 0.25 * next_x, 0.75 * y + 0.25 * next_y), (0.25 * x + 0.75 * next_x, 0.25 * y + 0.75 * next_y)]
+        points = rounded
+    return points
+
+
+def both_sides(sketch: Sketch, shape: Callable[[Sketch, bool], np.ndarray]) -> np.ndarray:
+    """A mask drawn on the image-left half and again mirrored on the image-right half."""
+    return np.maximum(shape(sketch, False), shape(sketch, True))
+
+
+def eye_centre(right: bool) -> Point:
+    indices = OPEN_REGIONS["eyes"][1 if right else 0]
+    points = np.array([uv(index) for index in indices])
+    return (float(points[:, 0].mean()), float(points[:, 1].mean()))
+
+
+def eye_hole(sketch: Sketch, grow: tuple[float, float]) -> np.ndarray:
+    """Both eyes' contours, widened by `grow` (along u, along v) around their centres."""
+    def hole(sketch: Sketch, right: bool) -> np.ndarray:
+        centre = eye_centre(right)
+        contour = [uv(index) for index in OPEN_REGIONS["eyes"][1 if right else 0]]
+        return sketch.polygon([(centre[0] + (x - centre[0]) * grow[0], centre[1] + (y - centre[1]) * grow[1]) for x, y in contour])
+    return both_sides(sketch, hole)
+
+
+def side_colours(sketch: Sketch, colours: Callable[[bool], np.ndarray]) -> np.ndarray:
+    """A colour field made of one field for the image-left half and one for the image-right half."""
+    return np.where(sketch.xs[:, :, None] < 0.5, colours(False), colours(True))
+
+
+@dataclass(frozen=True)
+class Palette:
+    """Colours of a painted design: a gradient from `inner` to `outer`, `line` for outlines, `accent` for motifs."""
+
+    inner: str
+    outer: str
+    line: str
+    accent: str
+
+
+# Face paint: butterfly wings round the eyes in the colours of the emotion, and a motif each.
+FACEPAINT_PALETTES = {
+    "neutral": Palette("#8ff0e6", "#1f7396", "#0c3346", "#ffffff"),
+    "happy": Palette("#ffe65c", "#ff8a1d", "#a8400a", "#ff4f9a"),
+    "sad": Palette("#a8d0ff", "#2d5fd1", "#10275e", "#ffffff"),
+    "angry": Palette("#ff6a3d", "#a10d0d", "#1a0303", "#151010"),
+    "surprise": Palette("#eab3ff", "#7a2bd1", "#35106b", "#7df9ff"),
+    "fear": Palette("#f6f8fc", "#a3aec8", "#2f2640", "#3d1f5c"),
+    "disgust": Palette("#cdf27a", "#3f8f1c", "#173d08", "#fff36b"),
+}
+WING = [(0.462, 0.335), (0.44, 0.285), (0.37, 0.24), (0.28, 0.215), (0.2, 0.19), (0.11, 0.15), (0.15, 0.25),
+        (0.155, 0.33), (0.11, 0.43), (0.19, 0.465), (0.27, 0.49), (0.36, 0.485), (0.435, 0.455), (0.47, 0.4)]
+
+
+def paint_wings(sketch: Sketch, palette: Palette, wing: list[Point] = WING) -> np.ndarray:
+    def shape(sketch: Sketch, right: bool) -> np.ndarray:
+        outline = smooth_loop(wing)
+        return sketch.polygon(mirror_u(outline) if right else outline)
+
+    wings = both_sides(sketch, shape)
+    colours = side_colours(sketch, lambda right: sketch.radial(eye_centre(right), 0.2, [hex_colour(palette.inner), hex_colour(palette.outer)]))
+    sketch.paint(wings, colours, 0.92)
+    sketch.paint(sketch.ring(wings, 0.007), hex_colour(palette.line), 0.95)
+    sketch.paint(sketch.ring(eye_hole(sketch, (1.25, 1.6)), 0.006), hex_colour(palette.line), 0.85)  # eyeliner
+    return wings
+
+
+def dots(sketch: Sketch, centres: list[Point], radius: float, colour: str, opacity: float = 1.0) -> None:
+    shape = np.zeros_like(sketch.xs)
+    for centre in centres + mirror_u(centres):
+        shape = np.maximum(shape, sketch.ellipse(centre, radius))
+    sketch.paint(shape, hex_colour(colour), opacity)
+
+
+def facepaint(palette: Palette, motif: Callable[[Sketch, Palette], None]) -> Callable[[Sketch], None]:
+    def draw(sketch: Sketch) -> None:
+        motif(sketch, palette)
+    return draw
+
+
+def motif_neutral(sketch: Sketch, palette: Palette) -> None:
+    paint_wings(sketch, palette)
+    dots(sketch, [(0.24, 0.535), (0.285, 0.565), (0.33, 0.59)], 0.011, palette.accent)
+    diamond = sketch.polygon([(0.5, 0.14), (0.535, 0.19), (0.5, 0.24), (0.465, 0.19)])
+    sketch.paint(diamond, hex_colour(palette.outer), 0.95)
+    sketch.paint(sketch.ring(diamond, 0.006), hex_colour(palette.accent))
+
+
+def motif_happy(sketch: Sketch, palette: Palette) -> None:
+    # Sun rays fanning up from the brows onto the forehead.
+    rays = np.zeros_like(sketch.xs)
+    for index in range(9):
+        angle = math.radians(-160 + index * 17.5)
+        base = (0.5 + 0.16 * math.cos(angle), 0.34 + 0.16 * math.sin(angle))
+        tip = (0.5 + 0.27 * math.cos(angle), 0.34 + 0.27 * math.sin(angle))
+        side = (0.018 * -math.sin(angle), 0.018 * math.cos(angle))
+        rays = np.maximum(rays, sketch.polygon([(base[0] + side[0], base[1] + side[1]), tip, (base[0] - side[0], base[1] - side[1])]))
+    sketch.paint(rays, sketch.radial((0.5, 0.34), 0.27, [hex_colour(palette.inner), hex_colour(palette.outer)]), 0.9)
+    paint_wings(sketch, palette)
+    hearts = np.maximum(sketch.polygon(heart_points((0.27, 0.6), 0.1)), sketch.polygon(mirror_u(heart_points((0.27, 0.6), 0.1))))
+    sketch.paint(hearts, hex_colour(palette.accent), 0.95)
+    sketch.paint(sketch.ring(hearts, 0.005), hex_colour(palette.line), 0.8)
+    for centre in ((0.12, 0.15), (0.88, 0.15)):
+        sparkle(sketch, centre, 0.035)
+
+
+def motif_sad(sketch: Sketch, palette: Palette) -> None:
+    drooping = [(x, y + 0.06 * max(0.0, 0.3 - x) / 0.2) for x, y in WING]  # outer corners hang down
+    paint_wings(sketch, palette, drooping)
+    drops = np.maximum(sketch.polygon(drop_points((0.3, 0.5), 0.08, 0.04)), sketch.polygon(mirror_u(drop_points((0.3, 0.5), 0.08, 0.04))))
+    sketch.paint(drops, hex_colour(palette.accent), 0.95)
+    sketch.paint(sketch.ring(drops, 0.005), hex_colour(palette.line), 0.9)
+
+
+def motif_angry(sketch: Sketch, palette: Palette) -> None:
+    sharp = [(0.462, 0.32), (0.4, 0.27), (0.3, 0.235), (0.08, 0.13), (0.17, 0.27), (0.1, 0.45), (0.27, 0.49),
+             (0.37, 0.485), (0.44, 0.45), (0.47, 0.39)]
+    paint_wings(sketch, palette, sharp)
+    strokes = np.zeros_like(sketch.xs)
+    for offset in (0.0, 0.045, 0.09):
+        for points in ([(0.12 + offset, 0.56 + offset), (0.3 + offset * 0.5, 0.62 + offset)],):
+            strokes = np.maximum(strokes, sketch.line(points, 0.014))
+            strokes = np.maximum(strokes, sketch.line(mirror_u(points), 0.014))
+    sketch.paint(strokes, hex_colour(palette.accent), 0.92)
+    frown = np.maximum(sketch.line([(0.47, 0.3), (0.3, 0.24)], 0.022), sketch.line(mirror_u([(0.47, 0.3), (0.3, 0.24)]), 0.022))
+    sketch.paint(frown, hex_colour(palette.accent), 0.95)
+
+
+def motif_surprise(sketch: Sketch, palette: Palette) -> None:
+    paint_wings(sketch, palette)
+    stars = np.zeros_like(sketch.xs)
+    for centre, size in (((0.5, 0.17), 0.05), ((0.25, 0.6), 0.04), ((0.37, 0.12), 0.025), ((0.18, 0.53), 0.022)):
+        stars = np.maximum(stars, sketch.polygon(star_points(centre, size, size * 0.45)))
+        stars = np.maximum(stars, sketch.polygon(mirror_u(star_points(centre, size, size * 0.45))))
+    sketch.paint(stars, hex_colour(palette.accent), 0.95)
+    sketch.paint(sketch.ring(stars, 0.004), hex_colour(palette.line), 0.9)
+
+
+def motif_fear(sketch: Sketch, palette: Palette) -> None:
+    pale = sketch.blur(sketch.polygon([uv(index) for index in FACE_OVAL_INDICES]), 0.03)
+    sketch.paint(pale, hex_colour(palette.inner), 0.45)
+    hollows = sketch.blur(eye_hole(sketch, (1.9, 2.6)), 0.02)
+    sketch.paint(hollows, hex_colour(palette.accent), 0.75)
+    cracks = np.zeros_like(sketch.xs)
+    for points in ([(0.42, 0.1), (0.44, 0.15), (0.41, 0.19), (0.44, 0.23)], [(0.2, 0.55), (0.24, 0.6), (0.21, 0.66), (0.25, 0.72)]):
+        cracks = np.maximum(cracks, np.maximum(sketch.line(points, 0.006), sketch.line(mirror_u(points), 0.006)))
+    sketch.paint(cracks, hex_colour(palette.line), 0.9)
+
+
+def motif_disgust(sketch: Sketch, palette: Palette) -> None:
+    paint_wings(sketch, palette)
+    waves = np.zeros_like(sketch.xs)
+    for row in (0.57, 0.62, 0.67):
+        points = [(0.14 + 0.02 * step, row + 0.012 * math.sin(step * 1.6)) for step in range(10)]
+        waves = np.maximum(waves, np.maximum(sketch.line(points, 0.008), sketch.line(mirror_u(points), 0.008)))
+    sketch.paint(waves, hex_colour(palette.accent), 0.9)
+    dots(sketch, [(0.4, 0.15), (0.33, 0.12), (0.45, 0.2)], 0.012, palette.outer)
+
+
+FACEPAINT_MOTIFS = {"neutral": motif_neutral, "happy": motif_happy, "sad": motif_sad, "angry": motif_angry,
+                    "surprise": motif_surprise, "fear": motif_fear, "disgust": motif_disgust}
+
+# Tears: glossy drops in a column under each eye, repeating down the texture so that scrolling
+# it (with wrap-around) sends them running down the cheeks; the envelope keeps them on the tear
+# tracks, from under the lower lid to the jaw, fading in and out.
+TEAR_TRACKS = (0.335, 0.665)
+TEAR_SPACING = 0.25
+
+
+def tear_drops(sketch: Sketch) -> None:
+    for track in TEAR_TRACKS:
+        for index in range(round(1 / TEAR_SPACING)):
+            tip = (track, 0.04 + index * TEAR_SPACING + (TEAR_SPACING / 2 if track > 0.5 else 0.0))
+            streak = sketch.blur(sketch.line([(track, max(tip[1] - 0.09, 0.0)), (track, tip[1] + 0.02)], 0.006), 0.003)
+            sketch.paint(streak, hex_colour("#dff1ff"), 0.35)
+            glossy_drop(sketch, tip, 0.06, 0.028, ("#e8f6ff", "#5aa9f0"))
+
+
+def tear_tracks(sketch: Sketch) -> None:
+    strips = np.maximum(*(sketch.polygon([(u - 0.028, 0.41), (u + 0.028, 0.41), (u + 0.036, 0.82), (u - 0.036, 0.82)])
+                          for u in TEAR_TRACKS))
+    fade = np.interp(sketch.ys, [0.41, 0.46, 0.72, 0.82], [0.0, 1.0, 1.0, 0.0]).astype(np.float32)
+    sketch.paint(sketch.blur(strips, 0.006) * fade, (1.0, 1.0, 1.0))
+
+
+# Masquerade: a Venetian half-mask round the eyes, metallic, in the colours of the emotion.
+MASQUERADE_PALETTES = {
+    "neutral": Palette("#fff1a8", "#c9961a", "#5e3f00", "#b00020"),
+    "happy": Palette("#ffe0ea", "#e0709a", "#6e1537", "#fff4b0"),
+    "sad": Palette("#eef4ff", "#8ea4c8", "#27344f", "#4f7dff"),
+    "angry": Palette("#ff7a6b", "#8a0f16", "#1a0204", "#1a1a1a"),
+    "surprise": Palette("#f0d6ff", "#8c43d6", "#2d0f52", "#ffd24a"),
+    "fear": Palette("#ffffff", "#d5d9e0", "#111111", "#111111"),
+    "disgust": Palette("#c9f5c0", "#2f8a4a", "#0c3317", "#d4f75a"),
+}
+MASK_HALF = [(0.5, 0.305), (0.44, 0.27), (0.36, 0.235), (0.26, 0.215), (0.17, 0.18), (0.08, 0.1), (0.11, 0.22),
+             (0.1, 0.31), (0.12, 0.4), (0.19, 0.47), (0.28, 0.505), (0.37, 0.505), (0.44, 0.48), (0.48, 0.455), (0.5, 0.45)]
+
+
+def masquerade(palette: Palette) -> Callable[[Sketch], None]:
+    def draw(sketch: Sketch) -> None:
+        outline = smooth_loop(MASK_HALF + mirror_u(MASK_HALF[::-1])[1:-1], rounds=3)
+        holes = sketch.blur(eye_hole(sketch, (1.45, 1.9)), 0.003)
+        mask = np.clip(sketch.polygon(outline) - holes, 0.0, 1.0)
+        metal = sketch.linear((0.0, 0.16), (0.0, 0.5), [hex_colour(palette.inner), hex_colour(palette.outer),
+                                                          hex_colour(palette.inner), hex_colour(palette.outer),
+                                                          hex_colour(palette.line)])
+        sketch.paint(mask, metal)
+        swirls = np.zeros_like(sketch.xs)
+        for centre, size, turns in (((0.22, 0.3), 0.055, 2.2), ((0.3, 0.455), 0.035, 1.8), ((0.15, 0.17), 0.03, 1.6)):
+            points = [(centre[0] + size * (step / 60) * math.cos(step / 60 * turns * 2 * math.pi),
+                       centre[1] + size * (step / 60) * math.sin(step / 60 * turns * 2 * math.pi)) for step in range(61)]
+            swirls = np.maximum(swirls, np.maximum(sketch.line(points, 0.005), sketch.line(mirror_u(points), 0.005)))
+        sketch.paint(swirls * mask, hex_colour(palette.line), 0.8)
+        sketch.paint(sketch.ring(mask, 0.008), hex_colour(palette.line), 0.95)
+        sketch.paint(sketch.ring(sketch.grow(holes, 0.008), 0.006), hex_colour(palette.inner), 0.95)
+        gem = sketch.polygon([(0.5, 0.29), (0.525, 0.325), (0.5, 0.36), (0.475, 0.325)])
+        sketch.paint(gem, sketch.radial((0.492, 0.31), 0.05, [(1.0, 1.0, 1.0), hex_colour(palette.accent)]))
+        sketch.paint(sketch.ring(gem, 0.004), hex_colour(palette.line))
+        dots(sketch, [(0.2, 0.2), (0.3, 0.225), (0.4, 0.25)], 0.008, palette.accent)
+    return draw
+
+
+RIBBON_BOX = (-1.75, -0.3, 1.75, 1.15)
+
+
+def masquerade_ribbons(palette: Palette) -> Callable[[Sketch], None]:
+    """Satin ribbons tying the mask behind the head: the far one goes behind it as the head turns."""
+    def draw(sketch: Sketch) -> None:
+        ribbons = np.zeros_like(sketch.xs)
+        for side in (-1.0, 1.0):
+            band = [(side * 0.95, -0.12), (side * 1.3, -0.1), (side * 1.45, -0.02)]
+            tails = ([(side * 1.45, -0.02), (side * 1.38, 0.35), (side * 1.5, 0.7), (side * 1.4, 1.05)],
+                     [(side * 1.45, -0.02), (side * 1.6, 0.3), (side * 1.55, 0.62), (side * 1.68, 0.9)])
+            ribbons = np.maximum(ribbons, sketch.line(band, 0.09))
+            for tail in tails:
+                ribbons = np.maximum(ribbons, sketch.line(tail, 0.06))
+            ribbons = np.maximum(ribbons, sketch.ellipse((side * 1.45, -0.02), 0.08, 0.06))
+        sketch.shadow(ribbons, dy=0.02, blur=0.02, opacity=0.25)
+        sketch.paint(ribbons, sketch.linear((0.0, -0.15), (0.0, 1.1), [hex_colour(palette.outer), hex_colour(palette.line)]))
+        sheen = ribbons * (np.abs(np.sin(sketch.ys * 18.0)) > 0.8)
+        sketch.paint(sketch.blur(sheen, 0.01), hex_colour(palette.inner), 0.35)
+    return draw
+
+
+# Glasses arms: they run from the frame's hinges past the sides of the head towards the ears,
+# behind the head as it turns (behind_head), in each frame's colour.
+ARMS_BOX = (-1.5, -0.22, 1.5, 0.08)
+
+
+def glasses_arms(frame: tuple[str, str]) -> Callable[[Sketch], None]:
+    def draw(sketch: Sketch) -> None:
+        arms = np.zeros_like(sketch.xs)
+        for side in (-1.0, 1.0):
+            arms = np.maximum(arms, sketch.line([(side * 1.02, -0.1), (side * 1.3, -0.08), (side * 1.46, -0.03)], 0.045))
+        sketch.shadow(arms, dy=0.02, blur=0.015, opacity=0.25)
+        sketch.paint(arms, sketch.linear((0.0, -0.13), (0.0, -0.0), [hex_colour(frame[0]), hex_colour(frame[1])]))
+    return draw
+
+
+# Reactions: effects that answer the face's expressions.
+def glitter_freckles(sketch: Sketch) -> None:
+    """Gold freckles across the nose and the cheeks: the pack's look before any expression."""
+    rng = np.random.default_rng(7)
+    centres = [(float(u), float(v)) for u, v in zip(rng.uniform(0.2, 0.47, 40), rng.uniform(0.46, 0.62, 40))
+               if math.hypot((u - 0.32) / 0.13, (v - 0.54) / 0.075) < 1.0]
+    for index, centre in enumerate(centres):
+        radius = 0.0035 + 0.0015 * (index % 3)
+        spot = np.maximum(sketch.ellipse(centre, radius), sketch.ellipse(mirror_u([centre])[0], radius))
+        sketch.paint(spot, hex_colour("#f5c542" if index % 2 else "#fff1b0"), 0.9)
+
+
+def blush(sketch: Sketch) -> None:
+    glow = np.maximum(sketch.ellipse((0.25, 0.585), 0.085, 0.06), sketch.ellipse((0.75, 0.585), 0.085, 0.06))
+    sketch.paint(sketch.blur(glow, 0.03), hex_colour("#ff5f8f"), 0.6)
+    for centre in ((0.22, 0.57), (0.28, 0.6)):
+        heart = np.maximum(sketch.polygon(heart_points(centre, 0.035)), sketch.polygon(mirror_u(heart_points(centre, 0.035))))
+        sketch.paint(heart, hex_colour("#ff2f6d"), 0.9)
+
+
+# Short enough to stay whole below the mouth of a face that fills the frame.
+BREATH_BOX = (-0.4, -0.02, 0.4, 0.85)
+
+
+def rainbow_breath(sketch: Sketch) -> None:
+    """A rainbow pouring from the mouth, widening as it falls."""
+    colours = ["#ff3b30", "#ff9500", "#ffcc00", "#34c759", "#0a84ff", "#5e5ce6", "#bf5af2"]
+    for index, colour in enumerate(colours):
+        lane = (index - 3) / 3.0
+        points = [(lane * (0.05 + 0.24 * t) + 0.03 * math.sin(t * 4.0), 0.02 + 0.78 * t) for t in np.linspace(0.0, 1.0, 40)]
+        band = sketch.line(points, 0.045 + 0.025 * index / 6)
+        sketch.paint(band * np.interp(sketch.ys, [0.0, 0.6, 0.84], [1.0, 1.0, 0.0]).astype(np.float32), hex_colour(colour), 0.95)
+
+
+def fire_breath(sketch: Sketch) -> None:
+    """Flames bursting from the mouth: layered tongues, yellow at the heart, red at the edges."""
+    for width, colours, opacity in ((0.36, ("#ff2a00", "#7a0a00"), 0.85), (0.26, ("#ff7a00", "#ff2a00"), 0.95),
+                                    (0.15, ("#fff3a0", "#ffb000"), 1.0)):
+        flames = np.zeros_like(sketch.xs)
+        for tongue in range(5):
+            lane = (tongue - 2) / 2.0
+            top, length = (lane * width * 0.25, 0.02), 0.8 - 0.15 * abs(lane)
+            outline = [(top[0] + lane * width * t + width * 0.35 * math.sin(t * math.pi) * side * (1.0 - t) + 0.05 * math.sin(t * 9 + tongue),
+                        top[1] + length * t) for side in (-1.0, 1.0) for t in (np.linspace(0, 1, 30) if side < 0 else np.linspace(1, 0, 30))]
+            flames = np.maximum(flames, sketch.polygon(outline))
+        sketch.paint(sketch.blur(flames, 0.01), sketch.linear((0.0, 0.0), (0.0, 0.8), [hex_colour(colours[0]), hex_colour(colours[1])]), opacity)
+
+
+WOW_BOX = (-0.5, -0.9, 0.5, -0.15)
+
+
+def exclamations(sketch: Sketch) -> None:
+    marks = np.zeros_like(sketch.xs)
+    for centre, turn in (((-0.2, -0.55), -0.25), ((0.2, -0.6), 0.2)):
+        c, s = math.cos(turn), math.sin(turn)
+        def at(x: float, y: float, centre: Point = centre, c: float = c, s: float = s) -> Point:
+            return (centre[0] + c * x - s * y, centre[1] + s * x + c * y)
+        marks = np.maximum(marks, sketch.polygon([at(-0.07, -0.28), at(0.07, -0.28), at(0.035, 0.1), at(-0.035, 0.1)]))
+        marks = np.maximum(marks, sketch.ellipse(at(0.0, 0.22), 0.05))
+    sketch.shadow(marks, dy=0.02, blur=0.02, opacity=0.3)
+    sketch.paint(sketch.grow(marks, 0.03), hex_colour("#3a1d00"))
+    sketch.paint(marks, sketch.linear((0.0, -0.9), (0.0, -0.15), [hex_colour("#fff27a"), hex_colour("#ff9d00")]))
+
+
+ZZZ_BOX = (0.1, -0.95, 1.0, -0.05)
+
+
+def sleepy_z(sketch: Sketch) -> None:
+    from PIL import ImageFont
+
+    def letter(centre: Point, size: float) -> Callable[[ImageDraw.ImageDraw], None]:
+        font = ImageFont.truetype(str(REPO_ROOT / "arfilter" / "assets" / "fonts" / "DejaVuSans.ttf"), round(sketch.length(size)))
+        return lambda draw: draw.text(sketch.px([centre])[0], "Z", fill=255, font=font, anchor="mm")
+
+    letters = np.zeros_like(sketch.xs)
+    for centre, size in (((0.2, -0.35), 0.3), ((0.5, -0.6), 0.24), ((0.75, -0.85), 0.18)):
+        letters = np.maximum(letters, sketch.mask(letter(centre, size)))
+    sketch.paint(sketch.grow(letters, 0.02), hex_colour("#12234f"))
+    sketch.paint(letters, sketch.linear((0.0, -0.95), (0.0, -0.2), [hex_colour("#e6f0ff"), hex_colour("#7fb2ff")]))
+
+
 # ---------------------------------------------------------------- packs and manifests
 
 
@@ -548,6 +938,8 @@ class LayerDesign:
     zoom: float = 1.0  # drawn this much larger than designed, around its origin
     rotate: bool = True
     mirror: bool = False  # flip the drawing left-right, to reuse one design on both sides
+    behind_head: bool = False  # goes round the head: its far half hides behind it as the head turns
+    when: tuple[str, ...] = ()  # expressions that must show for it to be drawn
 
     @property
     def scale(self) -> float:
@@ -560,24 +952,46 @@ class LayerDesign:
         return (round(self.at[0] + self.zoom * center_x, 4), round(self.at[1] + self.zoom * center_y, 4))
 
 
-def glasses(name: str, draw: Callable[[Sketch], None], down: float = 0.0) -> LayerDesign:
-    return LayerDesign(f"{name}.png", "eyes", "interocular", GLASSES_BOX, draw, at=(0.0, down), zoom=GLASSES_ZOOM)
+@dataclass(frozen=True)
+class MeshDesign:
+    """A mesh layer: a texture drawn in the face mesh's UV space, and how it is laid on the face
+    (the pack.toml fields of a `kind = "mesh"` layer)."""
+
+    texture: str
+    draw: Callable[[Sketch], None]
+    opacity: float = 1.0
+    blend: str = "normal"
+    open: tuple[str, ...] = ("eyes", "mouth")
+    lit: bool = True
+    scroll: tuple[float, float] = (0.0, 0.0)
+    envelope: tuple[str, Callable[[Sketch], None]] | None = None  # (file, drawing) bounding a scrolling texture
+    when: tuple[str, ...] = ()
+
+
+Design = LayerDesign | MeshDesign
+
+
+def glasses(name: str, draw: Callable[[Sketch], None], down: float = 0.0) -> list[Design]:
+    """A pair of glasses and, behind it, its arms (in the frame's colours, behind the head as it turns)."""
+    arms = LayerDesign(f"{name}_arms.png", "eyes", "interocular", ARMS_BOX, glasses_arms(SHADES_FRAMES[name]),
+                       at=(0.0, down), zoom=GLASSES_ZOOM, behind_head=True)
+    return [arms, LayerDesign(f"{name}.png", "eyes", "interocular", GLASSES_BOX, draw, at=(0.0, down), zoom=GLASSES_ZOOM)]
 
 
 SHADES_TEAR = LayerDesign("tear.png", "left_eye", "interocular", TEAR_BOX, shades_tear, at=(0.05, 0.42))
 SHADES_SWEAT = LayerDesign("sweat.png", "right_eyebrow", "interocular", SWEAT_BOX, shades_sweat, at=(0.2, -0.25))
 
-SHADES = {
-    "neutral": [glasses("wayfarers", shades_neutral)],
+SHADES: dict[str, list[Design]] = {
+    "neutral": glasses("wayfarers", shades_neutral),
     "happy": [
-        glasses("hearts", shades_happy),
+        *glasses("hearts", shades_happy),
         LayerDesign("twinkle.png", "right_eyebrow", "interocular", TWINKLE_BOX, shades_twinkle, at=(0.5, -0.12)),
     ],
-    "sad": [glasses("round_blue", shades_sad), SHADES_TEAR],
-    "angry": [glasses("visor_red", shades_angry)],
-    "surprise": [glasses("stars", shades_surprise)],
-    "fear": [glasses("round_ice", shades_fear), SHADES_SWEAT],
-    "disgust": [glasses("over_the_rim", shades_disgust, down=0.3)],
+    "sad": [*glasses("round_blue", shades_sad), SHADES_TEAR],
+    "angry": glasses("visor_red", shades_angry),
+    "surprise": glasses("stars", shades_surprise),
+    "fear": [*glasses("round_ice", shades_fear), SHADES_SWEAT],
+    "disgust": glasses("over_the_rim", shades_disgust, down=0.3),
 }
 
 PARTY_HAT_ANCHOR = "forehead_top"
@@ -590,7 +1004,7 @@ BLUSH_RIGHT = LayerDesign("blush.png", [425], "face_width", BLUSH_BOX, party_blu
 TEAR_LEFT = LayerDesign("tear.png", "left_eye", "interocular", TEAR_BOX, shades_tear, at=(0.04, 0.16))
 TEAR_RIGHT = LayerDesign("tear.png", "right_eye", "interocular", TEAR_BOX, shades_tear, at=(-0.04, 0.2))
 
-PARTY = {
+PARTY: dict[str, list[Design]] = {
     "neutral": [LayerDesign("top_hat.png", PARTY_HAT_ANCHOR, "face_width", TOP_HAT_BOX, party_top_hat, at=HAT_AT)],
     "happy": [
         BLUSH_LEFT,
@@ -618,9 +1032,33 @@ PARTY = {
 # higher so its eyes sit near the wearer's, and wide enough to cover forehead to chin.
 EMOJI_WIDTH = 3.2
 EMOJI_BOX = (-EMOJI_WIDTH / 2, -EMOJI_WIDTH / 2 - 0.1, EMOJI_WIDTH / 2, EMOJI_WIDTH / 2 - 0.1)
-EMOJI = {label: [LayerDesign(f"{label}.png", [10, 152], "interocular", EMOJI_BOX)] for label in NOTO_EMOJI}
+EMOJI: dict[str, list[Design]] = {label: [LayerDesign(f"{label}.png", [10, 152], "interocular", EMOJI_BOX)] for label in NOTO_EMOJI}
 
-PACKS = {
+TEARS = MeshDesign("tears.png", tear_drops, lit=False, scroll=(0.0, 0.22), envelope=("tear_tracks.png", tear_tracks))
+FACEPAINT: dict[str, list[Design]] = {
+    label: [MeshDesign(f"{label}.png", facepaint(FACEPAINT_PALETTES[label], FACEPAINT_MOTIFS[label]), opacity=0.92),
+            *([TEARS] if label == "sad" else [])]
+    for label in NOTO_EMOJI
+}
+MASQUERADE: dict[str, list[Design]] = {
+    label: [
+        LayerDesign(f"ribbons_{label}.png", "eyes", "interocular", RIBBON_BOX, masquerade_ribbons(palette), behind_head=True),
+        MeshDesign(f"mask_{label}.png", masquerade(palette), open=("eyes",)),
+        *([TEARS] if label == "sad" else []),
+    ]
+    for label, palette in MASQUERADE_PALETTES.items()
+}
+FRECKLES = MeshDesign("freckles.png", glitter_freckles, opacity=0.9)
+BLUSH = MeshDesign("blush.png", blush, when=("smile",))
+RAINBOW = LayerDesign("rainbow.png", "mouth_center", "face_width", BREATH_BOX, rainbow_breath, when=("mouth_open",))
+FIRE = LayerDesign("fire.png", "mouth_center", "face_width", BREATH_BOX, fire_breath, when=("mouth_open",))
+WOW = LayerDesign("wow.png", "forehead_top", "face_width", WOW_BOX, exclamations, when=("eyebrows_raised",))
+ZZZ = LayerDesign("zzz.png", "forehead_top", "face_width", ZZZ_BOX, sleepy_z, when=("eyes_closed",))
+# Angry and an open mouth breathe fire; any other mood, a rainbow.
+REACTIONS: dict[str, list[Design]] = {label: [FRECKLES, BLUSH, FIRE if label == "angry" else RAINBOW, WOW, ZZZ]
+                                      for label in NOTO_EMOJI}
+
+PACKS: dict[str, tuple[dict[str, list[Design]], dict[str, str]]] = {
     "emoji": (
         EMOJI,
         {
@@ -645,6 +1083,30 @@ PACKS = {
             "licence": "Apache-2.0",
         },
     ),
+    "facepaint": (
+        FACEPAINT,
+        {
+            "description": "Face paint on the face mesh in the colours of your mood; tears run down it when sad",
+            "author": "arfilter (drawn by scripts/make_packs.py on MediaPipe's UV layout)",
+            "licence": "Apache-2.0",
+        },
+    ),
+    "masquerade": (
+        MASQUERADE,
+        {
+            "description": "A Venetian mask on the face mesh, tied with ribbons that go behind your head",
+            "author": "arfilter (drawn by scripts/make_packs.py on MediaPipe's UV layout)",
+            "licence": "Apache-2.0",
+        },
+    ),
+    "reactions": (
+        REACTIONS,
+        {
+            "description": "Open your mouth for a rainbow (fire when angry), raise your brows, smile, close your eyes",
+            "author": "arfilter (drawn by scripts/make_packs.py)",
+            "licence": "Apache-2.0",
+        },
+    ),
 }
 
 
@@ -654,6 +1116,55 @@ def render_layer(design: LayerDesign) -> Image.Image:
     design.draw(sketch)
     image = sketch.to_image()
     return image.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if design.mirror else image
+
+
+def render_texture(draw: Callable[[Sketch], None]) -> Image.Image:
+    """A square RGBA texture of the face mesh's UV space, TEXTURE_PX on a side."""
+    sketch = Sketch((0.0, 0.0, 1.0, 1.0), TEXTURE_PX)
+    draw(sketch)
+    return sketch.to_image()
+
+
+def design_images(design: Design) -> dict[str, Callable[[], Image.Image]]:
+    """The PNGs a layer needs, by file name, each with how to draw it."""
+    if isinstance(design, MeshDesign):
+        images = {design.texture: lambda: render_texture(design.draw)}
+        if design.envelope is not None:
+            envelope_draw = design.envelope[1]
+            images[design.envelope[0]] = lambda: render_texture(envelope_draw)
+        return images
+    return {design.image: lambda: render_layer(design)}
+
+
+def layer_fields(layer: Design) -> list[str]:
+    """The pack.toml lines of one layer (after its [[emotions.LABEL.layers]] header)."""
+    if isinstance(layer, MeshDesign):
+        lines = [
+            'kind = "mesh"',
+            f"texture = {toml_value(layer.texture)}",
+            f"opacity = {toml_value(layer.opacity)}",
+            f"blend = {toml_value(layer.blend)}",
+            f"open = {toml_value(list(layer.open))}",
+            f"lit = {toml_value(layer.lit)}",
+        ]
+        if any(layer.scroll):
+            lines.append(f"scroll = {toml_value(list(layer.scroll))}")
+        if layer.envelope is not None:
+            lines.append(f"envelope = {toml_value(layer.envelope[0])}")
+    else:
+        lines = [
+            f"image = {toml_value(layer.image)}",
+            f"anchor = {toml_value(layer.anchor)}",
+            f"scale_ref = {toml_value(layer.scale_ref)}",
+            f"scale = {toml_value(layer.scale)}",
+            f"offset = {toml_value(list(layer.offset))}",
+            f"rotate = {toml_value(layer.rotate)}",
+        ]
+        if layer.behind_head:
+            lines.append("behind_head = true")
+    if layer.when:
+        lines.append(f"when = {toml_value(layer.when[0] if len(layer.when) == 1 else list(layer.when))}")
+    return lines
 
 
 def toml_value(value: object) -> str:
@@ -668,7 +1179,7 @@ def toml_value(value: object) -> str:
     raise TypeError(f"cannot write {value!r} to TOML")
 
 
-def manifest_text(name: str, info: dict[str, str], layers_by_label: dict[str, list[LayerDesign]]) -> str:
+def manifest_text(name: str, info: dict[str, str], layers_by_label: dict[str, list[Design]]) -> str:
     lines = [
         "# Written by scripts/make_packs.py; edit the script, not this file.",
         f"name = {toml_value(name)}",
@@ -677,16 +1188,7 @@ def manifest_text(name: str, info: dict[str, str], layers_by_label: dict[str, li
     # Unknown future labels fall back to the neutral look.
     for label, layers in [*layers_by_label.items(), ("default", layers_by_label["neutral"])]:
         for layer in layers:
-            lines += [
-                "",
-                f"[[emotions.{label}.layers]]",
-                f"image = {toml_value(layer.image)}",
-                f"anchor = {toml_value(layer.anchor)}",
-                f"scale_ref = {toml_value(layer.scale_ref)}",
-                f"scale = {toml_value(layer.scale)}",
-                f"offset = {toml_value(list(layer.offset))}",
-                f"rotate = {toml_value(layer.rotate)}",
-            ]
+            lines += ["", f"[[emotions.{label}.layers]]", *layer_fields(layer)]
     return "\n".join(lines) + "\n"
 
 
@@ -725,10 +1227,11 @@ def main() -> None:
     parser.add_argument("--noto", type=Path, help="the @iconify-json/noto package, as a folder or .tgz (default: npm pack)")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "arfilter" / "assets" / "packs", help="where the pack folders go")
     parser.add_argument("--skip-emoji", action="store_true", help="leave the emoji pack as it is (no npm or resvg needed)")
+    parser.add_argument("--pack", action="append", choices=sorted(PACKS), help="build only this pack (repeatable; default: all)")
     arguments = parser.parse_args()
 
     for name, (layers_by_label, info) in PACKS.items():
-        if name == "emoji" and arguments.skip_emoji:
+        if (name == "emoji" and arguments.skip_emoji) or (arguments.pack and name not in arguments.pack):
             continue
         folder = arguments.out / name
         folder.mkdir(parents=True, exist_ok=True)
@@ -742,9 +1245,10 @@ def main() -> None:
         else:
             for layers in layers_by_label.values():
                 for layer in layers:
-                    if layer.image not in written:
-                        render_layer(layer).save(folder / layer.image, optimize=True)
-                        written.add(layer.image)
+                    for file_name, draw in design_images(layer).items():
+                        if file_name not in written:
+                            draw().save(folder / file_name, optimize=True)
+                            written.add(file_name)
         for stale in folder.glob("*.png"):
             if stale.name not in written:
                 stale.unlink()

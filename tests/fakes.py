@@ -22,6 +22,8 @@ from arfilter.vision.labels import EMOTION_LABELS
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED_FER2013 = PROJECT_ROOT.parent / "shared" / "datasets" / "fer2013"
 RED_BGR = (0, 0, 255)
+# The built-in packs, in the order they load and `F` cycles through them.
+BUILTIN_PACK_NAMES = ("emoji", "facepaint", "masquerade", "party", "reactions", "shades")
 
 
 def asymmetric_bgr(height: int = 48, width: int = 64, value: int = 0) -> np.ndarray:
@@ -34,16 +36,17 @@ def asymmetric_bgr(height: int = 48, width: int = 64, value: int = 0) -> np.ndar
 def make_face(landmarks: np.ndarray | None = None, label: str = "happy", *, track_id: int = 1,
               box: tuple[int, int, int, int] | None = None, confidence: float = 0.7,
               labels: tuple[str, ...] = EMOTION_LABELS, previous_label: str | None = None,
-              transition: float = 1.0) -> FaceResult:
+              transition: float = 1.0, expressions: frozenset[str] = frozenset()) -> FaceResult:
     """A FaceResult as the pipeline makes it: `label` at `confidence`, the rest shared out evenly,
-    geometry measured from `landmarks` (all zeros when not given)."""
+    geometry measured from `landmarks` (all zeros when not given), `expressions` on."""
     landmarks = np.zeros((468, 3), np.float32) if landmarks is None else landmarks
     probabilities = np.full(len(labels), (1.0 - confidence) / (len(labels) - 1), np.float32)
     if label in labels:
         probabilities[labels.index(label)] = confidence
     return FaceResult(track_id=track_id, landmarks=landmarks, geometry=FaceGeometry.from_landmarks(landmarks),
                       box=landmark_box(landmarks) if box is None else box, probabilities=probabilities, labels=labels,
-                      label=label, confidence=confidence, previous_label=previous_label, transition=transition)
+                      label=label, confidence=confidence, previous_label=previous_label, transition=transition,
+                      expressions=expressions)
 
 
 class FakeCamera:

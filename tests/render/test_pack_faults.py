@@ -17,6 +17,7 @@ from PIL import Image
 from arfilter.errors import PackError
 from arfilter.render.packs import BUILTIN_PACKS_DIR, MAX_PACK_LAYERS, PackSet, discover_packs, load_pack
 from arfilter.vision.labels import EMOTION_LABELS
+from tests.fakes import BUILTIN_PACK_NAMES
 from tests.faults import cli_process, rgba_png, run_process, subprocess_env, write_pack
 
 # --------------------------------------------------------------------------- 4-5. packs
@@ -33,7 +34,7 @@ def test_pack_faults_are_one_warning_each_and_the_rest_load(tmp_path):
     (packs / "toml-link").mkdir()
     (packs / "toml-link" / "pack.toml").symlink_to(outside)
     loaded, errors = discover_packs(BUILTIN_PACKS_DIR, [packs], EMOTION_LABELS)
-    assert [pack.name for pack in loaded] == ["emoji", "party", "shades", "good"]
+    assert [pack.name for pack in loaded] == [*BUILTIN_PACK_NAMES, "good"]
     assert len(errors) == 4 and all("\n" not in error for error in errors), errors
     by_pack = {Path(error.split(":")[0]).parent.name: error for error in errors}
     assert "must be a non-empty list" in by_pack["empty-layers"]
@@ -55,7 +56,7 @@ def test_an_unexpected_error_in_one_pack_is_a_warning(tmp_path, monkeypatch):
 
     monkeypatch.setattr(packs_module, "load_pack", load)
     loaded, errors = discover_packs(BUILTIN_PACKS_DIR, [tmp_path / "packs"], EMOTION_LABELS)
-    assert [pack.name for pack in loaded] == ["emoji", "party", "shades"]
+    assert [pack.name for pack in loaded] == list(BUILTIN_PACK_NAMES)
     assert errors == [f"{tmp_path / 'packs' / 'buggy'}: cannot load the pack (RuntimeError: a bug)"]
 
 
@@ -99,11 +100,13 @@ def test_packs_not_in_use_are_not_decoded_and_a_broken_one_is_dropped_when_chose
     corrupt_pixels_keep_checksums(folder / "big.png")
     packs, errors = discover_packs(BUILTIN_PACKS_DIR, [tmp_path / "packs"], EMOTION_LABELS)
     assert errors == [] and [pack.name for pack in packs][-1] == "late"
-    assert all(layer.png._sprite is None for pack in packs for layers in pack.layers_by_label.values() for layer in layers)
+    assert all(image._sprite is None for pack in packs for layers in pack.layers_by_label.values() for layer in layers
+               for image in layer.images())
 
     pack_set = PackSet(packs, "shades")
-    assert [pack_set.next() for _ in range(3)] == ["emoji", "party", "shades"], "late is dropped on the way"
-    assert pack_set.names == ["emoji", "party", "shades"]
+    cycle = [pack_set.next() for _ in BUILTIN_PACK_NAMES]
+    assert cycle == [*BUILTIN_PACK_NAMES[:-1], "shades"], "late is dropped on the way"
+    assert pack_set.names == list(BUILTIN_PACK_NAMES)
     assert len(pack_set.errors) == 1 and "late" in pack_set.errors[0] and "cannot decode PNG" in pack_set.errors[0]
     with pytest.raises(PackError, match="cannot decode PNG"):
         PackSet(discover_packs(BUILTIN_PACKS_DIR, [tmp_path / "packs"], EMOTION_LABELS)[0], "late")
@@ -126,7 +129,7 @@ def test_list_packs_survives_every_broken_user_pack(tmp_path):
     write_pack(user_packs / "long", "long", images=["y" * 300 + ".png"])
     code, out, err = run_process(tmp_path, "--list-packs")
     assert code == 0
-    assert [line.split()[0] for line in out.splitlines()] == ["emoji", "party", "shades"]
+    assert [line.split()[0] for line in out.splitlines()] == list(BUILTIN_PACK_NAMES)
     assert len(err) == 2 and all(line.startswith("arfilter: warning: skipped filter pack: ") for line in err), err
 
 
@@ -141,5 +144,5 @@ def test_a_pack_image_in_an_unreadable_folder_is_one_warning(tmp_path):
         code, out, err = run_process(tmp_path, "--list-packs", privileged=False)
     finally:
         (folder / "sub").chmod(0o755)
-    assert code == 0 and len(out.splitlines()) == 3, (out, err)
+    assert code == 0 and len(out.splitlines()) == len(BUILTIN_PACK_NAMES), (out, err)
     assert len(err) == 1 and "locked" in err[0] and "permission denied" in err[0], err

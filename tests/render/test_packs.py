@@ -29,7 +29,7 @@ from arfilter.render.packs import (
 )
 from arfilter.vision.geometry import NAMED_POINT_INDICES, FaceGeometry
 from arfilter.vision.labels import EMOTION_LABELS
-from tests.fakes import make_face
+from tests.fakes import BUILTIN_PACK_NAMES, make_face
 
 DATA_DIR = Path(__file__).parent.parent / "data"
 BUILTIN_NAMES = ("emoji", "party", "shades")
@@ -214,6 +214,15 @@ def drop_layer_key(key):
     return change
 
 
+def mesh_layer(**fields):
+    """Replace the first happy layer by a mesh layer painted with dot.png, with `fields` set (None: left out)."""
+    def change(manifest):
+        layer = {"kind": "mesh", "texture": "dot.png", **fields}
+        manifest["emotions"]["happy"]["layers"][0] = {key: value for key, value in layer.items() if value is not None}
+
+    return change
+
+
 BAD_MANIFESTS = [
     ("name-missing", lambda m: m.pop("name"), "name must be lowercase letters, digits, '-' or '_' (e.g. \"my-pack\"), got None"),
     ("name-spaces", lambda m: m.update(name="My Pack"), "name must be lowercase letters, digits, '-' or '_' (e.g. \"my-pack\"), got 'My Pack'"),
@@ -260,6 +269,22 @@ BAD_MANIFESTS = [
     ("drive", set_layer("image", "C:/outside.png"), "'C:/outside.png' is an absolute path"),
     ("not-png", set_layer("image", "dot.jpg"), "layers[0].image for 'happy': 'dot.jpg' is not a .png file"),
     ("missing-png", set_layer("image", "ghost.png"), "layers[0].image for 'happy': missing PNG {folder}/ghost.png"),
+    ("kind", set_layer("kind", "hologram"), "layers[0].kind for 'happy' must be 'sprite' or 'mesh', got 'hologram'"),
+    ("when-unknown", set_layer("when", "wink"), "layers[0].when for 'happy' must be an expression or a list of them, all of which must show (mouth_open, smile, eyebrows_raised, eyes_closed), got 'wink'"),
+    ("when-list", set_layer("when", ["smile", 3]), "layers[0].when for 'happy' must be an expression or a list of them"),
+    ("behind-head", set_layer("behind_head", 1), "layers[0].behind_head for 'happy' must be true or false, got 1"),
+    ("sprite-key-on-mesh", mesh_layer(anchor="eyes"), "unknown key 'anchor' in layers[0] for 'happy'; known keys: texture, opacity"),
+    ("mesh-key-on-sprite", set_layer("texture", "dot.png"), "unknown key 'texture' in layers[0] for 'happy'; known keys: image"),
+    ("texture-missing-field", mesh_layer(texture=None), "layers[0].texture for 'happy' is missing; it must be a square RGBA PNG painted on the UV template"),
+    ("texture-missing-file", mesh_layer(texture="paint.png"), "layers[0].texture for 'happy': missing PNG {folder}/paint.png"),
+    ("texture-traversal", mesh_layer(texture="../paint.png"), "layers[0].texture for 'happy': '../paint.png' leaves the pack folder"),
+    ("opacity", mesh_layer(opacity=1.5), "layers[0].opacity for 'happy' must be a number above 0 and at most 1, got 1.5"),
+    ("blend", mesh_layer(blend="screen"), "layers[0].blend for 'happy' must be 'normal' or 'multiply', got 'screen'"),
+    ("open", mesh_layer(open=["nose"]), "layers[0].open for 'happy' must be a list of the regions left open (eyes, mouth), [] for none, got ['nose']"),
+    ("lit", mesh_layer(lit="yes"), "layers[0].lit for 'happy' must be true or false, got 'yes'"),
+    ("scroll", mesh_layer(scroll=[0.1]), "layers[0].scroll for 'happy' must be a list of two numbers [u, v]"),
+    ("envelope", mesh_layer(envelope="ghost.png"), "layers[0].envelope for 'happy': missing PNG {folder}/ghost.png"),
+    ("mesh-when", mesh_layer(when="frown"), "layers[0].when for 'happy' must be an expression or a list of them"),
 ]
 
 
@@ -336,7 +361,7 @@ def test_discovery_loads_builtins_and_user_packs_and_reports_broken_ones(tmp_pat
 
     packs, errors = discover_packs(BUILTIN_PACKS_DIR, [user_dir, single, tmp_path / "missing"], EMOTION_LABELS)
     by_name = {pack.name: pack for pack in packs}
-    assert [pack.name for pack in packs] == ["emoji", "party", "shades", "mine", "single"]
+    assert [pack.name for pack in packs] == [*BUILTIN_PACK_NAMES, "mine", "single"]
     assert by_name["shades"].description == "my shades"
     assert by_name["shades"].source_folder == user_dir / "shades"
     assert by_name["emoji"].source_folder == BUILTIN_PACKS_DIR / "emoji"
@@ -350,7 +375,7 @@ def test_discovery_loads_builtins_and_user_packs_and_reports_broken_ones(tmp_pat
 def test_missing_default_user_folder_is_not_an_error(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "nothing-here"))
     packs, errors = discover_packs(BUILTIN_PACKS_DIR, [], EMOTION_LABELS)
-    assert [pack.name for pack in packs] == list(BUILTIN_NAMES)
+    assert [pack.name for pack in packs] == list(BUILTIN_PACK_NAMES)
     assert errors == []
 
 

@@ -37,6 +37,7 @@ def frame_record(result: FrameResult) -> dict[str, Any]:
                 "confidence": round(float(face.confidence), 4),
                 "probs": {label: round(float(p), 4) for label, p in zip(face.labels, face.probabilities, strict=True)},
                 "calibrated": face.calibrated,
+                "expressions": sorted(face.expressions),
             }
             for face in result.faces
         ],

@@ -47,12 +47,12 @@ from arfilter.render.packs.catalogue import (
     default_user_packs_dir,
     discover_packs,
 )
-from arfilter.render.packs.layer import Layer, PackImage, Placement, fit_in_frame, layer_placement
+from arfilter.render.packs.layer import Layer, MeshLayer, PackImage, PackLayer, Placement, fit_in_frame, layer_placement
 from arfilter.render.packs.manifest import MANIFEST_NAME, MAX_PACK_LAYERS, MAX_PACK_PIXELS, load_pack
 from arfilter.render.packs.pack import DEFAULT_LABEL, FilterPack
 
 __all__ = [
     "BUILTIN_PACKS_DIR", "DEFAULT_LABEL", "DEFAULT_PACK", "MANIFEST_NAME", "MAX_PACK_LAYERS", "MAX_PACK_PIXELS",
-    "FilterPack", "Layer", "PackImage", "PackSet", "Placement", "default_user_packs_dir", "discover_packs",
+    "FilterPack", "Layer", "MeshLayer", "PackImage", "PackLayer", "PackSet", "Placement", "default_user_packs_dir", "discover_packs",
     "fit_in_frame", "layer_placement", "load_pack",
 ]

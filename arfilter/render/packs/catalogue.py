@@ -130,7 +130,7 @@ class PackSet:
     def render(self, result: FrameResult) -> np.ndarray:
         """A copy of the frame with the current pack drawn on every face (the result is not changed)."""
         canvas = result.frame.image.copy()
-        self.available[self._index].render(canvas, result.faces)
+        self.available[self._index].render(canvas, result.faces, result.frame.timestamp_s)
         return canvas
 
 

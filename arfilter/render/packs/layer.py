@@ -1,7 +1,8 @@
-"""One layer of a filter pack: its sprite (checked at load, decoded on first use) and where it sits on a face.
+"""One layer of a filter pack: a sprite and where it sits on a face, or a texture on the face mesh.
 
-Placement is geometry only (anchor, size, turn, foreshortening with yaw and pitch, and keeping
-a prop inside the frame); drawing it is `arfilter.render.overlay.composite_sprite`.
+Images are checked at load and decoded on first use. Sprite placement is geometry only (anchor,
+size, turn, foreshortening with yaw and pitch, and keeping a prop inside the frame); drawing is
+`arfilter.render.overlay.composite_sprite` for sprites and `arfilter.render.mesh` for meshes.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 from PIL import Image
 
 from arfilter.errors import PackError
+from arfilter.render.mesh import MeshStyle
 from arfilter.render.overlay import Sprite
 from arfilter.vision.geometry import FaceGeometry
 
@@ -23,7 +25,12 @@ MAX_SPRITE_SIDE_PX = 2048
 
 @dataclass(frozen=True)
 class Layer:
-    """One sprite of a pack, and how it sits on the face."""
+    """One sprite of a pack, and how it sits on the face.
+
+    `behind_head`: the sprite goes round the head (glasses arms, a mask's ribbon), so its far
+    half disappears behind the head as it turns (arfilter.render.occlusion). `when`: the
+    expressions that must all be on for it to show (arfilter.core.expressions; empty: always).
+    """
 
     image: str  # as written in the manifest, relative to the pack folder
     anchor_indices: tuple[int, ...]  # landmark indices whose mean is the anchor point
@@ -32,11 +39,35 @@ class Layer:
     offset: tuple[float, float]
     rotate: bool
     png: PackImage = field(repr=False, compare=False)
+    behind_head: bool = False
+    when: tuple[str, ...] = ()
 
     @property
     def sprite(self) -> Sprite:
         """The prepared sprite, decoded on first use (see `FilterPack.prepare`)."""
         return self.png.sprite()
+
+    def images(self) -> tuple[PackImage, ...]:
+        return (self.png,)
+
+
+@dataclass(frozen=True)
+class MeshLayer:
+    """A texture painted in the face mesh's UV space, drawn onto the face triangle by triangle
+    (arfilter.render.mesh): face paint, masks, tears. `envelope`, if any, is a second texture
+    whose alpha bounds where a scrolling texture shows; `when` as for `Layer`."""
+
+    texture: str  # as written in the manifest
+    style: MeshStyle
+    png: PackImage = field(repr=False, compare=False)
+    envelope: PackImage | None = field(default=None, repr=False, compare=False)
+    when: tuple[str, ...] = ()
+
+    def images(self) -> tuple[PackImage, ...]:
+        return (self.png,) if self.envelope is None else (self.png, self.envelope)
+
+
+PackLayer = Layer | MeshLayer
 
 
 class PackImage:

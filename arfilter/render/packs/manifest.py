@@ -17,8 +17,10 @@ from typing import Any
 from PIL import Image
 
 from arfilter.checks import is_finite_number
+from arfilter.core.expressions import EXPRESSIONS
 from arfilter.errors import PackError, os_reason
-from arfilter.render.packs.layer import MAX_SPRITE_SIDE_PX, SCALE_REFERENCES, Layer, PackImage
+from arfilter.render.mesh import BLEND_MODES, OPEN_REGIONS, MeshStyle
+from arfilter.render.packs.layer import MAX_SPRITE_SIDE_PX, SCALE_REFERENCES, Layer, MeshLayer, PackImage, PackLayer
 from arfilter.render.packs.pack import DEFAULT_LABEL, LANDMARK_COUNT, FilterPack
 from arfilter.vision.geometry import NAMED_POINT_INDICES
 
@@ -31,7 +33,9 @@ MAX_PACK_PIXELS = 16_000_000
 
 _NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _PACK_KEYS = ("name", "description", "author", "licence", "emotions")
-_LAYER_KEYS = ("image", "anchor", "scale_ref", "scale", "offset", "rotate")
+LAYER_KINDS = ("sprite", "mesh")
+_SPRITE_KEYS = ("image", "anchor", "scale_ref", "scale", "offset", "rotate", "behind_head", "kind", "when")
+_MESH_KEYS = ("texture", "opacity", "blend", "open", "lit", "scroll", "envelope", "kind", "when")
 
 
 def load_pack(folder: str | os.PathLike[str], labels: Sequence[str]) -> FilterPack:
@@ -83,7 +87,7 @@ class ManifestReader:
                             f"{MAX_PACK_PIXELS / 1e6:g} Mpx, so use fewer or smaller images")
         return FilterPack(name=name, source_folder=self.folder, layers_by_label=layers_by_label, **text_fields)
 
-    def read_emotions(self, emotions: Any) -> dict[str, tuple[Layer, ...]]:
+    def read_emotions(self, emotions: Any) -> dict[str, tuple[PackLayer, ...]]:
         known_labels = (*self.labels, DEFAULT_LABEL)
         if not isinstance(emotions, dict) or not emotions:
             raise self.fail(f"emotions must be a table with an entry per label ({', '.join(known_labels)}), got {emotions!r}")
@@ -106,16 +110,26 @@ class ManifestReader:
             layers_by_label[label] = tuple(self.read_layer(layer, index, label) for index, layer in enumerate(layers))
         return layers_by_label
 
-    def read_layer(self, layer: Any, index: int, label: str) -> Layer:
+    def read_layer(self, layer: Any, index: int, label: str) -> PackLayer:
         where = f"layers[{index}]"
         if not isinstance(layer, dict):
             raise self.fail(f"{where} for '{label}' must be a table, got {layer!r}")
-        self.reject_unknown_keys(layer, _LAYER_KEYS, f"{where} for '{label}'")
 
         def bad(key: str, expected: str) -> PackError:
             if key not in layer:
                 return self.fail(f"{where}.{key} for '{label}' is missing; it must be {expected}")
             return self.fail(f"{where}.{key} for '{label}' must be {expected}, got {layer[key]!r}")
+
+        kind = layer.get("kind", "sprite")
+        if kind not in LAYER_KINDS:
+            raise bad("kind", " or ".join(f"'{known}'" for known in LAYER_KINDS))
+        self.reject_unknown_keys(layer, _MESH_KEYS if kind == "mesh" else _SPRITE_KEYS, f"{where} for '{label}'")
+        when = layer.get("when", [])
+        when = [when] if isinstance(when, str) else when
+        if not isinstance(when, list) or not all(isinstance(name, str) and name in EXPRESSIONS for name in when):
+            raise bad("when", f"an expression or a list of them, all of which must show ({', '.join(EXPRESSIONS)})")
+        if kind == "mesh":
+            return self.read_mesh_layer(layer, where, label, bad, tuple(when))
 
         image = layer.get("image")
         if not isinstance(image, str) or not image:
@@ -133,6 +147,9 @@ class ManifestReader:
         rotate = layer.get("rotate", True)
         if not isinstance(rotate, bool):
             raise bad("rotate", "true or false")
+        behind_head = layer.get("behind_head", False)
+        if not isinstance(behind_head, bool):
+            raise bad("behind_head", "true or false")
         return Layer(
             image=image,
             anchor_indices=anchor_indices,
@@ -141,6 +158,42 @@ class ManifestReader:
             offset=(float(offset[0]), float(offset[1])),
             rotate=rotate,
             png=self.check_image(image, f"{self.manifest_path}: {where}.image for '{label}'"),
+            behind_head=behind_head,
+            when=tuple(when),
+        )
+
+    def read_mesh_layer(self, layer: dict[str, Any], where: str, label: str, bad: Any, when: tuple[str, ...]) -> MeshLayer:
+        """A `kind = "mesh"` layer: a texture in the face mesh's UV space and how it is drawn."""
+        texture = layer.get("texture")
+        if not isinstance(texture, str) or not texture:
+            raise bad("texture", "a square RGBA PNG painted on the UV template, relative to the pack folder")
+        opacity = layer.get("opacity", 1.0)
+        if not is_finite_number(opacity) or not 0.0 < opacity <= 1.0:
+            raise bad("opacity", "a number above 0 and at most 1")
+        blend = layer.get("blend", "normal")
+        if blend not in BLEND_MODES:
+            raise bad("blend", " or ".join(f"'{mode}'" for mode in BLEND_MODES))
+        regions = layer.get("open", list(OPEN_REGIONS))
+        if not isinstance(regions, list) or not all(isinstance(region, str) and region in OPEN_REGIONS for region in regions):
+            raise bad("open", f"a list of the regions left open ({', '.join(OPEN_REGIONS)}), [] for none")
+        lit = layer.get("lit", True)
+        if not isinstance(lit, bool):
+            raise bad("lit", "true or false")
+        scroll = layer.get("scroll", [0.0, 0.0])
+        if not isinstance(scroll, list) or len(scroll) != 2 or not all(is_finite_number(value) for value in scroll):
+            raise bad("scroll", "a list of two numbers [u, v], in texture widths per second")
+        envelope = layer.get("envelope")
+        if envelope is not None and (not isinstance(envelope, str) or not envelope):
+            raise bad("envelope", "a square RGBA PNG whose alpha bounds the scrolling texture, relative to the pack folder")
+        style = MeshStyle(opacity=float(opacity), blend=blend, open_regions=tuple(dict.fromkeys(regions)), lit=lit,
+                          scroll=(float(scroll[0]), float(scroll[1])))
+        return MeshLayer(
+            texture=texture,
+            style=style,
+            png=self.check_image(texture, f"{self.manifest_path}: {where}.texture for '{label}'", texture=True),
+            envelope=None if envelope is None else self.check_image(
+                envelope, f"{self.manifest_path}: {where}.envelope for '{label}'", texture=True),
+            when=when,
         )
 
     @staticmethod
@@ -157,8 +210,9 @@ class ManifestReader:
             return tuple(anchor)
         raise bad(f"a named point or a non-empty list of landmark indices 0..{LANDMARK_COUNT - 1}")
 
-    def check_image(self, image: str, label: str) -> PackImage:
-        """Check `image` (inside the pack, a readable PNG within the size limit) without decoding it.
+    def check_image(self, image: str, label: str, texture: bool = False) -> PackImage:
+        """Check `image` (inside the pack, a readable PNG within the size limit; for a mesh
+        `texture`, square and RGBA) without decoding it.
 
         Every file-system failure (permissions, a name the file system refuses) becomes a
         PackError naming the layer; nothing here may raise anything else.
@@ -187,6 +241,12 @@ class ManifestReader:
                 size = opened.size
                 if max(size) > MAX_SPRITE_SIDE_PX:
                     raise bad(f"{image!r} is {size[0]}x{size[1]} px; at most {MAX_SPRITE_SIDE_PX} px a side")
+                if texture and size[0] != size[1]:
+                    raise bad(f"{image!r} is {size[0]}x{size[1]} px; a mesh texture must be square, "
+                              "like the UV template (e.g. 1024x1024)")
+                if texture and opened.mode != "RGBA":
+                    raise bad(f"{image!r} is a {opened.mode} PNG; a mesh texture must be RGBA, transparent "
+                              "where the face shows through")
                 opened.verify()  # chunk checksums, without decoding pixels
         except (OSError, ValueError, Image.DecompressionBombError) as error:
             reason = os_reason(error) if isinstance(error, OSError) and error.errno else str(error)
