@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import numpy as np
 
 from arfilter.core.types import FaceResult
 from arfilter.render.overlay import composite_sprite, pop_frame
-from arfilter.render.packs.layer import Layer, fit_in_frame, layer_placement, turned_extent
+from arfilter.render.packs.layer import Layer, Placement, fit_in_frame, layer_placement, turned_extent
 from arfilter.vision.geometry import FaceGeometry
 
 DEFAULT_LABEL = "default"
@@ -63,13 +64,26 @@ class FilterPack:
                     size: float, opacity: float) -> None:
         if opacity <= 0.0:
             return
-        frame_size = (canvas.shape[1], canvas.shape[0])
+        for layer, placement, width, center, _ in self._placed(face, geometry, label, size, (canvas.shape[1], canvas.shape[0])):
+            composite_sprite(canvas, layer.sprite, center, width, placement.angle_deg, opacity, squash=placement.squash)
+
+    def _placed(self, face: FaceResult, geometry: FaceGeometry, label: str, size: float,
+                frame_size: tuple[int, int]) -> Iterator[tuple[Layer, Placement, float, tuple[float, float], tuple[float, float]]]:
+        """Each layer of `label` on `face`: (layer, placement, drawn width, centre, drawn extent)."""
         for layer in self.layers_for(label):
             placement = layer_placement(layer, face.landmarks, geometry)
             sprite = layer.sprite
             width = size * placement.width_px
             extent = turned_extent(width * placement.squash, width * sprite.height / sprite.width, placement.angle_deg)
             center, fit = fit_in_frame(placement.center_xy, extent, frame_size)
-            composite_sprite(canvas, sprite, center, fit * width, placement.angle_deg, opacity, squash=placement.squash)
+            yield layer, placement, fit * width, center, (fit * extent[0], fit * extent[1])
+
+    def prop_boxes(self, faces: list[FaceResult], frame_size: tuple[int, int]) -> list[tuple[int, int, int, int]]:
+        """(x, y, w, h) of every layer drawn for `faces`' labels (the hats and crowns the HUD keeps clear of)."""
+        boxes = []
+        for face in faces:
+            for _, _, _, (x, y), (w, h) in self._placed(face, face.geometry, face.label, 1.0, frame_size):
+                boxes.append((round(x - w / 2), round(y - h / 2), round(w), round(h)))
+        return boxes
 
 
