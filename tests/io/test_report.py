@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from arfilter.core.types import Frame, FrameResult
+from arfilter.core.types import SETTLING, STEADY, Frame, FrameResult
 from arfilter.errors import OutputError
 from arfilter.io.sinks.report import ReportSink, face_thumbnail
 from tests.fakes import make_face
@@ -53,7 +53,7 @@ def test_shares_count_settled_time_only():
     image = np.zeros((100, 100, 3), np.uint8)
     for index in range(10):
         face = make_face(label="happy" if index < 8 else "sad", box=(10, 10, 40, 40))
-        face.settled = index >= 2
+        face.state = STEADY if index >= 2 else SETTLING
         sink.write(FrameResult(Frame(image, index, "x", index / 10), [face]), None)
     shares = sink.faces[1].shares()
     assert shares["happy"] == pytest.approx(0.75) and shares["sad"] == pytest.approx(0.25)

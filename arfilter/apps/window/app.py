@@ -228,19 +228,24 @@ class App:
         period = 1.0 / self.source.fps
         late = 0 if self._next_frame_due is None else int((now - self._next_frame_due) / period)
         self._next_frame_due = (now if self._next_frame_due is None else self._next_frame_due + late * period) + period
-        frame = self.source.read()
-        if frame is None and self.loop and self.source.can_seek:
-            self.source.seek(0)
-            self.lens.reset()  # the clip starts over: its faces are new tracks again
-            frame = self.source.read()
+        frame = self._next_file_frame()
         for _ in range(late if frame is not None else 0):
-            following = self.source.read()
+            following = self._next_file_frame()
             if following is None:  # the file ended while catching up: its last frame is shown
                 break
             self.dropped_frames += 1
             frame = following
         if frame is None:
             self._end()
+        return frame
+
+    def _next_file_frame(self) -> Frame | None:
+        """The file's next frame; a looping video starts over at its end (its faces as new tracks)."""
+        frame = self.source.read()
+        if frame is None and self.loop and self.source.can_seek:
+            self.source.seek(0)
+            self.lens.reset()
+            frame = self.source.read()
         return frame
 
     def end_message(self) -> str:
