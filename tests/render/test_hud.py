@@ -212,3 +212,24 @@ def test_the_hud_font_ships_with_its_licence() -> None:
     from arfilter.resources import HUD_FONT
 
     assert HUD_FONT.is_file() and (HUD_FONT.parent / "LICENSE-DejaVu.txt").is_file()
+
+
+def test_a_held_label_underlines_the_leader_and_raw_shows_the_frame_own_bars() -> None:
+    """HELD: the shown label stays highlighted, and the bigger bar's name is underlined, so the
+    panel says why they differ; `raw` draws the frame's own probabilities instead."""
+    box = (200, 150, 140, 170)
+
+    def panel_pixels(state: str, raw: bool = False, raw_probabilities=None) -> np.ndarray:
+        shown = face(box, "sad")
+        shown.probabilities = np.array([0.51, 0.02, 0.02, 0.02, 0.1, 0.29, 0.04], np.float32)  # angry leads
+        shown.state, shown.raw_probabilities = state, raw_probabilities
+        surface = pygame.Surface((640, 480))
+        surface.fill(BACKGROUND)
+        rect = Hud(480).draw_all_face_bars(surface, [shown], raw=raw)[0]
+        return pygame.surfarray.array3d(surface).transpose(1, 0, 2)[rect.top:rect.bottom, rect.left:rect.right]
+
+    steady, held = panel_pixels("steady"), panel_pixels("held")
+    changed_rows = np.nonzero(np.any(steady != held, axis=(1, 2)))[0]
+    assert changed_rows.size and changed_rows.max() < held.shape[0] / len(EMOTION_LABELS) + 4, "only angry's row changes"
+    frame_own = np.array([0.02, 0.02, 0.02, 0.02, 0.02, 0.88, 0.02], np.float32)
+    assert not np.array_equal(panel_pixels("steady", raw=True, raw_probabilities=frame_own), steady)
