@@ -176,11 +176,13 @@ class ReportSink:
         self.source = ""
         self.first_time_s: float | None = None
         self.last_time_s = 0.0
+        self.x_label = "time (s)"
         self._written = False
 
     def write(self, result: FrameResult, image: np.ndarray | None) -> None:
         self.frames += 1
         self.source = self.source or result.frame.source
+        self.x_label = "image" if result.frame.is_still else "time (s)"  # stills are numbered, not timed
         time_s = result.frame.timestamp_s if not result.frame.is_still else float(result.frame.index)
         if self.first_time_s is None:
             self.first_time_s = time_s
@@ -236,7 +238,7 @@ def _binned(timeline: FaceTimeline, max_points: int) -> tuple[np.ndarray, np.nda
 
 
 def draw_face(figure: Figure | SubFigure, timeline: FaceTimeline, options: ReportOptions,
-              span: tuple[float, float]) -> None:
+              span: tuple[float, float], x_label: str = "time (s)") -> None:
     """One face's chart: stacked probabilities over time, the shown label, thumbnails, share of time.
 
     `span` is the whole run's (start, end): every face is drawn on the same time axis, so
@@ -262,7 +264,7 @@ def draw_face(figure: Figure | SubFigure, timeline: FaceTimeline, options: Repor
         track.broken_barh([(segment_start, length)], (0, 1), color=color_of.get(label or "", SETTLING_COLOR))
     track.set_yticks([0.5], ["shown"])
     track.set_ylim(0, 1)
-    track.set_xlabel("time (s)")
+    track.set_xlabel(x_label)
     name = figure.add_subplot(grid[0, 1])
     name.axis("off")
     name.text(0.05, 0.5, f"face {timeline.track_id}", fontsize=13, fontweight="bold", va="center")
@@ -317,11 +319,12 @@ def _save(figure: Figure, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
-def face_chart(timeline: FaceTimeline, options: ReportOptions, span: tuple[float, float]) -> bytes:
+def face_chart(timeline: FaceTimeline, options: ReportOptions, span: tuple[float, float],
+               x_label: str = "time (s)") -> bytes:
     """One face's chart as an SVG file."""
     figure = _figure(options.chart_width_in, options.face_height_in)
     figure.subplots_adjust(left=0.07, right=0.93, top=0.9, bottom=0.14)
-    draw_face(figure, timeline, options, span)
+    draw_face(figure, timeline, options, span, x_label)
     return _save(figure, "svg")
 
 
@@ -339,7 +342,7 @@ def render_png(report: ReportSink) -> bytes:
                 color="#444444")
     for panel, timeline in zip(panels, faces):
         panel.subplots_adjust(left=0.07, right=0.93, top=0.9, bottom=0.14)
-        draw_face(panel, timeline, options, report.span())
+        draw_face(panel, timeline, options, report.span(), report.x_label)
     if not faces:
         panels[0].text(0.5, 0.5, f"No face was found in {report.frames} frame(s).", ha="center", fontsize=14)
     return _save(figure, "png")
@@ -381,8 +384,9 @@ def render_html(report: ReportSink) -> str:
         timeline = report.faces[track]
         shares = timeline.shares()
         top = max(shares, key=lambda label: shares[label])
-        chart = base64.b64encode(face_chart(timeline, options, report.span())).decode()
-        seen = f"seen from {timeline.times[0]:.1f} s to {timeline.times[-1]:.1f} s"
+        chart = base64.b64encode(face_chart(timeline, options, report.span(), report.x_label)).decode()
+        seen = (f"seen in image {timeline.times[0]:.0f}" if report.x_label == "image"
+                else f"seen from {timeline.times[0]:.1f} s to {timeline.times[-1]:.1f} s")
         mostly = f"; mostly {top} ({shares[top]:.0%} of the time)" if shares[top] > 0 else "; no label settled"
         rows = "".join(
             f'<tr><td><span class="swatch" style="background:{color}"></span>{escape(label)}</td>'
