@@ -81,3 +81,27 @@ def test_reset_settings_forgets_the_remembered_choices(capsys) -> None:
     code, out, _ = run_cli(capsys, "--reset-settings", "--list-packs")
     assert code == 0 and f"({settings_path()} deleted)" in out
     assert load_settings() == Settings()
+
+
+def test_the_window_starts_with_the_remembered_choices_and_flags_win(monkeypatch, capsys) -> None:
+    from arfilter.apps.window import launch
+
+    started = {}
+
+    def fake_run_app(lens, source_factory, options, remember=None):
+        started.update(pack=lens.packs.current, bars=options.show_bars, capture_hud=options.capture_hud)
+        remember(Settings(pack="party"))
+        return 0
+
+    monkeypatch.setattr(launch, "display_unavailable_reason", lambda: None)
+    monkeypatch.setattr(launch, "run_app", fake_run_app)
+    save_settings(Settings(pack="Shades", show_bars=False, capture_hud=True))
+    code, _, err = run_cli(capsys)
+    assert code == 0, err
+    assert started == {"pack": "shades", "bars": False, "capture_hud": True}
+    assert load_settings().pack == "party", "a choice made in the window is saved"
+    code, _, _ = run_cli(capsys, "--pack", "emoji")
+    assert started["pack"] == "emoji", "a flag wins over the remembered choice"
+    save_settings(Settings(pack="gone"))
+    code, _, err = run_cli(capsys)
+    assert started["pack"] == "emoji" and "the pack 'gone' shown last is gone" in err[-1]
