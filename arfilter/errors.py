@@ -7,7 +7,9 @@ says what to do. The CLI prints the message alone, without a traceback, and exit
 
 from __future__ import annotations
 
+import difflib
 import errno
+from collections.abc import Iterable
 
 
 class ArfilterError(Exception):
@@ -53,3 +55,18 @@ def os_reason(error: OSError | ValueError) -> str:
     if isinstance(error, ValueError):
         return "a name holds a NUL character"
     return _OS_REASONS.get(error.errno or 0) or error.strerror or str(error)
+
+
+# How alike a typo and a name must be (difflib's ratio, 0..1) to be suggested; 0.6 is difflib's
+# default and catches one or two wrong, missing or swapped letters in a flag-length word.
+SUGGESTION_CUTOFF = 0.6
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """" (did you mean X?)" with the closest of `choices`, ignoring case; "" when none is close.
+
+    Every message about a mistyped name (a flag, a pack) ends the same way.
+    """
+    lowered = {choice.lower(): choice for choice in choices}
+    matches = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=SUGGESTION_CUTOFF)
+    return f" (did you mean {lowered[matches[0]]}?)" if matches else ""

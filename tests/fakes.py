@@ -117,6 +117,9 @@ class FakePacks:
     def select(self, name: str) -> None:
         self.current = name
 
+    def prop_boxes(self, result: FrameResult) -> list[tuple[int, int, int, int]]:
+        return []  # the green boxes are the faces' own
+
     def render(self, result: FrameResult) -> np.ndarray:
         self.renders += 1
         image = result.frame.image.copy()
@@ -185,6 +188,12 @@ class OneFaceLens:
 
     def reset(self) -> None:
         self.resets += 1
+
+    def mirror(self, frame_width: int) -> None:
+        self.mirrors = getattr(self, "mirrors", 0) + 1
+
+    def settle(self, result: FrameResult) -> FrameResult:
+        return result
 
 
 class FakeVirtualCameraBackend:

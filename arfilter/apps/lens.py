@@ -92,6 +92,14 @@ class Lens(Closeable):
         if self.composer.background is not None:
             self.composer.background.reset()
 
+    def mirror(self, frame_width: int) -> None:
+        """The frames come flipped left to right from now on: the faces keep their ids and labels."""
+        self.pipeline.mirror(frame_width)
+
+    def settle(self, result: FrameResult) -> FrameResult:
+        """`result` as a frame shown for ever settles (a paused or ended video): see Pipeline.settle."""
+        return self.pipeline.settle(result)
+
     def close(self) -> None:
         self.pipeline.close()
         if self._segmenter is not None:
@@ -122,9 +130,9 @@ class LensFactory:
                             f"({', '.join(self.metadata.labels)}); add a pack with a 'default' entry "
                             "(see --list-packs) or use a model with the shipped labels")
 
-    def build(self) -> Lens:
-        """A new lens: its own models and state, the shared packs, the options' starting pack."""
-        packs = PackSet(self.packs, self.options.pack, self.pack_errors)  # an unknown pack fails before the models load
+    def build(self, pack: str | None = None) -> Lens:
+        """A new lens: its own models and state, the shared packs, starting with `pack` (default: the options')."""
+        packs = PackSet(self.packs, pack or self.options.pack, self.pack_errors)  # an unknown pack fails before the models load
         classifier = EmotionClassifier(self.options.pipeline.emotion, metadata=self.metadata)
         lens = Lens(Pipeline(self.options.pipeline, classifier=classifier), packs, self.options.background)
         if self.options.neutral_face is not None:

@@ -13,17 +13,17 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TextIO
 
 import numpy as np
 
 from arfilter.apps.lens import Lens
+from arfilter.apps.progress import Progress
 from arfilter.core.types import FrameResult
 from arfilter.errors import SourceError
 from arfilter.io.signals import deferred_signals
 from arfilter.io.sinks import Sink
 from arfilter.io.sources import WHAT_TO_PASS, FrameSource
-
-PROGRESS_INTERVAL_S = 2.0
 
 
 @dataclass
@@ -39,23 +39,26 @@ class RunSummary:
     def describe(self) -> str:
         rate = self.frames / self.seconds if self.seconds > 0 else 0.0
         skipped = f", skipped {self.skipped_frames} unreadable frame(s)" if self.skipped_frames else ""
-        written = f"; wrote {', '.join(self.outputs)}" if self.outputs else ""
+        written = "".join(f"\nwrote {output}" for output in self.outputs)
         return (f"processed {self.frames} frame(s) with {self.faces} face(s) in {self.seconds:.1f} s "
                 f"({rate:.1f} frames/s){skipped}{written}")
 
 
 def run_headless(lens: Lens, source: FrameSource, sinks: Sequence[Sink], *, max_frames: int | None = None,
                  draw: Callable[[FrameResult], np.ndarray] | None = None,
-                 log: Callable[[str], None] = lambda line: print(line, file=sys.stderr)) -> RunSummary:
+                 progress: TextIO | None = sys.stderr) -> RunSummary:
     """Process `source` to its end (or `max_frames`), handing every frame to every sink; closes the sinks.
 
     `draw` makes the image the sinks get (default: `lens.render`, the current pack on every
-    face); it runs only when a sink needs an image.
+    face); it runs only when a sink needs an image. `progress` is where the progress shows
+    (a bar on a terminal, a line every few seconds otherwise; None: nowhere).
     """
     draw = draw or lens.render
     needs_image = any(sink.needs_image for sink in sinks)
     summary = RunSummary()
-    start = last_progress = time.monotonic()
+    start = time.monotonic()
+    total = min(filter(None, (source.frame_count, max_frames)), default=None)
+    meter = Progress(total, progress) if progress is not None else None
     try:
         for frame in source:
             result = lens.process(frame)
@@ -64,16 +67,16 @@ def run_headless(lens: Lens, source: FrameSource, sinks: Sequence[Sink], *, max_
                 sink.write(result, image)
             summary.frames += 1
             summary.faces += len(result.faces)
-            now = time.monotonic()
-            if now - last_progress >= PROGRESS_INTERVAL_S:
-                last_progress = now
-                log(f"{summary.frames} frames, {summary.frames / (now - start):.1f} frames/s")
+            if meter is not None:
+                meter.update()
             if max_frames is not None and summary.frames >= max_frames:
                 break
         if summary.frames == 0:
             raise SourceError(f"{source.name} gave no readable frame ({source.skipped_frames} could not be decoded); "
                               f"{WHAT_TO_PASS}")
     finally:
+        if meter is not None:
+            meter.close()
         summary.seconds = time.monotonic() - start
         summary.skipped_frames = source.skipped_frames
         summary.warnings = source.damage_report()

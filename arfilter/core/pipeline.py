@@ -7,6 +7,7 @@ result is the PackSet's job (arfilter.render.packs).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Sequence
@@ -19,7 +20,7 @@ from arfilter.core.expressions import ExpressionOptions, ExpressionTracker
 from arfilter.core.schedule import EmotionSchedule, EmotionScheduleOptions
 from arfilter.core.smoothing import SmoothingBank, SmoothingOptions
 from arfilter.core.tracking import FaceTracker, TrackerOptions
-from arfilter.core.types import FaceResult, Frame, FrameResult, TrackedFace
+from arfilter.core.types import STEADY, FaceResult, Frame, FrameResult, TrackedFace
 from arfilter.lifecycle import Closeable
 from arfilter.vision.emotion import EmotionClassifier, EmotionOptions
 from arfilter.vision.geometry import FaceGeometry, landmark_box
@@ -98,12 +99,18 @@ class Pipeline(Closeable):
         return self._references.get(track_id, self.shared_reference)
 
     def reset(self) -> None:
-        """Forget all tracks and their smoothing, e.g. after a mirror toggle or a source change."""
+        """Forget all tracks and their smoothing, e.g. after a source change."""
         self.tracker.reset()
         self.smoothing.reset()
         self.schedule.reset()
         self._references.clear()
         self.expressions.reset()
+
+    def mirror(self, frame_width: int) -> None:
+        """The view was flipped left to right: the tracks follow their faces to the other side,
+        keeping their ids and labels (only the landmark smoothing restarts)."""
+        self.tracker.mirror(frame_width)
+        self.smoothing.forget_landmarks()
 
     def process(self, frame: Frame) -> FrameResult:
         timings: dict[str, float] = {}
@@ -127,7 +134,7 @@ class Pipeline(Closeable):
         timings["faces"] = (after_faces - start) * 1000
         timings["emotion"] = (after_emotion - after_faces) * 1000
         timings["smoothing"] = (end - after_emotion) * 1000
-        return FrameResult(frame=frame, faces=faces, timings_ms=timings)
+        return FrameResult(frame=frame, faces=faces, timings_ms=timings, untracked=self.tracker.untracked)
 
     def _classify(self, frame: Frame, tracked: list[TrackedFace]) -> list[np.ndarray]:
         """Each face's latest probabilities: the faces the schedule says are due go through the
@@ -144,16 +151,17 @@ class Pipeline(Closeable):
 
     def _smooth(self, face: TrackedFace, probabilities: np.ndarray, frame: Frame) -> FaceResult:
         landmarks = face.landmarks
+        raw = probabilities
         if frame.is_still:
-            label_index, previous_index, transition, settled = int(np.argmax(probabilities)), None, 1.0, True
+            label_index, previous_index, transition, face_state = int(np.argmax(probabilities)), None, 1.0, STEADY
         else:
             smoother = self.smoothing.get(face.track_id)
             # The speech guard reads the unsmoothed lips: smoothing would damp the very motion it looks for.
             raw_geometry = FaceGeometry.from_landmarks(landmarks)
             landmarks = smoother.landmarks(landmarks, frame.timestamp_s, scale=raw_geometry.face_width)
-            state = smoother.labels.update(probabilities, frame.timestamp_s, raw_geometry.mouth_gap)
-            probabilities, label_index = state.probabilities, state.label_index
-            previous_index, transition, settled = state.previous_label_index, state.transition, state.settled
+            decided = smoother.labels.update(probabilities, frame.timestamp_s, raw_geometry.mouth_gap)
+            probabilities, label_index = decided.probabilities, decided.label_index
+            previous_index, transition, face_state = decided.previous_label_index, decided.transition, decided.state
         geometry = FaceGeometry.from_landmarks(landmarks)
         # Expressions read the unsmoothed mesh (a blink is over before smoothing lets it through);
         # their hysteresis keeps them steady.
@@ -169,7 +177,23 @@ class Pipeline(Closeable):
             confidence=float(probabilities[label_index]),
             previous_label=self.classifier.labels[previous_index] if previous_index is not None else None,
             transition=transition,
-            settled=settled,
             calibrated=self.reference_for(face.track_id) is not None,
             expressions=expressions,
+            state=face_state,
+            raw_probabilities=None if frame.is_still else raw,
         )
+
+    def settle(self, result: FrameResult) -> FrameResult:
+        """`result` as if its frame had been shown for ever (a paused or ended video): every
+        face's evidence becomes its frame's own probabilities and its label their biggest,
+        without a pop (see LabelSmoother.settle). The tracks' smoothing continues from there."""
+        if result.frame.is_still:
+            return result
+        faces = []
+        for face in result.faces:
+            state = self.smoothing.get(face.track_id).labels.settle(face.frame_probabilities, result.frame.timestamp_s)
+            faces.append(dataclasses.replace(
+                face, probabilities=state.probabilities, label=face.labels[state.label_index],
+                confidence=float(state.probabilities[state.label_index]), previous_label=None, transition=1.0,
+                state=state.state))
+        return dataclasses.replace(result, faces=faces)

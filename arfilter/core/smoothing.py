@@ -39,6 +39,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from arfilter.core.types import HELD, SETTLING, STEADY
+
 
 @dataclass(frozen=True)
 class SmoothingOptions:
@@ -155,11 +157,13 @@ class OneEuroFilter:
 class LabelState:
     """What the overlay and the HUD need for one face in one frame.
 
-    `probabilities` are the evidence turned back into a distribution (what the bars show);
-    `transition` runs 0 -> 1 over `transition_s` after a switch, while
-    `previous_label_index` names the label being replaced; a new track has `transition` 0
-    and no previous label while it settles (nothing drawn yet), then pops in. `settled` is
-    False until then. `speech` is the talking estimate, 0..1.
+    `probabilities` are the decision's evidence turned back into a distribution: what the
+    bars show and the label is decided from, so the label is their biggest unless `state`
+    says why not (`arfilter.core.types`: SETTLING while a new track settles, HELD while a
+    challenger leads but has not built up enough lead to switch). `transition` runs 0 -> 1
+    over `transition_s` after a switch, while `previous_label_index` names the label being
+    replaced; a new track has `transition` 0 and no previous label while it settles
+    (nothing drawn yet), then pops in. `speech` is the talking estimate, 0..1.
     """
 
     probabilities: np.ndarray
@@ -167,7 +171,11 @@ class LabelState:
     previous_label_index: int | None
     transition: float
     speech: float = 0.0
-    settled: bool = True
+    state: str = STEADY
+
+    @property
+    def settled(self) -> bool:
+        return self.state != SETTLING
 
 
 class SpeechDetector:
@@ -231,12 +239,8 @@ class LabelSmoother:
         self._lead = 0.0  # integrated lead of the challenger beyond the margin, nat-seconds
 
     def _log(self, probabilities: np.ndarray) -> np.ndarray:
-        """Log-probabilities for the decision (floored, so no frame can veto a label) and,
-        stacked under them, for the bars (unfloored, so a fresh track shows the model's own
-        numbers)."""
-        probabilities = np.asarray(probabilities, np.float64)
-        return np.log(np.stack([np.maximum(probabilities, self.options.probability_floor),
-                                np.maximum(probabilities, 1e-12)]))
+        """Log-probabilities for the evidence, floored so that no frame can veto a label."""
+        return np.log(np.maximum(np.asarray(probabilities, np.float64), self.options.probability_floor))
 
     def update(self, probabilities: np.ndarray, time_s: float, mouth_gap: float | None = None) -> LabelState:
         """Take one frame's calibrated probabilities (and the lip gap in interocular distances,
@@ -246,7 +250,7 @@ class LabelSmoother:
         if self._evidence is None or self._time is None or time_s <= self._time:
             # A fresh start (or a clock that went back): nothing to fade from, no pending switch.
             self._evidence = log_probabilities
-            self._shown = int(np.argmax(log_probabilities[0]))
+            self._shown = int(np.argmax(log_probabilities))
             self._started_at, dt = time_s, 0.0
             self._previous, self._challenger, self._lead = None, None, 0.0
             # The overlay pops in when settling ends, as if switched to from nothing then.
@@ -262,19 +266,40 @@ class LabelSmoother:
         self._time = time_s
         settled = time_s - self._started_at >= self.options.settle_s
         if not settled:
-            self._shown = int(np.argmax(self._evidence[0]))
+            self._shown = int(np.argmax(self._evidence))
         elif dt > 0.0:
             self._weigh_challenger(time_s, dt, speech)
+        return self._state(time_s, speech, SETTLING if not settled else None)
+
+    def _state(self, time_s: float, speech: float, state: str | None = None) -> LabelState:
+        assert self._evidence is not None
         transition = 1.0
         if self.options.transition_s > 0:
             transition = min(1.0, max(0.0, (time_s - self._switched_at) / self.options.transition_s))
         previous = self._previous if transition < 1.0 else None
-        shown = np.exp(self._evidence[1] - self._evidence[1].max())
-        return LabelState((shown / shown.sum()).astype(np.float32), self._shown, previous, transition, speech, settled)
+        distribution = np.exp(self._evidence - self._evidence.max())
+        if state is None:
+            state = STEADY if int(np.argmax(self._evidence)) == self._shown else HELD
+        return LabelState((distribution / distribution.sum()).astype(np.float32), self._shown, previous, transition,
+                          speech, state)
+
+    def settle(self, probabilities: np.ndarray, time_s: float) -> LabelState:
+        """The state a frame shown for ever would reach: the evidence becomes this frame's,
+        the label its biggest, at once and without a pop. A paused or ended video shows
+        this, so a frozen frame never keeps a label its bars contradict."""
+        self._evidence = self._log(probabilities)
+        if self._time is None:
+            self._started_at = time_s
+        self._time = time_s
+        self._shown = int(np.argmax(self._evidence))
+        self._previous, self._challenger, self._lead = None, None, 0.0
+        self._switched_at = -math.inf
+        self._started_at = min(self._started_at, time_s - self.options.settle_s)
+        return self._state(time_s, self.speech.speech)
 
     def _weigh_challenger(self, time_s: float, dt: float, speech: float) -> None:
         assert self._evidence is not None
-        evidence = self._evidence[0]
+        evidence = self._evidence
         leader = int(np.argmax(evidence))
         margin = self.options.switch_margin_nats * (1.0 + self.options.speech_margin_gain * speech)
         lead = float(evidence[leader] - evidence[self._shown]) - margin
@@ -310,6 +335,13 @@ class SmoothingBank:
         if track_id not in self._tracks:
             self._tracks[track_id] = TrackSmoother(self.options)
         return self._tracks[track_id]
+
+    def forget_landmarks(self) -> None:
+        """Restart every track's landmark filter but keep its label evidence (a mirrored view:
+        the points jump to the other side, the expression stays)."""
+        for smoother in self._tracks.values():
+            smoother.landmarks = OneEuroFilter(self.options.landmark_min_cutoff_hz, self.options.landmark_beta,
+                                               self.options.landmark_derivative_cutoff_hz)
 
     def keep_only(self, track_ids: set[int]) -> None:
         for track_id in set(self._tracks) - track_ids:

@@ -26,7 +26,7 @@ import numpy as np
 
 from arfilter.core.types import TrackedFace
 from arfilter.lifecycle import Closeable
-from arfilter.vision.detector import FaceDetector, FaceDetectorOptions
+from arfilter.vision.detector import Detection, FaceDetector, FaceDetectorOptions
 from arfilter.vision.landmarker import (
     FaceLandmarker,
     FaceLandmarkerOptions,
@@ -62,6 +62,10 @@ class TrackerOptions:
         releases the GIL while it runs a model, so lanes use separate cores). 2 lets four faces
         cost about two landmark runs of wall time on a 2-core machine; 1 follows every face on
         the calling thread. Each lane costs one more copy of the landmark model (~3 MB).
+    count_untracked_every_n_frames: with every slot full, how often (in frames) the detector
+        still looks at the frame, only to count the faces left out (the HUD's "2 faces not
+        tracked (max 1)" and the JSON's untracked_faces). One detector run (~1 ms) per this
+        many frames; 0 never counts them.
     detector, landmarker: the two face models' own options (model variant, threads).
     """
 
@@ -72,6 +76,7 @@ class TrackerOptions:
     scene_cut_change: float = 0.09
     scene_cut_content: float = 0.15
     follow_lanes: int = 2
+    count_untracked_every_n_frames: int = 30
     detector: FaceDetectorOptions = field(default_factory=FaceDetectorOptions)
     landmarker: FaceLandmarkerOptions = field(default_factory=FaceLandmarkerOptions)
 
@@ -80,6 +85,8 @@ class TrackerOptions:
             raise ValueError(f"max_faces must be at least 1, got {self.max_faces}")
         if self.follow_lanes < 1:
             raise ValueError(f"follow_lanes must be at least 1, got {self.follow_lanes}")
+        if self.count_untracked_every_n_frames < 0:
+            raise ValueError(f"count_untracked_every_n_frames must be 0 or more, got {self.count_untracked_every_n_frames}")
         if self.detect_every_n_frames < 1:
             raise ValueError(f"detect_every_n_frames must be at least 1, got {self.detect_every_n_frames}")
         if not 0.0 <= self.min_landmark_score < 1.0:
@@ -144,6 +151,8 @@ class FaceTracker(Closeable):
         self._next_track_id = 1
         self._tracks: list[_Track] = []
         self._frames_since_detection = 0
+        # Boxes (x, y, w, h) of faces the detector saw but no slot was free for, as of its last run.
+        self.untracked: tuple[tuple[int, int, int, int], ...] = ()
         self._cuts = SceneCutDetector(self.options.scene_cut_change, self.options.scene_cut_content)
         self.scene_cuts = 0  # cuts seen since creation, for reports
 
@@ -165,8 +174,21 @@ class FaceTracker(Closeable):
     def reset(self) -> None:
         """Forget all tracks (the next frame is detected from scratch); ids keep counting up."""
         self._tracks = []
+        self.untracked = ()
         self._frames_since_detection = 0
         self._cuts.reset()
+
+    def mirror(self, frame_width: int) -> None:
+        """The frames will be flipped left to right from now on: flip every track's crop with
+        them, so each face keeps its id instead of being lost and found again as a new one."""
+        for track in self._tracks:
+            region = track.region
+            track.region = FaceRegion((frame_width - 1 - region.center[0], region.center[1]), region.size,
+                                      -region.angle_deg)
+            track.landmarks = track.landmarks.copy()
+            track.landmarks[:, 0] = frame_width - 1 - track.landmarks[:, 0]
+        self.untracked = tuple((frame_width - x - w, y, w, h) for x, y, w, h in self.untracked)
+        self._cuts.reset()  # the flipped frame is not a scene cut
 
     def update(self, image_rgb: np.ndarray, is_still: bool = False) -> list[TrackedFace]:
         """Faces in this frame, ordered by track id.
@@ -185,9 +207,15 @@ class FaceTracker(Closeable):
         wants_new_faces = len(tracks) < self.options.max_faces and (
             not tracks or self._frames_since_detection >= self.options.detect_every_n_frames
         )
+        count_every = self.options.count_untracked_every_n_frames
         if lost or wants_new_faces:
             tracks = self._add_detected_faces(image_rgb, tracks, lost)
             self._frames_since_detection = 0
+        elif count_every and self._frames_since_detection >= count_every:
+            self._count_untracked(self.detector.infer(image_rgb), tracks)
+            self._frames_since_detection = 0
+        if len(tracks) < self.options.max_faces:
+            self.untracked = ()  # a free slot: every face the detector sees gets tracked
         self._tracks = tracks
         return [
             TrackedFace(track_id=track.track_id, landmarks=track.landmarks, landmark_score=track.score)
@@ -271,4 +299,12 @@ class FaceTracker(Closeable):
             else:
                 self._next_track_id += 1
             tracks.append(track)
+        self._count_untracked(detections, tracks)
         return tracks
+
+    def _count_untracked(self, detections: list[Detection], tracks: list[_Track]) -> None:
+        """Note the detections that no track covers (the slots were full)."""
+        self.untracked = tuple(
+            (round(x), round(y), round(w), round(h)) for detection in detections
+            if self._overlaps(region_from_detection(detection), tracks) is None
+            for x, y, w, h in (detection.box,))

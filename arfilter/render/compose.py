@@ -21,6 +21,7 @@ import numpy as np
 
 from arfilter.core.types import FrameResult
 from arfilter.render.background import BackgroundCompositor, BackgroundOptions, with_background
+from arfilter.render.layout import untracked_note
 from arfilter.render.packs import PackSet
 
 if TYPE_CHECKING:
@@ -35,19 +36,23 @@ _FONT_LOCK = threading.Lock()
 
 @dataclass(frozen=True)
 class Stats:
-    """The stats line: frames per second (None until measured), state notes, a recording dot."""
+    """The stats line: frames shown per second (None until measured) and the source's own rate
+    (None for a camera), state notes, and while recording its length so far."""
 
     fps: float | None
     notes: tuple[str, ...] = ()
-    recording: bool = False
+    recording_s: float | None = None
+    source_fps: float | None = None
 
 
 @dataclass(frozen=True)
 class HudLayers:
-    """Which HUD layers go on top of the lens: the bars beside each face, the stats line."""
+    """Which HUD layers go on top of the lens: the bars beside each face (the frame's own
+    probabilities with `raw`, else the smoothed ones the label is decided from), the stats line."""
 
     bars: bool = False
     stats: Stats | None = None
+    raw: bool = False
 
     @property
     def empty(self) -> bool:
@@ -89,24 +94,40 @@ class Composer:
 
     def compose(self, result: FrameResult, layers: HudLayers = LENS_ONLY, *, lens: np.ndarray | None = None) -> np.ndarray:
         """The lens with `layers` drawn on top, as a new RGB array; `lens` reuses an image from `lens()`."""
+        return self.compose_with_areas(result, layers, lens=lens)[0]
+
+    def compose_with_areas(self, result: FrameResult, layers: HudLayers = LENS_ONLY, *,
+                           lens: np.ndarray | None = None) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
+        """`compose`, and the (x, y, w, h) of every HUD panel drawn: chrome drawn later (the
+        window's toasts) keeps clear of them."""
         image = self.lens(result) if lens is None else np.ascontiguousarray(lens).copy()
+        note = untracked_note(len(result.untracked) + len(result.faces), len(result.faces), len(result.faces))
         if layers.empty or (layers.stats is None and not result.faces):
-            return image
+            return image, []
         import pygame
 
+        areas: list[tuple[int, int, int, int]] = []
         with _FONT_LOCK:
             hud = self._hud_for(image.shape[0])
             # A surface over the array's own memory: the HUD lands in `image`, no copies.
             surface = pygame.image.frombuffer(image.data, (image.shape[1], image.shape[0]), "RGB")
-            forbidden: list[tuple[int, int, int, int]] = []
-            if layers.stats is not None:
-                rect = hud.draw_stats(surface, layers.stats.fps, len(result.faces), notes=layers.stats.notes,
-                                      recording=layers.stats.recording)
-                forbidden.append((rect.x, rect.y, rect.width, rect.height))
+            stats = layers.stats
+            if stats is None and layers.bars and note is not None:  # the page: no stats line, the note alone
+                rect = hud.draw_notes(surface, [note])
+                areas.append((rect.x, rect.y, rect.width, rect.height))
+            if stats is not None:
+                notes = (*stats.notes, *(("bars: this frame",) if layers.raw and layers.bars else ()),
+                         *((note,) if note is not None else ()))
+                rect = hud.draw_stats(surface, stats.fps, len(result.faces), notes=notes, recording_s=stats.recording_s,
+                                      source_fps=stats.source_fps)
+                areas.append((rect.x, rect.y, rect.width, rect.height))
             if layers.bars:
-                hud.draw_all_face_bars(surface, result.faces, forbidden=forbidden)
+                panels = hud.draw_all_face_bars(surface, result.faces, untracked=result.untracked,
+                                                props=self.packs.prop_boxes(result), forbidden=list(areas),
+                                                raw=layers.raw)
+                areas += [(rect.x, rect.y, rect.width, rect.height) for rect in panels]
             del surface
-        return image
+        return image, areas
 
     def hud(self, frame_height: int) -> Hud:
         """The HUD for frames of this height, for chrome the caller draws itself (the window's toasts)."""

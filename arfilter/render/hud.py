@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 
 import pygame
 
-from arfilter.core.types import FaceResult
+from arfilter.core.types import HELD, FaceResult
+from arfilter.render.layout import LayoutOptions, PanelRequest, hat_region, layout_hud, place_toasts
 from arfilter.resources import HUD_FONT
 
 Color = tuple[int, int, int]
@@ -26,9 +27,16 @@ Box = tuple[int, int, int, int]
 REFERENCE_HEIGHT = 480  # frame height at which the HUD is drawn at 1x
 # Below this pixel size DejaVu Sans stops being comfortably readable on a video frame.
 MIN_FONT_SIZE = 11
-# Long toasts wrap to at most this many lines; what is left is shortened with an ellipsis.
-MAX_TOAST_LINES = 2
+# Long toasts wrap to at most this many lines (a saved file's whole path fits); what is left is
+# shortened with an ellipsis.
+MAX_TOAST_LINES = 3
 ELLIPSIS = "\u2026"
+
+
+def _after_slashes(word: str) -> list[str]:
+    """"/a/b/c.png" -> ["/", "a/", "b/", "c.png"]: a path cut where a line may break."""
+    pieces = word.split("/")
+    return [piece + "/" for piece in pieces[:-1]] + [pieces[-1]]
 
 
 @dataclass(frozen=True)
@@ -48,86 +56,6 @@ class HudStyle:
     margin: int = 8  # gap between a face box and its bars, and from the frame edge
     bar_width: int = 56
     row_gap: int = 1
-
-
-def _overlap(a: Box, b: Box) -> int:
-    """Area shared by two (x, y, w, h) rectangles."""
-    width = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
-    height = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
-    return max(0, width) * max(0, height)
-
-
-def head_region(box: Box) -> Box:
-    """The face box grown to take in hair and what filter packs draw above the forehead.
-
-    The face box comes from the landmarks, which stop at the brow; hats, horns and hair
-    reach about half a face higher.
-    """
-    x, y, w, h = box
-    return (round(x - 0.15 * w), round(y - 0.5 * h), round(1.3 * w), round(1.6 * h))
-
-
-def place_panel(box: Box, panel_size: tuple[int, int], frame_size: tuple[int, int], margin: int,
-                avoid: Sequence[Box] = (), keep: tuple[int, int] | None = None,
-                clearance: Box | None = None, forbidden: Sequence[Box] = ()) -> tuple[int, int] | None:
-    """Top-left corner for a panel that sits beside `box` without covering it.
-
-    Sides are tried in the order right, left, below, above; along each side the panel may
-    slide as long as it stays level with the face, starting aligned with its top (or left)
-    edge. Every try is kept inside the frame. The winner covers the face least, then
-    `avoid` (other faces, panels already drawn) least, then is earliest in that order, so
-    the panel only ever covers a face when the face leaves no room at all.
-
-    `keep` is the panel's previous offset from the box's top-left corner, tried first:
-    while that spot is still free the panel moves with the face instead of hopping sides.
-    `clearance` is a larger area around the face (see `head_region`) that the panel keeps
-    clear of as well when it can; tries around it come before tries around `box`.
-    `forbidden` areas (the stats readout) are never covered: tries that touch them are
-    dropped, and when every try beside the face does, the panel goes to the free spot
-    nearest the face anywhere in the frame. Returns None only when no spot in the frame is
-    free of them (a frame too small for both).
-    """
-    panel_w, panel_h = panel_size
-    frame_w, frame_h = frame_size
-    tries = [(box[0] + keep[0], box[1] + keep[1])] if keep is not None else []
-    for around in (clearance, box) if clearance is not None else (box,):
-        tries += _tries_around(around, panel_size, margin)
-    also_avoid = [*avoid, clearance] if clearance is not None else list(avoid)
-    best: tuple[tuple[int, int, float], tuple[int, int]] | None = None
-    step = max(4, margin)
-    anywhere = [(x, y) for y in range(margin, max(margin, frame_h - margin - panel_h) + 1, step)
-                for x in range(margin, max(margin, frame_w - margin - panel_w) + 1, step)]
-    center = (box[0] + box[2] / 2, box[1] + box[3] / 2)
-    for tried_anywhere, candidates in ((False, tries), (True, anywhere)):
-        for try_x, try_y in candidates:
-            position = (max(margin, min(try_x, frame_w - margin - panel_w)),
-                        max(margin, min(try_y, frame_h - margin - panel_h)))
-            panel = (*position, panel_w, panel_h)
-            if any(_overlap(panel, area) for area in forbidden):
-                continue
-            distance = math.dist(center, (position[0] + panel_w / 2, position[1] + panel_h / 2)) if tried_anywhere else 0.0
-            cost = (_overlap(panel, box), sum(_overlap(panel, other) for other in also_avoid), distance)
-            if cost == (0, 0, 0.0):
-                return position
-            if best is None or cost < best[0]:
-                best = (cost, position)
-        if best is not None:
-            return best[1]
-    return None
-
-
-def _tries_around(box: Box, panel_size: tuple[int, int], margin: int) -> list[tuple[int, int]]:
-    """Panel corners beside `box`: right, left, below, above, each sliding along that side."""
-    x, y, w, h = box
-    panel_w, panel_h = panel_size
-
-    def slides(start: int, low: int, high: int) -> list[int]:
-        return sorted(range(low, high + 1, max(4, margin)), key=lambda value: abs(value - start)) or [start]
-
-    side_ys = slides(y, y - panel_h + margin, y + h - margin)
-    side_xs = slides(x, x - panel_w + margin, x + w - margin)
-    return ([(x + w + margin, try_y) for try_y in side_ys] + [(x - margin - panel_w, try_y) for try_y in side_ys]
-            + [(try_x, y + h + margin) for try_x in side_xs] + [(try_x, y - margin - panel_h) for try_x in side_xs])
 
 
 def hud_scale(frame_height: int) -> float:
@@ -204,10 +132,21 @@ class Hud:
     # ----------------------------------------------------------------- stats line
 
     def draw_stats(self, surface: pygame.Surface, fps: float | None, face_count: int, *, notes: Sequence[str] = (),
-                   recording: bool = False) -> pygame.Rect:
-        """FPS ("--" until measured), face count and short state notes ("paused", the filter
-        pack) in the top-left corner, with a red dot while recording; returns the area drawn."""
-        parts = ["-- fps" if fps is None else f"{fps:4.1f} fps", f"{face_count} face" + ("" if face_count == 1 else "s"), *notes]
+                   recording_s: float | None = None, source_fps: float | None = None) -> pygame.Rect:
+        """The shown rate ("--" until measured) and the source's own when it has one ("24.1 of
+        30 fps": a slow machine is told apart from a slow video), the face count and short state
+        notes ("paused", the filter pack) in the top-left corner; while recording, a red dot and
+        the recording's length. Returns the area drawn."""
+        shown = "--" if fps is None else f"{fps:4.1f}"
+        rate = f"{shown} of {source_fps:g} fps" if source_fps else f"{shown} fps"
+        parts = [rate, f"{face_count} face" + ("" if face_count == 1 else "s"), *notes]
+        if recording_s is not None:
+            minutes, seconds = divmod(int(recording_s), 60)
+            parts.insert(0, f"REC {minutes}:{seconds:02d}")
+        return self.draw_notes(surface, parts, recording=recording_s is not None)
+
+    def draw_notes(self, surface: pygame.Surface, parts: Sequence[str], *, recording: bool = False) -> pygame.Rect:
+        """Short notes on one line in the top-left corner (a red dot first while recording)."""
         text = self.font.render("  |  ".join(parts), True, self.style.text)
         padding = self._px(self.style.padding)
         dot = self._px(6) if recording else 0
@@ -234,30 +173,38 @@ class Hud:
         height = len(labels) * row + 2 * padding
         return width, height
 
-    def draw_all_face_bars(self, surface: pygame.Surface, faces: Sequence[FaceResult],
-                           avoid: Sequence[Box] = (), forbidden: Sequence[Box] = ()) -> list[pygame.Rect]:
-        """Bars for every face, each placed clear of all faces when there is room, and never on a
-        `forbidden` area (the stats readout) or on a panel drawn before it: two panels over each
-        other are both unreadable, while a panel moved further away still has its leader line."""
-        drawn: list[pygame.Rect] = []
+    def draw_all_face_bars(self, surface: pygame.Surface, faces: Sequence[FaceResult], *, untracked: Sequence[Box] = (),
+                           props: Sequence[Box] | None = None, forbidden: Sequence[Box] = (),
+                           raw: bool = False) -> list[pygame.Rect]:
+        """Bars beside every face, placed by `arfilter.render.layout.layout_hud`: clear of every
+        face (`untracked` ones too) and of the pack's `props` (by default the region above each
+        face where hats go), smaller when there is no room at full size, and never on a
+        `forbidden` area (the stats readout) or on another panel. `raw` shows the frame's own
+        probabilities instead of the smoothed ones the label is decided from. Returns the
+        panels' rectangles."""
         tracked = {face.track_id for face in faces}
         self._panel_offsets = {track: offset for track, offset in self._panel_offsets.items() if track in tracked}
-        for face in faces:
-            others = [head_region(other.box) for other in faces if other is not face]
-            panels = [(rect.x, rect.y, rect.width, rect.height) for rect in drawn]
-            rect = self.draw_face_bars(surface, face, avoid=[*avoid, *others], forbidden=[*forbidden, *panels])
-            if rect is not None:
-                drawn.append(rect)
+        if props is None:
+            props = [hat_region(face.box) for face in faces]
+        requests = [PanelRequest(face.track_id, face.box, self.bars_panel_size(face.labels)) for face in faces]
+        layout = layout_hud(surface.get_size(), requests, faces=[*untracked], props=props, reserved=forbidden,
+                            keep=self._panel_offsets, options=LayoutOptions(margin=self._px(self.style.margin)))
+        by_id = {face.track_id: face for face in faces}
+        drawn = []
+        for placed in layout.panels:
+            face = by_id[placed.track_id]
+            panel = self._bars_panel(face, raw)
+            if placed.scale < 1.0:
+                panel = pygame.transform.smoothscale(panel, placed.rect[2:])
+            self._panel_offsets[face.track_id] = (placed.rect[0] - face.box[0], placed.rect[1] - face.box[1])
+            rect = surface.blit(panel, placed.rect[:2])
+            self._draw_leader(surface, rect, face.box)
+            drawn.append(rect)
         return drawn
 
-    def draw_face_bars(self, surface: pygame.Surface, face: FaceResult, avoid: Sequence[Box] = (),
-                       forbidden: Sequence[Box] = ()) -> pygame.Rect | None:
-        """One probability bar per label beside the face box (never on it), the shown label highlighted.
-
-        `avoid` lists other rectangles to keep clear of when there is room; `forbidden` ones
-        are never covered. Returns the panel's rectangle in surface coordinates, or None when
-        the frame has no room for it outside the forbidden areas.
-        """
+    def _bars_panel(self, face: FaceResult, raw: bool) -> pygame.Surface:
+        """One probability bar per label, the shown label highlighted; while the label is held
+        (another one leads, not yet for long enough), the leader's name is underlined."""
         style = self.style
         width, height = self.bars_panel_size(face.labels)
         padding = self._px(style.padding)
@@ -266,11 +213,18 @@ class Hud:
         bar_x = padding + self.label_width(face.labels) + padding
         bar_width = self._px(style.bar_width)
         bar_height = max(2, self.small_font.get_height() - self._px(6))
-        for row, (label, probability) in enumerate(zip(face.labels, face.probabilities, strict=True)):
+        probabilities = face.frame_probabilities if raw else face.probabilities
+        leader = face.labels[int(max(range(len(face.labels)), key=lambda index: face.probabilities[index]))]
+        for row, (label, probability) in enumerate(zip(face.labels, probabilities, strict=True)):
             probability = float(min(1.0, max(0.0, probability))) if math.isfinite(probability) else 0.0
             color = style.highlight if label == face.label else style.text
             y = padding + row * row_height
-            panel.blit(self.small_font.render(label, True, color), (padding, y))
+            name = self.small_font.render(label, True, color)
+            panel.blit(name, (padding, y))
+            if face.state == HELD and label == leader:
+                underline_y = y + self.small_font.get_ascent() + self._px(1)
+                pygame.draw.line(panel, style.highlight, (padding, underline_y), (padding + name.get_width(), underline_y),
+                                 self._px(1))
             bar_top = y + (self.small_font.get_height() - bar_height) // 2
             pygame.draw.rect(panel, style.bar_track, (bar_x, bar_top, bar_width, bar_height))
             filled = round(bar_width * probability)
@@ -279,15 +233,7 @@ class Hud:
                                  (bar_x, bar_top, filled, bar_height))
             percent = self.small_font.render(f"{probability:.0%}", True, color)
             panel.blit(percent, (width - padding - percent.get_width(), y))
-        position = place_panel(face.box, (width, height), surface.get_size(), self._px(style.margin), avoid,
-                               keep=self._panel_offsets.get(face.track_id), clearance=head_region(face.box),
-                               forbidden=forbidden)
-        if position is None:
-            return None
-        self._panel_offsets[face.track_id] = (position[0] - face.box[0], position[1] - face.box[1])
-        rect = surface.blit(panel, position)
-        self._draw_leader(surface, rect, face.box)
-        return rect
+        return panel
 
     def _draw_leader(self, surface: pygame.Surface, panel: pygame.Rect, box: Box) -> None:
         """A short line from the panel to its face, so crowded panels are not mistaken for a
@@ -304,22 +250,26 @@ class Hud:
     def fit_lines(self, text: str, width: int, max_lines: int = MAX_TOAST_LINES) -> list[str]:
         """`text` broken into at most `max_lines` lines no wider than `width` pixels.
 
-        Lines break at spaces; a word too long for a line (a file path) is cut in its
-        middle with an ellipsis, keeping both ends (where it is and what it is called), and
-        text beyond the last line is cut with an ellipsis.
+        Lines break at spaces; a file path too long for a line breaks after its slashes, so
+        the whole path stays readable; a piece still too long is cut in its middle with an
+        ellipsis, keeping both ends, and text beyond the last line is cut with an ellipsis.
         """
         font = self.font
+        tokens: list[tuple[str, str]] = []  # (piece, what joins it to the piece before: a space or nothing)
+        for word in text.split():
+            pieces = [word] if font.size(word)[0] <= width else [piece for piece in _after_slashes(word) if piece]
+            tokens += [(piece, " " if index == 0 else "") for index, piece in enumerate(pieces)]
         lines: list[str] = []
-        words = text.split()
-        while words and len(lines) < max_lines:
-            line = words.pop(0)
+        while tokens and len(lines) < max_lines:
+            line = tokens.pop(0)[0]
             if font.size(line)[0] > width:
                 line = self._shorten_middle(line, width)
-            while words and font.size(f"{line} {words[0]}")[0] <= width:
-                line = f"{line} {words.pop(0)}"
+            while tokens and font.size(f"{line}{tokens[0][1]}{tokens[0][0]}")[0] <= width:
+                piece, glue = tokens.pop(0)
+                line = f"{line}{glue}{piece}"
             lines.append(line)
-        if words:
-            last = f"{lines[-1]} {' '.join(words)}"
+        if tokens:
+            last = lines[-1] + "".join(glue + piece for piece, glue in tokens)
             while last and font.size(last + ELLIPSIS)[0] > width:
                 last = last[:-1]
             lines[-1] = last.rstrip() + ELLIPSIS
@@ -334,14 +284,15 @@ class Hud:
             keep -= 1
         return ELLIPSIS
 
-    def draw_toasts(self, surface: pygame.Surface, toasts: Toasts, now: float | None = None) -> list[pygame.Rect]:
-        """Visible toasts stacked above the bottom edge, newest lowest, fading out; long ones
-        wrap or shorten (`fit_lines`) to stay inside the frame."""
+    def draw_toasts(self, surface: pygame.Surface, toasts: Toasts, now: float | None = None,
+                    taken: Sequence[Box] = ()) -> list[pygame.Rect]:
+        """Visible toasts stacked, newest lowest, fading out, where they touch nothing in `taken`
+        (the bars, the stats; see `layout.place_toasts`): at the bottom of the frame when it is
+        free. Long ones wrap or shorten (`fit_lines`) to stay inside the frame."""
         padding = self._px(self.style.padding)
         margin = self._px(self.style.margin)
-        bottom = surface.get_height() - margin
-        drawn = []
-        for text, opacity in reversed(toasts.visible(now)):
+        panels = []
+        for text, opacity in toasts.visible(now):
             lines = [self.font.render(line, True, self.style.text)
                      for line in self.fit_lines(text, surface.get_width() - 2 * (margin + padding))]
             line_height = self.font.get_linesize()
@@ -350,10 +301,10 @@ class Hud:
             for row, line in enumerate(lines):
                 panel.blit(line, ((panel.get_width() - line.get_width()) // 2, padding + row * line_height))
             panel.set_alpha(round(255 * opacity))
-            bottom -= panel.get_height()
-            drawn.append(surface.blit(panel, ((surface.get_width() - panel.get_width()) // 2, bottom)))
-            bottom -= padding
-        return drawn
+            panels.append(panel)
+        spots = place_toasts(surface.get_size(), [panel.get_size() for panel in panels], taken,
+                             LayoutOptions(margin=margin, toast_gap=padding))
+        return [surface.blit(panel, spot[:2]) for panel, spot in zip(panels, spots)]
 
     def draw_banner(self, surface: pygame.Surface, text: str, *, dim: bool = True) -> pygame.Rect:
         """A message in the middle of the frame, over a dimmed frame (e.g. while the camera is lost)."""

@@ -27,8 +27,8 @@ ASTRONAUT = DATA / "astronaut.png"
 MODELS = PROJECT_ROOT / "arfilter" / "models"
 CLIP_FRAMES = 10
 CLIP_FPS = 30.0
-FRAME_KEYS = {"frame", "source", "t_ms", "faces"}
-FACE_KEYS = {"id", "box", "roll_deg", "label", "confidence", "probs", "calibrated", "expressions"}
+FRAME_KEYS = {"frame", "source", "t_ms", "untracked_faces", "faces"}
+FACE_KEYS = {"id", "box", "roll_deg", "label", "confidence", "state", "probs", "raw_probs", "calibrated", "expressions"}
 
 
 @pytest.fixture(autouse=True)
@@ -90,10 +90,15 @@ def check_record(record: dict) -> None:
         assert type(face["roll_deg"]) is float and -180.0 <= face["roll_deg"] <= 180.0
         assert face["label"] in EMOTION_LABELS
         assert type(face["confidence"]) is float and 0.0 <= face["confidence"] <= 1.0
-        assert set(face["probs"]) == set(EMOTION_LABELS)
-        assert all(type(value) is float and 0.0 <= value <= 1.0 for value in face["probs"].values())
-        assert sum(face["probs"].values()) == pytest.approx(1.0, abs=1e-3)
+        for probs in (face["probs"], face["raw_probs"]):
+            assert set(probs) == set(EMOTION_LABELS)
+            assert all(type(value) is float and 0.0 <= value <= 1.0 for value in probs.values())
+            assert sum(probs.values()) == pytest.approx(1.0, abs=1e-3)
         assert face["confidence"] == pytest.approx(face["probs"][face["label"]], abs=1e-4)
+        # One truth: the label is the biggest of probs, or the state says why not.
+        assert face["state"] in ("steady", "settling", "held")
+        top = max(face["probs"].values())
+        assert (face["probs"][face["label"]] == top) == (face["state"] != "held"), face
 
 
 def count_video_frames(path: pathlib.Path) -> tuple[int, tuple[int, int]]:
@@ -226,7 +231,8 @@ def test_help_documents_every_flag() -> None:
     undocumented = [flag for flag in flags if flag not in completed.stdout]
     assert not undocumented, f"--help does not mention {undocumented}"
     assert all(action.help for action in build_parser()._actions), "every flag needs a help text"
-    for field_name in ("frame", "source", "t_ms", "faces", "box", "roll_deg", "label", "confidence", "probs", "calibrated"):
+    for field_name in ("frame", "source", "t_ms", "untracked_faces", "faces", "box", "roll_deg", "label", "confidence",
+                       "state", "probs", "raw_probs", "calibrated"):
         assert f'"{field_name}"' in completed.stdout, f"the JSON field {field_name} is not documented in --help"
 
 

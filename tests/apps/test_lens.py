@@ -162,7 +162,7 @@ def test_video_frames_keep_one_track_and_reset_forgets_it(fresh: Lens, astronaut
     # the same as for a still image.
     unsmoothed = fresh.process(still(astronaut)).faces[0]
     np.testing.assert_allclose(after_reset.landmarks, unsmoothed.landmarks, atol=1e-3)
-    np.testing.assert_allclose(after_reset.probabilities, unsmoothed.probabilities, atol=1e-5)
+    np.testing.assert_allclose(after_reset.frame_probabilities, unsmoothed.probabilities, atol=1e-5)
 
 
 def test_face_that_leaves_and_comes_back_gets_a_new_track(fresh: Lens, astronaut: np.ndarray) -> None:

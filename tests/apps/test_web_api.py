@@ -94,13 +94,44 @@ def test_analyze_one_face(client, ext, content_type):
     response = client.post("/api/analyze", content=encode(photo_rgb(), ext), headers={"content-type": content_type})
     assert response.status_code == 200
     record = response.json()
-    assert set(record) == {"frame", "source", "t_ms", "faces"}
+    assert set(record) == {"frame", "source", "t_ms", "untracked_faces", "faces"}
     (face,) = record["faces"]
     x, y, w, h = face["box"]
     assert 150 < x + w / 2 < 300 and 60 < y + h / 2 < 200  # the astronaut's face, not anywhere
     assert set(face["probs"]) == {"angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"}
     assert face["label"] == max(face["probs"], key=face["probs"].get)
     assert abs(sum(face["probs"].values()) - 1.0) < 0.01
+
+
+def test_face_ids_start_at_1_in_every_request(client):
+    photo = encode(photo_rgb(), ".png")
+    for _ in range(3):
+        response = client.post("/api/analyze", content=photo, headers={"content-type": "image/png"})
+        assert [face["id"] for face in response.json()["faces"]] == [1]
+
+
+@pytest.mark.parametrize("image_format", ["WEBP", "BMP", "TIFF", "GIF"])
+def test_every_documented_format_is_accepted(client, image_format):
+    buffer = io.BytesIO()
+    Image.fromarray(photo_rgb()).save(buffer, image_format)
+    response = client.post("/api/analyze", content=buffer.getvalue(), headers={"content-type": "application/octet-stream"})
+    assert response.status_code == 200, response.text
+    assert len(response.json()["faces"]) == 1
+
+
+def test_every_error_answers_json(client):
+    for method, path, status in (("GET", "/nowhere", 404), ("DELETE", "/api/analyze", 405), ("GET", "/api/analyze", 405)):
+        response = client.request(method, path)
+        assert response.status_code == status
+        assert response.headers["content-type"] == "application/json" and response.json()["error"], response.text
+    invalid = client.post("/api/analyze?render=maybe", content=b"x")
+    assert invalid.status_code == 422 and "render" in invalid.json()["error"]
+
+
+def test_docs_page_and_schema(client):
+    page = client.get("/docs")
+    assert page.status_code == 200 and "swagger-ui" in page.text
+    assert "/api/analyze" in client.get("/openapi.json").json()["paths"]
 
 
 def test_analyze_multipart_field(client):
@@ -131,7 +162,7 @@ def test_analyze_without_a_face(client):
     assert response.status_code == 200 and response.json()["faces"] == []
 
 
-@pytest.mark.parametrize("body", [b"", b"hello, not an image", b"GIF89a" + b"\0" * 40, b"\x89PNG\r\n\x1a\n" + b"\0" * 30,
+@pytest.mark.parametrize("body", [b"", b"hello, not an image", b"GIF89a" + b"\0" * 10, b"\x89PNG\r\n\x1a\n" + b"\0" * 30,
                                   b"%PDF-1.4 " + b"x" * 100])
 def test_analyze_non_image_is_400_json(client, body):
     response = client.post("/api/analyze", content=body, headers={"content-type": "image/jpeg"})

@@ -45,13 +45,18 @@ class FakePipeline(OneFaceLens):
 class CountingSource(FrameSource):
     """A file-like source: frame i is gray level i with a red left quarter (to see mirroring)."""
 
-    name = "counting"
+    name = "/videos/counting.mp4"
     fps = 30.0
+    can_seek = True
 
     def __init__(self, frame_count: int = 1000) -> None:
         super().__init__()
         self.frame_count = frame_count
         self._next = 0
+
+    def seek(self, index: int) -> int:
+        self._next = min(max(0, index), self.frame_count - 1)
+        return self._next
 
     def _read_frame(self) -> Frame | None:
         if self._next >= self.frame_count:
@@ -191,7 +196,7 @@ def test_a_lens_slower_than_the_file_drops_frames_instead_of_playing_in_slow_mot
         shown.append(app.result.frame.index)
     assert shown == [3, 6, 9, 12, 15]
     assert app.dropped_frames == 10
-    assert "source 30 fps" in app.hud_layers().stats.notes
+    assert app.hud_layers().stats.source_fps == 30.0
 
 
 @pytest.mark.parametrize("key", [pygame.K_q, pygame.K_ESCAPE])
@@ -214,12 +219,12 @@ def test_f_switches_to_the_next_pack(window, options) -> None:
     assert any(text == "Filter: party" for text, _ in app.toasts.visible())
 
 
-def test_m_flips_mirror_and_forgets_tracks(window, options) -> None:
+def test_m_flips_mirror_and_keeps_the_tracks(window, options) -> None:
     source = CountingSource()
     app = make_app(window, options, source)
     assert tuple(app.result.frame.image[0, 0]) == (255, 0, 0)
     press(app, pygame.K_m)
-    assert source.mirror and app.lens.resets == 1
+    assert source.mirror and app.lens.resets == 0 and app.lens.mirrors == 1
     assert app.step(now=1.0)
     assert tuple(app.result.frame.image[0, -1]) == (255, 0, 0) and tuple(app.result.frame.image[0, 0]) != (255, 0, 0)
 
@@ -257,7 +262,74 @@ def test_end_of_a_file_holds_the_last_frame(window, options) -> None:
     assert app.step(now=1.0)
     assert not app.step(now=2.0) and app.ended and app.running
     assert app.result.frame.index == 1
-    assert any(text.startswith("End of counting") for text, _ in app.toasts.visible())
+    assert app.end_message() == "End of counting.mp4: Enter plays it again, L loops it"
+    assert app.hud_layers().stats.fps is None, "no stale rate on an ended video"
+    assert "ended" in app.hud_layers().stats.notes
+
+
+def test_enter_replays_an_ended_video_and_l_loops_it(window, options) -> None:
+    source = CountingSource(frame_count=2)
+    app = make_app(window, options, source)
+    frame_time = 1 / 30 + 0.001
+    assert app.step(now=frame_time) and not app.step(now=2 * frame_time) and app.ended
+    press(app, pygame.K_RETURN)
+    assert not app.ended and app.step(now=3.0) and app.result.frame.index == 0
+    press(app, pygame.K_l)
+    assert app.loop and "loop" in app.hud_layers().stats.notes
+    assert app.step(now=3.0 + frame_time) and app.result.frame.index == 1
+    assert app.step(now=3.0 + 2 * frame_time) and app.result.frame.index == 0 and not app.ended, \
+        "a looping video starts over"
+
+
+def test_arrow_keys_seek_by_seconds(window, options) -> None:
+    app = make_app(window, options, CountingSource(frame_count=1000))
+    press(app, pygame.K_RIGHT)
+    assert app.step(now=1.0) and app.result.frame.index == 150  # 5 s at 30 fps
+    press(app, pygame.K_LEFT)
+    assert app.step(now=2.0) and app.result.frame.index == 0
+    press(app, pygame.K_SPACE)
+    press(app, pygame.K_RIGHT)  # paused: the new frame is shown at once
+    assert app.paused and app.result.frame.index == 150
+
+
+def test_tab_hides_everything_and_p_shows_the_frame_own_bars(window, options) -> None:
+    app = make_app(window, options)
+    press(app, pygame.K_TAB)
+    assert app.hud_layers().empty
+    press(app, pygame.K_TAB)
+    press(app, pygame.K_p)
+    assert app.hud_layers().raw and not app.hud_layers().empty
+
+
+def test_stats_show_the_source_rate_and_a_recording_timer(window, options) -> None:
+    app = make_app(window, options)
+    assert app.hud_layers().stats.source_fps == 30.0
+    press(app, pygame.K_r)
+    assert app.hud_layers().stats.recording_s is not None and app.hud_layers().stats.recording_s >= 0.0
+    press(app, pygame.K_r)
+    assert app.hud_layers().stats.recording_s is None
+
+
+def test_saved_files_are_printed_with_their_full_path(window, options, capsys) -> None:
+    app = make_app(window, options)
+    press(app, pygame.K_s)
+    (shot,) = options.screenshot_dir.glob("screenshot-*.png")
+    assert capsys.readouterr().out.strip() == f"Screenshot saved to {shot.resolve()}"
+    press(app, pygame.K_r)
+    app.record()
+    press(app, pygame.K_r)
+    (video,) = options.screenshot_dir.glob("recording-*.mp4")
+    assert capsys.readouterr().out.splitlines() == [f"Recording to {video.resolve()}", f"Recording saved to {video.resolve()}"]
+
+
+def test_choices_are_handed_over_to_be_remembered(window, options) -> None:
+    remembered = []
+    app = App(FakePipeline(), CountingSource(), options, window, remember=remembered.append)
+    press(app, pygame.K_b)
+    press(app, pygame.K_f)
+    press(app, pygame.K_d)
+    assert [(item.show_bars, item.pack, item.capture_hud) for item in remembered] == [
+        (False, None, None), (None, "party", None), (None, None, True)]
 
 
 def test_an_ended_or_paused_file_idles_until_the_user_acts(window, options) -> None:

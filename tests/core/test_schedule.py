@@ -79,6 +79,8 @@ def test_options_are_checked(bad) -> None:
 
 
 class FixedTracker:
+    untracked: tuple[tuple[int, int, int, int], ...] = ()  # no face left out
+
     def __init__(self, track_ids: tuple[int, ...]) -> None:
         self.track_ids = track_ids
 

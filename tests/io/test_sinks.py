@@ -118,4 +118,4 @@ def test_every_output_kind_is_a_command_line_flag() -> None:
         assert kind.flag in help_text and kind.metavar in help_text
     args = build_parser().parse_args(["--headless", "--json", "x.jsonl"])
     assert {kind.name: getattr(args, kind.name) for kind in OUTPUT_KINDS} == {"record": None, "out_dir": None,
-                                                                             "json": Path("x.jsonl")}
+                                                                             "json": Path("x.jsonl"), "report": None}

@@ -11,7 +11,8 @@ import pygame
 import pytest
 
 from arfilter.core.types import FaceResult
-from arfilter.render.hud import Hud, HudStyle, Toasts, place_panel
+from arfilter.render.hud import Hud, HudStyle, Toasts
+from arfilter.render.layout import place_panel
 from arfilter.vision.labels import EMOTION_LABELS
 from tests.fakes import make_face
 
@@ -61,7 +62,7 @@ def test_bars_stay_inside_the_frame_and_off_the_face(box, frame_size) -> None:
     box = (round(box[0] * scale_x), round(box[1] * scale_y), round(box[2] * scale_x), round(box[3] * scale_y))
     surface = pygame.Surface(frame_size)
     hud = Hud(frame_size[1])
-    panel = hud.draw_face_bars(surface, face(box))
+    panel = hud.draw_all_face_bars(surface, [face(box)])[0]
     assert surface.get_rect().contains(panel), f"panel {panel} leaves the {frame_size} frame"
     if has_free_side(box, panel.size, frame_size, hud._px(hud.style.margin)):
         assert not overlaps(tuple(panel), box), f"panel {panel} covers the face {box}"
@@ -91,19 +92,19 @@ def test_panels_of_neighbouring_faces_avoid_each_other() -> None:
 
 def test_bars_follow_the_face() -> None:
     hud = Hud(480)
-    left = hud.draw_face_bars(pygame.Surface((640, 480)), face((100, 100, 120, 140)))
-    moved = hud.draw_face_bars(pygame.Surface((640, 480)), face((160, 180, 120, 140)))
+    left = hud.draw_all_face_bars(pygame.Surface((640, 480)), [face((100, 100, 120, 140))])[0]
+    moved = hud.draw_all_face_bars(pygame.Surface((640, 480)), [face((160, 180, 120, 140))])[0]
     assert (moved.x - left.x, moved.y - left.y) == (60, 80)
 
 
 def test_bars_keep_their_side_while_it_stays_free() -> None:
     surface = pygame.Surface((640, 480))
     hud = Hud(480)
-    at_edge = hud.draw_face_bars(surface, face((500, 100, 120, 140), track_id=7))
+    at_edge = hud.draw_all_face_bars(surface, [face((500, 100, 120, 140), track_id=7)])[0]
     assert at_edge.right <= 500  # no room on the right: the bars go left
-    moved = hud.draw_face_bars(surface, face((300, 110, 120, 140), track_id=7))
+    moved = hud.draw_all_face_bars(surface, [face((300, 110, 120, 140), track_id=7)])[0]
     assert moved.right <= 300 and (moved.x - at_edge.x, moved.y - at_edge.y) == (-200, 10)
-    fresh = Hud(480).draw_face_bars(surface, face((300, 110, 120, 140), track_id=7))
+    fresh = Hud(480).draw_all_face_bars(surface, [face((300, 110, 120, 140), track_id=7)])[0]
     assert fresh.left >= 420  # a face seen for the first time gets the preferred right side
 
 
@@ -112,7 +113,7 @@ def test_face_pixels_are_untouched_and_the_shown_label_is_highlighted() -> None:
     surface = pygame.Surface((640, 480))
     surface.fill(BACKGROUND)
     hud = Hud(480)
-    panel = hud.draw_face_bars(surface, face(box, "sad"))
+    panel = hud.draw_all_face_bars(surface, [face(box, "sad")])[0]
     pixels = pygame.surfarray.array3d(surface).transpose(1, 0, 2)
     x, y, w, h = box
     inner = pixels[y + 6: y + h - 6, x + 6: x + w - 6]  # the leader line only touches the box edge
@@ -127,7 +128,7 @@ def test_face_pixels_are_untouched_and_the_shown_label_is_highlighted() -> None:
 
 def test_stats_sit_in_the_top_left_corner() -> None:
     surface = pygame.Surface((640, 480))
-    rect = Hud(480).draw_stats(surface, 29.7, 2, notes=["emoji"], recording=True)
+    rect = Hud(480).draw_stats(surface, 29.7, 2, notes=["emoji"], recording_s=12.0)
     assert rect.left < 20 and rect.top < 20 and rect.right < 640 and rect.bottom < 80
 
 
@@ -156,7 +157,7 @@ def test_toasts_and_help_draw_inside_the_frame() -> None:
     toasts.show("second", now=0.1)
     drawn = hud.draw_toasts(surface, toasts, now=0.2)
     assert len(drawn) == 2 and all(surface.get_rect().contains(rect) for rect in drawn)
-    assert drawn[0].bottom <= 480 and drawn[1].bottom <= drawn[0].top  # newest lowest
+    assert drawn[1].bottom <= 480 and drawn[0].bottom <= drawn[1].top  # newest lowest
     entries = [("B", "show / hide the emotion bars"), ("Q / Esc", "quit")]
     assert surface.get_rect().contains(hud.draw_help(surface, entries))
 
@@ -169,7 +170,7 @@ def test_bars_never_cover_the_stats_readout_and_stay_on_screen() -> None:
         frame_size = (int(rng.integers(320, 1400)), int(rng.integers(240, 900)))
         surface = pygame.Surface(frame_size)
         hud = Hud(frame_size[1])
-        stats = tuple(hud.draw_stats(surface, 29.7, 2, notes=["emoji", "paused"], recording=True))
+        stats = tuple(hud.draw_stats(surface, 29.7, 2, notes=["emoji", "paused"], recording_s=12.0))
         faces = []
         for track_id in range(1, int(rng.integers(1, 4)) + 1):
             w = int(rng.integers(30, max(31, frame_size[0] // 2)))
@@ -202,12 +203,33 @@ def test_a_long_toast_wraps_and_shortens_to_fit(frame_size) -> None:
     for rect in drawn:
         assert surface.get_rect().contains(rect)
     lines = hud.fit_lines(f"Screenshot saved to {long_path}", frame_size[0] - 40)
-    assert 1 <= len(lines) <= 2 and all(hud.font.size(line)[0] <= frame_size[0] - 40 for line in lines)
+    assert 1 <= len(lines) <= 3 and all(hud.font.size(line)[0] <= frame_size[0] - 40 for line in lines)
     assert lines[0].startswith("Screenshot saved")
-    assert "123.png" in "".join(lines), "a shortened path keeps its file name"
+    assert long_path in "".join(lines), "the whole path is shown, broken after its slashes"
 
 
 def test_the_hud_font_ships_with_its_licence() -> None:
     from arfilter.resources import HUD_FONT
 
     assert HUD_FONT.is_file() and (HUD_FONT.parent / "LICENSE-DejaVu.txt").is_file()
+
+
+def test_a_held_label_underlines_the_leader_and_raw_shows_the_frame_own_bars() -> None:
+    """HELD: the shown label stays highlighted, and the bigger bar's name is underlined, so the
+    panel says why they differ; `raw` draws the frame's own probabilities instead."""
+    box = (200, 150, 140, 170)
+
+    def panel_pixels(state: str, raw: bool = False, raw_probabilities=None) -> np.ndarray:
+        shown = face(box, "sad")
+        shown.probabilities = np.array([0.51, 0.02, 0.02, 0.02, 0.1, 0.29, 0.04], np.float32)  # angry leads
+        shown.state, shown.raw_probabilities = state, raw_probabilities
+        surface = pygame.Surface((640, 480))
+        surface.fill(BACKGROUND)
+        rect = Hud(480).draw_all_face_bars(surface, [shown], raw=raw)[0]
+        return pygame.surfarray.array3d(surface).transpose(1, 0, 2)[rect.top:rect.bottom, rect.left:rect.right]
+
+    steady, held = panel_pixels("steady"), panel_pixels("held")
+    changed_rows = np.nonzero(np.any(steady != held, axis=(1, 2)))[0]
+    assert changed_rows.size and changed_rows.max() < held.shape[0] / len(EMOTION_LABELS) + 4, "only angry's row changes"
+    frame_own = np.array([0.02, 0.02, 0.02, 0.02, 0.02, 0.88, 0.02], np.float32)
+    assert not np.array_equal(panel_pixels("steady", raw=True, raw_probabilities=frame_own), steady)

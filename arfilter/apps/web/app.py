@@ -9,8 +9,10 @@
 
 Live protocol. The page sends each camera frame as a binary message (a JPEG, at most two
 frames awaiting their result) and settings as
-text (`{"type": "options", "pack": "shades", "bars": true, "mirror": true, "image": true,
-"background": "blur"}`; `background` is one of the `backgrounds` the options reply lists).
+text (`{"type": "options", "pack": "shades", "bars": true, "mirror": true, "image": true, "raw": false,
+"background": "blur"}`; `background` is one of the `backgrounds` the options reply lists);
+`{"type": "screenshot", "hud": false}` answers `{"type": "screenshot", "png": BASE64}`, the frame shown
+last as the window's S saves it (the lens alone unless `hud`).
 The server answers each processed frame with one binary message: a 4-byte big-endian length,
 a JSON header (the JSON Lines record plus `type`, `pack`, `dropped`, `server_ms`) and the
 composited frame as a JPEG; with `image` false it answers the JSON header alone, as text.
@@ -54,13 +56,17 @@ from urllib.parse import urlsplit
 import anyio
 import cv2
 from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+from arfilter import __version__
 from arfilter.apps.lens import Lens
+from arfilter.apps.web.docs import add_docs
 from arfilter.apps.web.options import LOCAL_HOSTS, ServeOptions
 from arfilter.apps.web.session import (
     LatestFrame,
@@ -76,7 +82,7 @@ from arfilter.apps.web.uploads import (
     too_large_body,
 )
 from arfilter.core.types import Frame
-from arfilter.errors import ArfilterError
+from arfilter.errors import ArfilterError, PackError
 from arfilter.io.sinks.jsonl import frame_record
 
 log = logging.getLogger(__name__)
@@ -173,12 +179,16 @@ class _Server:
             if self._analyze_lens is None:
                 self._analyze_lens = self.lens_factory()
             lens = self._analyze_lens
-            if pack is not None and pack not in lens.packs.names:
-                raise ImageRejectedError(400, f"no filter pack named {pack!r}; available: {', '.join(lens.packs.names)}")
-            lens.packs.select(pack or lens.packs.initial)
+            try:
+                lens.packs.select(pack or lens.packs.initial)  # any case; a typo gets the closest name
+            except PackError as error:
+                raise ImageRejectedError(400, str(error)) from None
             result = lens.process(Frame(image=image, index=0, source="upload", timestamp_s=0.0, is_still=True))
             if not render:
-                return frame_record(result)
+                record = frame_record(result)
+                for number, face in enumerate(record["faces"], start=1):
+                    face["id"] = number  # each request is its own image: its faces are 1, 2, ...
+                return record
             annotated = lens.packs.render(result)
         ok, png = cv2.imencode(".png", cv2.cvtColor(annotated, cv2.COLOR_RGB2BGR))
         if not ok:
@@ -203,12 +213,38 @@ def _static_endpoint(name: str, media_type: str) -> Callable[[], Response]:
     return serve_static
 
 
+def _answer_errors_as_json(app: FastAPI) -> None:
+    """Every error, FastAPI's own included (404, 405, 422, 500), answers `{"error": "..."}`:
+    a client reads one shape whatever went wrong."""
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        message = {404: f"no such page or endpoint: {request.url.path}; the API is POST /api/analyze and "
+                        "GET /api/packs, documented at /docs",
+                   405: f"{request.method} is not allowed on {request.url.path}"}.get(error.status_code, str(error.detail))
+        return JSONResponse({"error": message}, status_code=error.status_code, headers=error.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
+                             for problem in error.errors())
+        return JSONResponse({"error": f"invalid request: {problems}"}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def failure(request: Request, error: Exception) -> JSONResponse:
+        log.exception("request %s %s failed", request.method, request.url.path)
+        return JSONResponse({"error": f"the server failed on this request ({type(error).__name__}); "
+                                      "it is logged, and other requests are not affected"}, status_code=500)
+
+
 def create_app(lens_factory: Callable[[], Lens], options: ServeOptions | None = None) -> FastAPI:
     """The app; `lens_factory` builds one fully loaded Lens per live slot and one for the API."""
     options = options or ServeOptions()
     server = _Server(lens_factory, options)
-    app = FastAPI(title="arfilter", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="arfilter", version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.server = server
+    add_docs(app)
+    _answer_errors_as_json(app)
     if options.host in LOCAL_HOSTS:
         app.add_middleware(TrustedHostMiddleware,
                            allowed_hosts=["127.0.0.1", "localhost", "[::1]", *options.allowed_hosts])
@@ -336,10 +372,12 @@ def _control(session: LiveSession, text: str) -> str:
     except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than Python's stack
         return error_message("text messages must be JSON such as {\"type\": \"options\", \"pack\": \"emoji\"}; "
                              "send camera frames as binary JPEG messages", "message")
-    if not isinstance(message, dict) or message.get("type") not in ("options", "gif"):
-        return error_message("unknown message; send {\"type\": \"options\", ...}, {\"type\": \"gif\"} or a binary JPEG "
-                             "frame", "message")
+    if not isinstance(message, dict) or message.get("type") not in ("options", "gif", "screenshot"):
+        return error_message("unknown message; send {\"type\": \"options\", ...}, {\"type\": \"gif\"}, "
+                             "{\"type\": \"screenshot\"} or a binary JPEG frame", "message")
     try:
+        if message["type"] == "screenshot":
+            return json.dumps(session.screenshot(message.get("hud") is True))
         return json.dumps(session.apply(message) if message["type"] == "options" else session.start_gif())
     except SettingsError as error:
         return error_message(str(error), "message")

@@ -14,6 +14,7 @@ are loaded once and shared: they are read-only after loading.
 from __future__ import annotations
 
 import asyncio
+import base64
 import dataclasses
 import json
 import struct
@@ -28,7 +29,8 @@ import numpy as np
 
 from arfilter.apps.lens import Lens
 from arfilter.apps.web.uploads import UploadLimits, decode_image
-from arfilter.core.types import Frame
+from arfilter.core.types import Frame, FrameResult
+from arfilter.errors import PackError
 from arfilter.io.sinks.gif import GifClip, GifOptions
 from arfilter.io.sinks.jsonl import frame_record
 from arfilter.render.background import BACKGROUND_WORDS
@@ -112,6 +114,7 @@ class SessionSettings:
     bars: bool = True
     mirror: bool = True
     image: bool = True
+    raw: bool = False  # the bars show the frame's own probabilities (the window's P)
 
 
 class SettingsError(ValueError):
@@ -147,6 +150,8 @@ class LiveSession:
     frames: int = 0
     started: float = field(default_factory=time.monotonic)
     gif_options: GifOptions = field(default_factory=GifOptions)
+    last: FrameResult | None = None  # the result shown last (what a screenshot saves)
+    _last_lens: np.ndarray | None = None  # its lens image, drawn once
     # Settings change the lens (pack, reset), so they wait for the frame being processed.
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _gif: GifClip | None = None
@@ -162,25 +167,30 @@ class LiveSession:
 
         Checked whole before anything changes, so a bad message changes nothing.
         """
-        known = {"type", "pack", "bars", "mirror", "image", "background"}
+        switches = ("bars", "mirror", "image", "raw")
+        known = {"type", "pack", "background", *switches}
         unknown = sorted(set(message) - known)
         if unknown:
-            raise SettingsError(f"unknown option(s) {', '.join(unknown)}; known: pack, bars, mirror, image, background")
+            raise SettingsError(f"unknown option(s) {', '.join(unknown)}; known: pack, {', '.join(switches)}, background")
         background = message.get("background")
         if background is not None and background not in self.backgrounds:
             raise SettingsError(f"option background must be one of {', '.join(self.backgrounds)}, got {background!r}")
         pack = message.get("pack")
-        if pack is not None and pack not in self.lens.packs.names:
-            raise SettingsError(f"no filter pack named {pack!r}; available: {', '.join(self.lens.packs.names)}")
-        for name in ("bars", "mirror", "image"):
+        if pack is not None:
+            try:
+                pack = self.lens.packs.find(pack)
+            except PackError as error:
+                raise SettingsError(str(error)) from None
+        for name in switches:
             if name in message and not isinstance(message[name], bool):
                 raise SettingsError(f"option {name} must be true or false, got {message[name]!r}")
         with self._lock:
             if pack is not None:
                 self.lens.packs.select(pack)
-            if "mirror" in message and message["mirror"] != self.settings.mirror:
-                self.lens.reset()  # tracks and smoothing of the unmirrored image mean nothing now
-            for name in ("bars", "mirror", "image"):
+            if "mirror" in message and message["mirror"] != self.settings.mirror and self.last is not None:
+                # The page flips its frames from now on: the tracks flip with them and keep their ids.
+                self.lens.mirror(self.last.frame.image.shape[1])
+            for name in switches:
                 if name in message:
                     setattr(self.settings, name, message[name])
             if background is not None:
@@ -190,7 +200,7 @@ class LiveSession:
     def describe(self) -> dict[str, Any]:
         return {"type": "options", "pack": self.lens.packs.current, "packs": self.lens.packs.names,
                 "bars": self.settings.bars, "mirror": self.settings.mirror, "image": self.settings.image,
-                "background": self.lens.background.mode, "backgrounds": self.backgrounds}
+                "raw": self.settings.raw, "background": self.lens.background.mode, "backgrounds": self.backgrounds}
 
     def start_gif(self) -> dict[str, Any]:
         """Gather the next `gif_options.max_duration_s` of composited frames into a GIF (sent when complete)."""
@@ -207,6 +217,21 @@ class LiveSession:
             messages, self._outbox = self._outbox, []
             return messages
 
+    def screenshot(self, hud: bool) -> dict[str, Any]:
+        """The frame shown last as a PNG (base64), as the window's S saves it: the lens alone, or
+        with the bars when `hud` (the window's D). Raises SettingsError before the first frame."""
+        with self._lock:
+            if self.last is None:
+                raise SettingsError("no frame yet to save")
+            if self._last_lens is None:  # results without images: the lens is drawn now, once
+                self._last_lens = self.lens.composer.lens(self.last)
+            image = self.lens.composer.compose(self.last, HudLayers(bars=hud and self.settings.bars, raw=self.settings.raw),
+                                               lens=self._last_lens)
+        ok, png = cv2.imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+        if not ok:
+            raise RuntimeError("PNG encoding failed")
+        return {"type": "screenshot", "hud": hud, "png": base64.b64encode(png.tobytes()).decode()}
+
     def process(self, data: bytes, dropped: int = 0) -> bytes | str:
         """One camera frame in; the result out: a binary message (JSON header + composited JPEG)
         or, with `image` off, the JSON text alone. Raises ImageRejectedError for a bad frame."""
@@ -218,13 +243,16 @@ class LiveSession:
         image = decode_image(data, self.limits)
         frame = Frame(image=image, index=self.frames, source="browser", timestamp_s=time.monotonic() - self.started)
         self.frames += 1
-        result = self.lens.process(frame)
+        result = self.last = self.lens.process(frame)
+        self._last_lens = None
         header: dict[str, Any] = {"type": "result", **frame_record(result), "pack": self.lens.packs.current,
                                   "dropped": dropped}
         if not self.settings.image:
             header["server_ms"] = round((time.perf_counter() - start) * 1000, 2)
             return json.dumps(header)
-        shown = self.lens.composer.compose(result, HudLayers(bars=self.settings.bars))
+        self._last_lens = self.lens.composer.lens(result)  # once per frame: the background keeps state over time
+        shown = self.lens.composer.compose(result, HudLayers(bars=self.settings.bars, raw=self.settings.raw),
+                                           lens=self._last_lens)
         jpeg = encode_jpeg(shown, self.jpeg_quality)
         header["server_ms"] = round((time.perf_counter() - start) * 1000, 2)
         if self._gif is not None:

@@ -16,8 +16,10 @@ import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-# Pillow format names accepted; browsers send JPEG (canvas.toBlob) and tools send PNG too.
-ACCEPTED_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
+# Pillow format names accepted, and how people write them: the still formats the command line
+# reads (browsers send JPEG from canvas.toBlob, tools PNG), plus GIF, whose first frame is used.
+ACCEPTED_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP", "BMP": "BMP", "TIFF": "TIFF", "GIF": "GIF"}
+SEND = "send a JPEG, PNG, WebP, BMP, TIFF or GIF image"
 
 
 @dataclass(frozen=True)
@@ -52,16 +54,16 @@ def decode_image(data: bytes, limits: UploadLimits) -> np.ndarray:
     if len(data) > limits.max_bytes:
         raise too_large_body(len(data), limits)
     if not data:
-        raise ImageRejectedError(400, "the body is empty; send a JPEG or PNG image")
+        raise ImageRejectedError(400, f"the body is empty; {SEND}")
     try:
         with Image.open(io.BytesIO(data)) as header:
             image_format, (width, height) = header.format, header.size
     except Image.DecompressionBombError:
         raise ImageRejectedError(413, f"the image is too large; at most {limits.max_side_px} px a side") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
-        raise ImageRejectedError(400, "the body is not an image; send a JPEG or PNG image") from None
+        raise ImageRejectedError(400, f"the body is not an image; {SEND}") from None
     if image_format not in ACCEPTED_FORMATS:
-        raise ImageRejectedError(400, f"{image_format} images are not accepted; send a JPEG or PNG image")
+        raise ImageRejectedError(400, f"{image_format} images are not accepted; {SEND}")
     if max(width, height) > limits.max_side_px:
         raise ImageRejectedError(413, f"the image is {width}x{height} px; at most {limits.max_side_px} px a side "
                                  "are accepted, scale it down")

@@ -29,7 +29,8 @@ import numpy as np
 import pygame
 
 from arfilter.apps.lens import Lens, warn
-from arfilter.apps.window.options import KEY_ACTIONS, AppOptions
+from arfilter.apps.settings import Settings
+from arfilter.apps.window.options import KEY_ACTIONS, AppOptions, key_label
 from arfilter.core.types import Frame, FrameResult
 from arfilter.errors import ArfilterError, OutputError
 from arfilter.io.paths import prepare_folder, timestamped_path
@@ -40,7 +41,7 @@ from arfilter.io.sources import FrameSource, SourceLostError, list_cameras, open
 from arfilter.io.sources.cameras import CameraCycle, current_camera_index
 from arfilter.io.virtual_camera import VirtualCamera
 from arfilter.render.background import BACKGROUND_WORDS, BackgroundMode
-from arfilter.render.compose import HudLayers, Stats
+from arfilter.render.compose import LENS_ONLY, HudLayers, Stats
 from arfilter.render.hud import Toasts
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,10 @@ class FpsMeter:
         self.window_s = window_s
         self._times: collections.deque[float] = collections.deque()
 
+    def clear(self) -> None:
+        """Forget the timed frames: a paused or ended video shows no rate rather than a stale one."""
+        self._times.clear()
+
     def tick(self, now: float) -> None:
         self._times.append(now)
         while self._times and now - self._times[0] > self.window_s:
@@ -105,6 +110,23 @@ class FpsMeter:
         return (len(self._times) - 1) / max(1e-6, self._times[-1] - self._times[0])
 
 
+def print_line(line: str) -> None:
+    """A saved file's path on the terminal too, where it can be copied; a terminal that is gone
+    (a closed SSH session) is no error: the toast says it."""
+    try:
+        print(line, flush=True)
+    except OSError:
+        pass
+
+
+def display_name(source_name: str) -> str:
+    """How the window names a source: a file by its name alone (the title bar has little room,
+    and the folder is the user's own business), anything else as it is ("camera 0", "demo")."""
+    if "://" in source_name or not any(separator in source_name for separator in ("/", "\\")):
+        return source_name
+    return Path(source_name.rstrip("/")).name or source_name
+
+
 class App:
     """State and behaviour of the window, independent of where events and time come from.
 
@@ -113,15 +135,19 @@ class App:
     """
 
     def __init__(self, lens: Lens, source: FrameSource, options: AppOptions,
-                 window: pygame.Surface | None = None) -> None:
+                 window: pygame.Surface | None = None, remember: Callable[[Settings], None] | None = None) -> None:
         self.lens = lens
         self.source = source
         self.options = options
         self.window = window
+        self.remember = remember  # keeps the user's choices for the next run (see arfilter.apps.settings)
         self.running = True
         self.paused = False
         self.show_bars = options.show_bars
+        self.raw_bars = False
+        self.hud_hidden = False
         self.capture_hud = options.capture_hud
+        self.loop = options.loop
         self.show_help = False
         self.camera_lost = False
         self.ended = False
@@ -133,6 +159,7 @@ class App:
         self._sent_result: FrameResult | None = None  # the last result the virtual camera got
         self._gif_writers: list[threading.Thread] = []
         self._messages: queue.SimpleQueue[str] = queue.SimpleQueue()  # toasts from other threads
+        self._recording_since = 0.0
         self.toasts = Toasts()
         self.fps_meter = FpsMeter()
         self.result: FrameResult | None = None
@@ -141,21 +168,29 @@ class App:
         self._next_frame_due: float | None = None
         self.dropped_frames = 0  # file frames skipped to keep up with the source's clock
         self.frames_shown = 0
+        self._hud_areas: list[tuple[int, int, int, int]] = []  # the panels of the frame composed last
         self._dirty = True
         # Each action of the key map and what it does: the one place keys meet behaviour.
         self._key_handlers: dict[str, Callable[[], None]] = {
             "toggle_bars": self._toggle_bars,
+            "raw_bars": self._toggle_raw_bars,
+            "hide_hud": self._toggle_hud,
             "screenshot": self._screenshot,
             "record": self._toggle_recording,
             "gif": self._record_gif,
             "mirror": self._toggle_mirror,
             "pause": self._toggle_pause,
+            "replay": self._replay,
+            "loop": self._toggle_loop,
+            "seek_back": lambda: self.seek(-self.options.seek_s),
+            "seek_forward": lambda: self.seek(self.options.seek_s),
             "next_pack": self._next_pack,
             "background": self._next_background,
             "virtual_camera": self._toggle_virtual_camera,
             "next_camera": self._next_camera,
             "capture_hud": self._toggle_capture_hud,
             "neutral": self._toggle_neutral,
+            "fullscreen": self._toggle_fullscreen,
             "help": self._toggle_help,
             "quit": self._quit,
         }
@@ -193,18 +228,38 @@ class App:
         period = 1.0 / self.source.fps
         late = 0 if self._next_frame_due is None else int((now - self._next_frame_due) / period)
         self._next_frame_due = (now if self._next_frame_due is None else self._next_frame_due + late * period) + period
-        frame = self.source.read()
+        frame = self._next_file_frame()
         for _ in range(late if frame is not None else 0):
-            following = self.source.read()
+            following = self._next_file_frame()
             if following is None:  # the file ended while catching up: its last frame is shown
                 break
             self.dropped_frames += 1
             frame = following
         if frame is None:
-            self.ended = True
-            self.toasts.show(f"End of {self.source.name}; press Q to quit")
-            self._changed()
+            self._end()
         return frame
+
+    def _next_file_frame(self) -> Frame | None:
+        """The file's next frame; a looping video starts over at its end (its faces as new tracks)."""
+        frame = self.source.read()
+        if frame is None and self.loop and self.source.can_seek:
+            self.source.seek(0)
+            self.lens.reset()
+            frame = self.source.read()
+        return frame
+
+    def end_message(self) -> str:
+        """What the ended window says over its last frame."""
+        again = f": {self._key('replay')} plays it again, {self._key('loop')} loops it" if self.source.can_seek else ""
+        return f"End of {display_name(self.source.name)}{again}"
+
+    def _end(self) -> None:
+        """The video ended: its last frame stays, settled, under a banner offering replay and loop."""
+        self.ended = True
+        self.fps_meter.clear()
+        if self.result is not None:
+            self.show(self.lens.settle(self.result), tick=False)
+        self._changed()
 
     def _poll_live(self) -> Frame | None:
         try:
@@ -228,13 +283,14 @@ class App:
         """Run the pipeline on `frame` and make it the frame shown."""
         self.show(self.lens.process(frame), now)
 
-    def show(self, result: FrameResult, now: float | None = None) -> None:
-        """Make `result` the frame shown (and saved by S and R)."""
+    def show(self, result: FrameResult, now: float | None = None, *, tick: bool = True) -> None:
+        """Make `result` the frame shown (and saved by S and R); `tick` counts it in the shown rate."""
         self.result = result
         self.frames_shown += 1
         self._lens_image = None
         self._changed()
-        self.fps_meter.tick(time.monotonic() if now is None else now)
+        if tick:
+            self.fps_meter.tick(time.monotonic() if now is None else now)
 
     # ----------------------------------------------------------------- keys
 
@@ -247,7 +303,10 @@ class App:
             self.running = False
         elif event.type == pygame.KEYDOWN:
             self.handle_key(event.key)
-        elif event.type in (pygame.VIDEORESIZE, pygame.WINDOWEXPOSED, pygame.WINDOWSIZECHANGED):
+        elif event.type == pygame.VIDEORESIZE:
+            self._keep_minimum_size(event.w, event.h)
+            self._dirty = True
+        elif event.type in (pygame.WINDOWEXPOSED, pygame.WINDOWSIZECHANGED):
             self._dirty = True
 
     def handle_key(self, key: int) -> None:
@@ -268,41 +327,104 @@ class App:
 
     def _toggle_bars(self) -> None:
         self.show_bars = not self.show_bars
+        self._remember(show_bars=self.show_bars)
+
+    def _toggle_raw_bars(self) -> None:
+        self.raw_bars = not self.raw_bars
+        self.toasts.show("Bars: this frame's own probabilities" if self.raw_bars
+                         else "Bars: smoothed, what the label is decided from")
+
+    def _toggle_hud(self) -> None:
+        self.hud_hidden = not self.hud_hidden
+        if not self.hud_hidden:
+            self.toasts.show(f"HUD shown ({self._key('hide_hud')} hides it)")
+
+    def _key(self, action: str) -> str:
+        return key_label(getattr(self.options.keys, action)[0])
 
     def _screenshot(self) -> None:
         if self.result is None:
             self.toasts.show("No frame yet to save")
             return
-        path = save_screenshot(surface_to_rgb(self.capture_frame()), self.options.screenshot_dir)
-        self.toasts.show(f"Screenshot saved to {path}")
-        log.info("screenshot saved to %s", path)
+        path = save_screenshot(surface_to_rgb(self.capture_frame()), self.options.screenshot_dir).resolve()
+        self._tell(f"Screenshot saved to {path}")
+
+    def _tell(self, message: str) -> None:
+        """A toast, and the same line on the terminal: a saved file's path can be copied from there."""
+        self.toasts.show(message)
+        log.info("%s", message)
+        print_line(message)
 
     def _toggle_recording(self) -> None:
         if self.recorder is not None:
             path = self.stop_recording()
-            self.toasts.show(f"Recording saved to {path}")
+            self._tell(f"Recording saved to {path}" if path is not None else "Recording stopped before its first frame")
             return
         if self.result is None:
             self.toasts.show("No frame yet to record")
             return
-        self.start_recording()
-        self.toasts.show("Recording...")
+        path = self.start_recording()
+        self._tell(f"Recording to {path.resolve()}")
 
     def _toggle_mirror(self) -> None:
         self.source.mirror = not self.source.mirror
-        self.lens.reset()
+        if self.result is not None:
+            # The tracks flip with the view: the faces keep their ids, labels and overlays.
+            self.lens.mirror(self.result.frame.image.shape[1])
+            if self.paused or self.ended:  # no new frame will come: flip the one shown
+                frame = dataclasses.replace(self.result.frame, image=np.ascontiguousarray(self.result.frame.image[:, ::-1]))
+                self.show(self.lens.settle(self.lens.process(frame)), tick=False)
         self.toasts.show("Mirror on" if self.source.mirror else "Mirror off")
+        if self.source.is_live:  # a remembered mirror is a camera's (files keep their own default)
+            self._remember(mirror=self.source.mirror)
 
     def _toggle_pause(self) -> None:
+        if self.ended:
+            self._replay()
+            return
         self.paused = not self.paused
         # A file resumes at its own pace instead of racing to catch up on the pause.
         self._next_frame_due = None
+        if self.paused:
+            self.fps_meter.clear()
+            if self.result is not None:  # a frame shown for ever settles: label and bars agree
+                self.show(self.lens.settle(self.result), tick=False)
+
+    def _replay(self) -> None:
+        if not self.source.can_seek:
+            self.toasts.show(f"{self.source.name} is live: nothing to replay")
+            return
+        self.source.seek(0)
+        self.lens.reset()
+        self.ended = self.paused = False
+        self._next_frame_due = None
+
+    def _toggle_loop(self) -> None:
+        self.loop = not self.loop
+        self.toasts.show("Loop on: the video starts over at its end" if self.loop else "Loop off")
+        if self.loop and self.ended:
+            self._replay()
+
+    def seek(self, seconds: float) -> None:
+        """Jump `seconds` forward or back in a video (the arrow keys); a paused one shows the new frame."""
+        if not self.source.can_seek:
+            self.toasts.show(f"{self.source.name} is live: it cannot be skipped through")
+            return
+        current = self.result.frame.index + 1 if self.result is not None else 0
+        target = self.source.seek(current - 1 + round(seconds * self.source.fps))
+        self.lens.reset()  # the faces there are new tracks
+        self.ended = False
+        self._next_frame_due = None
+        self.toasts.show(f"{'Forward' if seconds > 0 else 'Back'} to {target / self.source.fps:.1f} s")
+        if self.paused and (frame := self.source.read()) is not None:
+            self.show(self.lens.settle(self.lens.process(frame)), tick=False)
 
     def _next_pack(self) -> None:
         name = self.lens.packs.next()
         self._lens_image = None
         self.toasts.show(f"Filter: {name}")
         self._update_title()
+        self._remember(pack=name)
 
     def _record_gif(self) -> None:
         if self.gif is not None:
@@ -363,11 +485,18 @@ class App:
         self._next_frame_due = None
         self.toasts.show(f"Camera: {camera.describe()}")
         self._update_title()
+        self._remember(camera=str(camera.index))
 
     def _toggle_capture_hud(self) -> None:
         self.capture_hud = not self.capture_hud
         self.toasts.show("Screenshots and recordings with the HUD" if self.capture_hud
                          else "Screenshots and recordings without the HUD")
+        self._remember(capture_hud=self.capture_hud)
+
+    def _toggle_fullscreen(self) -> None:
+        if self.window is not None:
+            pygame.display.toggle_fullscreen()
+            self.window = pygame.display.get_surface()
 
     def _toggle_neutral(self) -> None:
         """N: every face in view is its person's neutral face from now on; N again forgets it."""
@@ -389,11 +518,22 @@ class App:
     def _quit(self) -> None:
         self.running = False
 
+    def _remember(self, **changes: object) -> None:
+        if self.remember is not None:
+            self.remember(Settings(**changes))  # type: ignore[arg-type]
+
+    def _keep_minimum_size(self, width: int, height: int) -> None:
+        """A window dragged smaller than `min_window_size` springs back to it (the HUD needs the room)."""
+        min_width, min_height = self.options.min_window_size
+        if self.window is not None and (width < min_width or height < min_height):
+            self.window = pygame.display.set_mode((max(width, min_width), max(height, min_height)), pygame.RESIZABLE)
+
     # ----------------------------------------------------------------- recording
 
     def start_recording(self, path: Path | None = None) -> Path:
         path = path or timestamped_path(self.options.screenshot_dir, "recording", ".mp4")
         self.recorder = VideoSink(path, self.source.fps)
+        self._recording_since = time.monotonic()
         self._changed()
         log.info("recording to %s", path)
         return path
@@ -402,7 +542,7 @@ class App:
         if self.recorder is None:
             return None
         self.recorder.close()
-        path = self.recorder.path
+        path = self.recorder.path.resolve() if self.recorder.frames_written else None
         log.info("recording saved to %s", self.recorder.describe())
         self.recorder = None
         self._changed()
@@ -431,22 +571,26 @@ class App:
         return self.compose() if self.capture_hud else self.lens_frame()
 
     def hud_layers(self) -> HudLayers:
-        """The HUD the window shows over the lens: bars when on, and the stats line."""
+        """The HUD the window shows over the lens: bars when on, and the stats line (nothing when hidden)."""
+        if self.hud_hidden:
+            return LENS_ONLY
         stats = None
         if self.options.show_stats:
-            notes = (self.lens.packs.current, "paused") if self.paused else (self.lens.packs.current,)
-            if self.result is not None and any(face.calibrated for face in self.result.faces):
-                notes = (*notes, "neutral set")
-            if not self.source.is_live:  # the shown rate beside the source's own: is the lens keeping up?
-                notes = (*notes, f"source {self.source.fps:g} fps")
-            stats = Stats(self.fps_meter.fps, notes, recording=self.recorder is not None)
-        return HudLayers(bars=self.show_bars, stats=stats)
+            state = ("ended",) if self.ended else ("paused",) if self.paused else ()
+            loop = ("loop",) if self.loop and not self.source.is_live else ()
+            neutral = ("neutral set",) if self.result is not None and any(face.calibrated for face in self.result.faces) else ()
+            recording_s = time.monotonic() - self._recording_since if self.recorder is not None else None
+            # The shown rate beside the source's own ("24.1 of 30 fps"): is the lens keeping up?
+            stats = Stats(self.fps_meter.fps, (self.lens.packs.current, *state, *loop, *neutral), recording_s=recording_s,
+                          source_fps=None if self.source.is_live else self.source.fps)
+        return HudLayers(bars=self.show_bars, stats=stats, raw=self.raw_bars)
 
     def compose(self) -> pygame.Surface:
         """The frame as the window shows it: composited image, bars and stats, at frame size."""
         if self._composed is None:
             assert self.result is not None
-            self._composed = rgb_to_surface(self.lens.composer.compose(self.result, self.hud_layers(), lens=self._lens()))
+            image, self._hud_areas = self.lens.composer.compose_with_areas(self.result, self.hud_layers(), lens=self._lens())
+            self._composed = rgb_to_surface(image)
         return self._composed
 
     def draw(self, now: float | None = None) -> None:
@@ -470,9 +614,12 @@ class App:
         hud = self.lens.composer.hud(shown.get_height())
         if self.camera_lost:
             hud.draw_banner(shown, "Camera lost, retrying...")
+        elif self.ended and not self.hud_hidden:
+            hud.draw_banner(shown, self.end_message(), dim=False)
         if self.show_help:
             hud.draw_help(shown, self.options.keys.help_entries())
-        hud.draw_toasts(shown, self.toasts, now)
+        if not self.hud_hidden:
+            hud.draw_toasts(shown, self.toasts, now, taken=self._hud_areas)
         target = letterbox_rect(shown.get_size(), self.window.get_size())
         if target.size == shown.get_size():
             self.window.blit(shown, target)
@@ -514,6 +661,7 @@ class App:
                 self._say(str(error))
                 return
             self._messages.put(f"GIF saved to {sink.path.resolve()}")
+            print_line(f"GIF saved to {sink.path.resolve()}")
             log.info("GIF saved to %s", sink.describe())
 
         writer = threading.Thread(target=write, name="arfilter-gif", daemon=False)
@@ -545,7 +693,7 @@ class App:
 
     def _update_title(self) -> None:
         if self.window is not None:
-            pygame.display.set_caption(f"{self.options.title} - {self.source.name} - {self.lens.packs.current}")
+            pygame.display.set_caption(f"{self.options.title} - {display_name(self.source.name)} - {self.lens.packs.current}")
 
     # ----------------------------------------------------------------- loop
 

@@ -16,6 +16,7 @@ import pygame
 
 from arfilter.apps.lens import Lens
 from arfilter.apps.runner import run_headless
+from arfilter.apps.settings import Settings
 from arfilter.apps.window.app import App, save_screenshot
 from arfilter.apps.window.options import AppOptions
 from arfilter.core.types import FrameResult
@@ -45,11 +46,13 @@ def _open_source_or_demo(source_factory: Callable[[], FrameSource]) -> FrameSour
         return DemoSource()
 
 
-def run_app(lens: Lens, source_factory: Callable[[], FrameSource], options: AppOptions | None = None) -> int:
+def run_app(lens: Lens, source_factory: Callable[[], FrameSource], options: AppOptions | None = None,
+            remember: Callable[[Settings], None] | None = None) -> int:
     """Open the source and the window and run until the user quits; returns the exit code.
 
     Falls back to the demo when the camera is missing, and to `run_headless_fallback` when
     no window can be opened. Other source errors (a bad file) propagate as `SourceError`.
+    `remember` keeps the user's choices for the next run (see App).
     """
     options = options or AppOptions()
     reason = display_unavailable_reason()
@@ -61,11 +64,13 @@ def run_app(lens: Lens, source_factory: Callable[[], FrameSource], options: AppO
         pygame.font.init()
         try:
             window = pygame.display.set_mode(options.window_size, pygame.RESIZABLE)
+            if options.loop and not source.can_seek:
+                print(f"--loop has no effect on {source.name}: it is live")
         except pygame.error as error:
             source.close()  # no camera thread running while the fallback works
             pygame.quit()
             return run_headless_fallback(lens, options, reason=f"pygame could not open a window: {error}")
-        app = App(lens, source, options, window)
+        app = App(lens, source, options, window, remember=remember)
         try:
             return app.run()
         finally:
@@ -95,7 +100,7 @@ def run_headless_fallback(lens: Lens, options: AppOptions | None = None, *, reas
     with DemoSource() as source:
         recording = VideoSink(timestamped_path(options.screenshot_dir, "recording", ".mp4"), source.fps)
         frame_count = max(1, round(options.headless_seconds * source.fps))
-        run_headless(lens, source, [recording], max_frames=frame_count, draw=draw, log=lambda line: None)
+        run_headless(lens, source, [recording], max_frames=frame_count, draw=draw, progress=None)
     screenshot = save_screenshot(shown[0], options.screenshot_dir)
     print(f"No window ({reason}): ran the demo headless for {options.headless_seconds:g} s; "
           f"screenshot {screenshot}, recording {recording.path}")

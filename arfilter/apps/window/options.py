@@ -15,17 +15,24 @@ from arfilter.io.virtual_camera import VirtualCameraOptions
 
 KEY_ACTIONS: dict[str, str] = {
     "toggle_bars": "show / hide the emotion bars",
+    "raw_bars": "bars: smoothed (what the label is decided from) / this frame's own",
+    "hide_hud": "hide / show everything drawn over the image",
     "screenshot": "save a screenshot (PNG)",
     "record": "start / stop recording (MP4, H.264)",
     "gif": "record a GIF of the next 4 s",
     "mirror": "mirror the image",
     "pause": "pause / resume",
+    "replay": "play a video again from the start",
+    "loop": "loop a video on / off",
+    "seek_back": "back a few seconds (videos)",
+    "seek_forward": "forward a few seconds (videos)",
     "next_pack": "next filter pack",
     "background": "background: none / blur / your picture",
     "virtual_camera": "start / stop the virtual camera (the lens in video calls)",
     "next_camera": "next camera",
     "capture_hud": "screenshots / recordings with or without the HUD",
     "neutral": "this is my neutral face: read emotions relative to it (again: forget it)",
+    "fullscreen": "full screen on / off",
     "help": "show / hide this help",
     "quit": "quit",
 }
@@ -40,17 +47,24 @@ class KeyMap:
     """
 
     toggle_bars: tuple[str, ...] = ("b",)
+    raw_bars: tuple[str, ...] = ("p",)
+    hide_hud: tuple[str, ...] = ("tab",)
     screenshot: tuple[str, ...] = ("s",)
     record: tuple[str, ...] = ("r",)
     gif: tuple[str, ...] = ("g",)
     mirror: tuple[str, ...] = ("m",)
     pause: tuple[str, ...] = ("space",)
+    replay: tuple[str, ...] = ("return",)
+    loop: tuple[str, ...] = ("l",)
+    seek_back: tuple[str, ...] = ("left",)
+    seek_forward: tuple[str, ...] = ("right",)
     next_pack: tuple[str, ...] = ("f",)
     background: tuple[str, ...] = ("k",)
     virtual_camera: tuple[str, ...] = ("v",)
     next_camera: tuple[str, ...] = ("c",)
     capture_hud: tuple[str, ...] = ("d",)
     neutral: tuple[str, ...] = ("n",)
+    fullscreen: tuple[str, ...] = ("f11",)
     help: tuple[str, ...] = ("h",)
     quit: tuple[str, ...] = ("q", "escape")
 
@@ -82,8 +96,9 @@ class KeyMap:
 
 
 def key_label(key_name: str) -> str:
-    """How a key is written for people: "B", "Space", "Esc"."""
-    return {"escape": "Esc", "space": "Space"}.get(key_name, key_name.upper() if len(key_name) == 1 else key_name.title())
+    """How a key is written for people: "B", "Space", "Esc", "F11"."""
+    named = {"escape": "Esc", "space": "Space", "return": "Enter", "left": "Left", "right": "Right", "tab": "Tab"}
+    return named.get(key_name, key_name.upper() if len(key_name) == 1 or key_name[1:].isdigit() else key_name.title())
 
 
 @dataclass
@@ -101,6 +116,9 @@ class AppOptions:
     virtual_camera: where V (and --virtual-camera, which starts with it on) sends the lens.
     virtual_camera_on: start sending at once.
     gif: what G records (4 s at 480 px by default).
+    loop: play a video file over and over (L toggles) instead of stopping at its end.
+    seek_s: how far the arrow keys jump in a video.
+    min_window_size: the window cannot be made smaller than this (the HUD needs room).
     """
 
     screenshot_dir: Path = Path("screenshots")
@@ -116,6 +134,9 @@ class AppOptions:
     virtual_camera: VirtualCameraOptions = field(default_factory=VirtualCameraOptions)
     virtual_camera_on: bool = False
     gif: GifOptions = field(default_factory=GifOptions)
+    loop: bool = False
+    seek_s: float = 5.0
+    min_window_size: tuple[int, int] = (320, 240)
 
     def __post_init__(self) -> None:
         self.screenshot_dir = Path(self.screenshot_dir)
@@ -123,5 +144,7 @@ class AppOptions:
             raise ValueError(f"window_size must be two positive integers, got {self.window_size}")
         if self.max_fps < 1:
             raise ValueError(f"max_fps must be at least 1, got {self.max_fps}")
+        if self.seek_s <= 0:
+            raise ValueError(f"seek_s must be positive, got {self.seek_s}")
         if self.headless_seconds <= 0:
             raise ValueError(f"headless_seconds must be positive, got {self.headless_seconds}")

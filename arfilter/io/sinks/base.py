@@ -33,5 +33,5 @@ class Sink(Protocol):
         ...
 
     def describe(self) -> str:
-        """What was written, e.g. "out.mp4 (90 frames)"."""
+        """What was written, with the full path: e.g. "/home/me/out.mp4 (90 frames)"."""
         ...

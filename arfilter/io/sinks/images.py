@@ -44,4 +44,4 @@ class ImageFolderSink:
         """Nothing to finalise: every image is complete once written."""
 
     def describe(self) -> str:
-        return f"{self.out_dir}/ ({self.written} images)"
+        return f"{self.out_dir.resolve()}/ ({self.written} images)"

@@ -23,11 +23,22 @@ from arfilter.io.signals import deferred_signals
 
 
 def frame_record(result: FrameResult) -> dict[str, Any]:
-    """The JSON Lines record of one frame (schema documented in the README)."""
+    """The JSON Lines record of one frame (schema documented in the README).
+
+    `probs` is the distribution the label is decided from (smoothed over time for videos and
+    cameras), so `label` is its biggest unless `state` says why not ("held": another label
+    leads but not yet for long enough; "settling": a new face); `raw_probs` is the frame's
+    own. `untracked_faces` counts faces seen but left out (more than --max-faces).
+    """
+
+    def distribution(labels: tuple[str, ...], values: np.ndarray) -> dict[str, float]:
+        return {label: round(float(p), 4) for label, p in zip(labels, values, strict=True)}
+
     return {
         "frame": result.frame.index,
         "source": result.frame.source,
         "t_ms": round(result.frame.timestamp_s * 1000.0, 3),
+        "untracked_faces": len(result.untracked),
         "faces": [
             {
                 "id": face.track_id,
@@ -35,7 +46,9 @@ def frame_record(result: FrameResult) -> dict[str, Any]:
                 "roll_deg": round(float(face.roll_deg), 2),
                 "label": face.label,
                 "confidence": round(float(face.confidence), 4),
-                "probs": {label: round(float(p), 4) for label, p in zip(face.labels, face.probabilities, strict=True)},
+                "state": face.state,
+                "probs": distribution(face.labels, face.probabilities),
+                "raw_probs": distribution(face.labels, face.frame_probabilities),
                 "calibrated": face.calibrated,
                 "expressions": sorted(face.expressions),
             }
@@ -107,4 +120,4 @@ class JsonLinesSink:
             os.close(fd)
 
     def describe(self) -> str:
-        return f"{self.path} ({self.lines} lines)"
+        return f"{self.path.resolve()} ({self.lines} lines)"

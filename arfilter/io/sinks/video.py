@@ -57,4 +57,4 @@ class VideoSink:
             self._recorder.close()
 
     def describe(self) -> str:
-        return f"{self.path} ({self.frames_written} frames)"
+        return f"{self.path.resolve()} ({self.frames_written} frames)"

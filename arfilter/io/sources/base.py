@@ -60,6 +60,8 @@ class FrameSource(Closeable):
     name: str = ""
     is_live: bool = False
     fps: float = 30.0
+    frame_count: int | None = None  # frames the source will give, when known (files; a progress bar's total)
+    can_seek: bool = False  # `seek()` works: files and the demo (the window's replay and arrow keys)
     retry_interval_s: float = 0.0  # how often a lost live source is reopened (0: it cannot be lost)
 
     def __init__(self, *, mirror: bool = False) -> None:
@@ -112,6 +114,11 @@ class FrameSource(Closeable):
     def _read_frame(self) -> Frame | None:
         raise NotImplementedError
 
+    def seek(self, index: int) -> int:
+        """Make frame `index` (clamped to the source) the next one read; returns the index used.
+        Only where `can_seek`."""
+        raise SourceError(f"{self.name} cannot be rewound or skipped through (it is live)")
+
     def close(self) -> None:
         self.closed = True
 
@@ -140,6 +147,7 @@ class VideoCaptureLike(Protocol):
     def isOpened(self) -> bool: ...  # noqa: N802 (OpenCV's name)
     def read(self) -> tuple[bool, np.ndarray | None]: ...
     def get(self, prop_id: int) -> float: ...
+    def set(self, prop_id: int, value: float) -> bool: ...
     def release(self) -> None: ...
 
 

@@ -97,6 +97,9 @@ class ClosedCapture:
     def get(self, prop_id: int) -> float:
         return 0.0
 
+    def set(self, prop_id: int, value: float) -> bool:
+        return False
+
     def release(self) -> None:
         pass
 

@@ -18,12 +18,17 @@ class DemoSource(FrameSource):
 
     name = "demo"
     is_live = False
+    can_seek = True
     fps = DEMO_FPS
 
     def __init__(self, *, mirror: bool = False) -> None:
         super().__init__(mirror=mirror)
         self._renderer = DemoRenderer()
         self._next = 0
+
+    def seek(self, index: int) -> int:
+        self._next = max(0, index)
+        return self._next
 
     def _read_frame(self) -> Frame:
         index = self._next

@@ -49,12 +49,14 @@ class ImageListSource(FrameSource):
     """
 
     is_live = False
+    can_seek = True
     fps = STILL_FPS
 
     def __init__(self, name: str, paths: list[Path], *, mirror: bool = False) -> None:
         super().__init__(mirror=mirror)
         self.name = name
         self.paths = list(paths)
+        self.frame_count = len(self.paths)
         self._next = 0
 
     def _read_frame(self) -> Frame | None:
@@ -70,6 +72,10 @@ class ImageListSource(FrameSource):
                          timestamp_s=index / self.fps, is_still=True)
         return None
 
+    def seek(self, index: int) -> int:
+        self._next = min(max(0, index), len(self.paths) - 1)
+        return self._next
+
 
 class VideoFileSource(FrameSource):
     """Frames of a video file in order; `Frame.index` is the frame's position in the file.
@@ -82,6 +88,7 @@ class VideoFileSource(FrameSource):
     """
 
     is_live = False
+    can_seek = True
 
     def __init__(self, path: Path, capture: VideoCaptureLike, *, mirror: bool = False) -> None:
         super().__init__(mirror=mirror)
@@ -117,6 +124,12 @@ class VideoFileSource(FrameSource):
                 elif missing == 1:
                     self._skip_stretch(first_unread, 1)
                 return None
+
+    def seek(self, index: int) -> int:
+        index = max(0, index if self.frame_count is None else min(index, self.frame_count - 1))
+        self._capture.set(cv2.CAP_PROP_POS_FRAMES, index)
+        self._position = index
+        return index
 
     def _skip_stretch(self, first: int, count: int) -> None:
         last = first + count - 1

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from arfilter.core.types import FrameResult
-from arfilter.errors import PackError, os_reason
+from arfilter.errors import PackError, did_you_mean, os_reason
 from arfilter.render.packs.manifest import MANIFEST_NAME, load_pack
 from arfilter.render.packs.pack import FilterPack
 from arfilter.resources import PACKS_DIR
@@ -89,8 +89,7 @@ class PackSet:
             raise PackError("no filter packs could be loaded; reinstall arfilter")
         self.available = list(packs)
         self.errors = list(errors)
-        if current not in self.names:
-            raise PackError(f"no filter pack named {current!r}; available: {', '.join(self.names)} (see --list-packs)")
+        current = self.find(current)
         self._index = self.names.index(current)
         self.initial = current  # the pack chosen at start, which a stateless request falls back to
         self.available[self._index].prepare()  # the chosen pack fails now, not at the first face
@@ -120,12 +119,27 @@ class PackSet:
                 del self.available[self._index]
                 self._index -= 1
 
+    def find(self, name: str) -> str:
+        """The pack called `name`, whatever its case ("Shades" is shades); PackError with the
+        closest name otherwise."""
+        if name in self.names:
+            return name
+        matches = [pack for pack in self.names if pack.lower() == name.lower()]
+        if len(matches) == 1:  # two packs differing only in case need the exact name
+            return matches[0]
+        raise PackError(f"no filter pack named {name!r}{did_you_mean(name, self.names)}; "
+                        f"available: {', '.join(self.names)} (see --list-packs)")
+
     def select(self, name: str) -> None:
         """Switch to the pack called `name` (the web page picks packs by name, not in turn)."""
-        if name not in self.names:
-            raise PackError(f"no filter pack named {name!r}; available: {', '.join(self.names)}")
+        name = self.find(name)
         self.available[self.names.index(name)].prepare()  # an undecodable pack is refused, not switched to
         self._index = self.names.index(name)
+
+    def prop_boxes(self, result: FrameResult) -> list[tuple[int, int, int, int]]:
+        """Where the current pack draws on `result`'s faces, (x, y, w, h) each (for the HUD to keep clear of)."""
+        height, width = result.frame.image.shape[:2]
+        return self.available[self._index].prop_boxes(result.faces, (width, height))
 
     def render(self, result: FrameResult) -> np.ndarray:
         """A copy of the frame with the current pack drawn on every face (the result is not changed)."""

@@ -16,7 +16,15 @@ from arfilter.core.types import FaceResult
 from arfilter.render.mesh import draw_mesh_texture
 from arfilter.render.occlusion import HeadSilhouette
 from arfilter.render.overlay import composite_sprite, pop_frame
-from arfilter.render.packs.layer import Layer, MeshLayer, PackLayer, fit_in_frame, layer_placement, turned_extent
+from arfilter.render.packs.layer import (
+    Layer,
+    MeshLayer,
+    PackLayer,
+    Placement,
+    fit_in_frame,
+    layer_placement,
+    turned_extent,
+)
 from arfilter.vision.geometry import FaceGeometry
 
 DEFAULT_LABEL = "default"
@@ -84,17 +92,31 @@ class FilterPack:
                 continue
             if layer.behind_head and head is None:
                 head = HeadSilhouette.from_landmarks(face.landmarks)
-            self._draw_sprite(canvas, face, geometry, layer, size, opacity, head if layer.behind_head else None, frame_size)
+            placement, width, center, _ = self._place(face, geometry, layer, size, frame_size)
+            composite_sprite(canvas, layer.sprite, center, width, placement.angle_deg, opacity, squash=placement.squash,
+                             visibility=head.visibility if head is not None and layer.behind_head else None)
 
     @staticmethod
-    def _draw_sprite(canvas: np.ndarray, face: FaceResult, geometry: FaceGeometry, layer: Layer, size: float,
-                     opacity: float, head: HeadSilhouette | None, frame_size: tuple[int, int]) -> None:
+    def _place(face: FaceResult, geometry: FaceGeometry, layer: Layer, size: float, frame_size: tuple[int, int]
+               ) -> tuple[Placement, float, tuple[float, float], tuple[float, float]]:
+        """Where a sprite layer goes on `face`: (placement, drawn width, centre, drawn extent)."""
         placement = layer_placement(layer, face.landmarks, geometry)
         sprite = layer.sprite
         width = size * placement.width_px
         extent = turned_extent(width * placement.squash, width * sprite.height / sprite.width, placement.angle_deg)
         center, fit = fit_in_frame(placement.center_xy, extent, frame_size)
-        composite_sprite(canvas, sprite, center, fit * width, placement.angle_deg, opacity, squash=placement.squash,
-                         visibility=head.visibility if head is not None else None)
+        return placement, fit * width, center, (fit * extent[0], fit * extent[1])
+
+    def prop_boxes(self, faces: list[FaceResult], frame_size: tuple[int, int]) -> list[tuple[int, int, int, int]]:
+        """(x, y, w, h) of every sprite drawn for `faces`' labels (the hats and crowns the HUD keeps clear of;
+        mesh layers lie on the face, which the HUD avoids anyway)."""
+        boxes = []
+        for face in faces:
+            for layer in self.layers_for(face.label):
+                if isinstance(layer, MeshLayer) or not face.expressions.issuperset(layer.when):
+                    continue
+                _, _, (x, y), (w, h) = self._place(face, face.geometry, layer, 1.0, frame_size)
+                boxes.append((round(x - w / 2), round(y - h / 2), round(w), round(h)))
+        return boxes
 
 

@@ -5,12 +5,14 @@
 // what the server manages (the second frame travels and waits while the first is processed,
 // which hides the network and the encoding time without queueing more than one frame). Results are binary messages: a 4-byte big-endian
 // header length, a JSON header (faces, labels, probabilities) and the composited JPEG, drawn
-// as it is onto the canvas (the screenshot saves exactly that canvas).
+// as it is onto the canvas. A screenshot is asked of the server, which saves what the window's
+// S saves: the lens alone, or with the bars when "Bars in screenshots" (the window's D) is on.
 //
 // Sharing: Record keeps the canvas with the browser's own MediaRecorder (MP4/H.264 where the browser
 // can, WebM otherwise), so recording costs the server nothing; GIF asks the server for the next 4 s
 // as a GIF (the same encoder as the window's G). The camera and background choices are remembered
 // in localStorage across reloads.
+// The window's keys work here too; the page's other choices are remembered in localStorage as well.
 "use strict";
 
 const CAPTURE_MAX_WIDTH = 640;     // larger cameras are scaled down before sending
@@ -24,6 +26,9 @@ const RECORD_TYPES = [["video/mp4;codecs=avc1.42E01F", "mp4"], ["video/mp4", "mp
   ["video/webm;codecs=vp9", "webm"], ["video/webm", "webm"]];
 const STORED_CAMERA = "arfilter.camera";
 const STORED_BACKGROUND = "arfilter.background";
+const STORE_KEY = "arfilter.page";
+// Below this width the frame is too small to read the bars drawn on it: they are listed under it.
+const narrow = window.matchMedia("(max-width: 600px)");
 
 const $ = (id) => document.getElementById(id);
 const view = $("view");
@@ -49,6 +54,9 @@ let frameCallbacks = false;
 let reconnectDelayS = 1;
 let reconnectTimer = 0;
 let busyUntil = 0;
+let countdownTimer = 0;
+let paused = false;
+let storedPack = "";
 const shownAt = [];
 // What is wrong, if anything, on each side: [state, status line, notice]. The camera's problem
 // is shown first, as only the user can fix it; then the server's.
@@ -56,6 +64,23 @@ let cameraIssue = ["starting", "Asking for the camera…", "Allow the camera to 
 let serverIssue = ["connecting", "Connecting to the server…", "Connecting to the server…"];
 
 // ------------------------------------------------------------------ states and messages
+
+// The server-side wait shown as it passes: "Reconnecting in 3 s", "2 s", "1 s".
+function countdown(seconds, issueAt) {
+  clearInterval(countdownTimer);
+  let left = Math.max(1, Math.round(seconds));
+  serverIssue = issueAt(left);
+  showState();
+  countdownTimer = setInterval(() => {
+    left -= 1;
+    if (left < 1) {
+      clearInterval(countdownTimer);
+      return;
+    }
+    serverIssue = issueAt(left);
+    showState();
+  }, 1000);
+}
 
 function showState() {
   const [state, statusText, noticeText] = cameraIssue || serverIssue || ["live", "Live", ""];
@@ -65,6 +90,7 @@ function showState() {
   $("notice").hidden = !noticeText;
   $("notice-text").textContent = noticeText;
   $("retry").hidden = !(cameraIssue && cameraIssue[0] !== "starting");
+  $("file-offer").hidden = !(cameraIssue && cameraIssue[0] !== "starting");
 }
 
 function cameraProblem(error) {
@@ -172,7 +198,27 @@ function chooseCamera() {
   startCamera();
 }
 
+// Without a camera the page plays a video file of the user's own through the same lens.
+async function playFile(file) {
+  if (!file) return;
+  video.srcObject = null;
+  video.src = URL.createObjectURL(file);
+  video.loop = true;
+  $("mirror").checked = false;  // a video is shown as it was filmed, as in the window
+  sendOptions();
+  try {
+    await video.play();
+    cameraReady = true;
+    cameraIssue = null;
+  } catch (error) {
+    cameraIssue = ["no-camera", "Cannot play the file", "The browser cannot play " + file.name +
+      " (" + error.message + "). Choose another video."];
+  }
+  showState();
+}
+
 function sendFrame() {
+  if (paused) return;
   if (!cameraReady || !socket || socket.readyState !== WebSocket.OPEN || video.readyState < 2) return;
   const now = performance.now();
   if (sentAt.length && now - sentAt[0] > RESULT_TIMEOUT_MS) sentAt.length = 0;
@@ -203,9 +249,34 @@ function tick() {
 // ------------------------------------------------------------------ server connection
 
 function sendOptions() {
+  saveChoices();
   if (!socket || socket.readyState !== WebSocket.OPEN) return;
-  socket.send(JSON.stringify({type: "options", pack: $("pack").value || undefined,
-    bars: $("bars").checked, mirror: $("mirror").checked, image: true, background: $("background").value || undefined}));
+  // On a phone the bars are listed under the frame rather than drawn on it.
+  socket.send(JSON.stringify({type: "options", pack: $("pack").value || storedPack || undefined,
+    bars: $("bars").checked && !narrow.matches, mirror: $("mirror").checked, raw: $("raw").checked, image: true,
+    background: $("background").value || undefined}));
+  $("facebars").hidden = !($("bars").checked && narrow.matches);
+}
+
+function saveChoices() {
+  try {
+    localStorage.setItem(STORE_KEY, JSON.stringify({pack: $("pack").value || storedPack, bars: $("bars").checked,
+      mirror: $("mirror").checked, raw: $("raw").checked, capturehud: $("capturehud").checked}));
+  } catch (error) {
+    // Private browsing or storage turned off: the choices hold for this visit only.
+  }
+}
+
+function loadChoices() {
+  try {
+    const choices = JSON.parse(localStorage.getItem(STORE_KEY) || "{}");
+    for (const name of ["bars", "mirror", "raw", "capturehud"]) {
+      if (typeof choices[name] === "boolean") $(name).checked = choices[name];
+    }
+    if (typeof choices.pack === "string") storedPack = choices.pack;
+  } catch (error) {
+    localStorage.removeItem(STORE_KEY);  // unreadable: forget it, start from the defaults
+  }
 }
 
 function connect() {
@@ -214,6 +285,7 @@ function connect() {
   socket = new WebSocket(url);
   socket.binaryType = "arraybuffer";
   socket.addEventListener("open", () => {
+    clearInterval(countdownTimer);
     reconnectDelayS = 1;
     sentAt.length = 0;
     serverIssue = null;
@@ -236,9 +308,8 @@ function connect() {
     }
     const delay = reconnectDelayS;
     reconnectDelayS = Math.min(RECONNECT_MAX_S, reconnectDelayS * 2);
-    serverIssue = ["disconnected", "Disconnected",
-      "The connection to the server dropped. Reconnecting in " + delay + "\u00a0s…"];
-    showState();
+    countdown(delay, (left) => ["disconnected", "Disconnected",
+      "The connection to the server dropped. Reconnecting in " + left + "\u00a0s…"]);
     reconnectTimer = setTimeout(connect, delay * 1000);
   });
 }
@@ -246,15 +317,19 @@ function connect() {
 function onText(message) {
   if (message.type === "busy") {
     busyUntil = performance.now() + message.retry_s * 1000;
-    serverIssue = ["busy", "Server busy", "The server is busy: " + message.message.replace(/^the server is busy: /, "") +
-      ". Trying again in " + message.retry_s + "\u00a0s…"];
-    showState();
+    const why = message.message.replace(/^the server is busy: /, "");
+    countdown(Math.ceil(message.retry_s), (left) => ["busy", "Server busy",
+      "The server is busy: " + why + ". Trying again in " + left + "\u00a0s…"]);
   } else if (message.type === "options") {
     live.lastOptions = message;
     fillPacks(message.packs, message.pack);
     fillBackgrounds(message.backgrounds, message.background);
+    saveChoices();
   } else if (message.type === "gif") {
     $("gif").textContent = "GIF… " + message.seconds + "\u00a0s";
+  } else if (message.type === "screenshot") {
+    const bytes = Uint8Array.from(atob(message.png), (character) => character.charCodeAt(0));
+    download(new Blob([bytes], {type: "image/png"}), "png");
   } else if (message.type === "error") {
     if (message.about === "frame") sentAt.shift();
     live.errors.push(message.message);
@@ -293,6 +368,7 @@ async function onResult(buffer) {
   const now = performance.now();
   shownAt.push(now);
   while (shownAt.length && now - shownAt[0] > 1000) shownAt.shift();
+  if (narrow.matches && $("bars").checked) listBars(header.faces);
   const labels = header.faces.map((face) => face.label).join(", ");
   $("stats").textContent = shownAt.length + " frames/s · " + Math.round(rtt) + " ms camera to screen · " +
     header.faces.length + (header.faces.length === 1 ? " face" : " faces") + (labels ? " · " + labels : "");
@@ -342,9 +418,6 @@ function download(blob, extension) {
   setTimeout(() => URL.revokeObjectURL(link.href), 1000);
 }
 
-function saveScreenshot() {
-  view.toBlob((blob) => download(blob, "png"), "image/png");
-}
 
 function requestGif() {
   if (!socket || socket.readyState !== WebSocket.OPEN) return;
@@ -378,7 +451,6 @@ function toggleRecording() {
   recordTimer = setInterval(showTime, 500);
 }
 
-$("pack").addEventListener("change", sendOptions);
 $("background").addEventListener("change", () => {
   store(STORED_BACKGROUND, $("background").value);
   sendOptions();
@@ -386,13 +458,92 @@ $("background").addEventListener("change", () => {
 $("camera-choice").addEventListener("change", chooseCamera);
 $("gif").addEventListener("click", requestGif);
 $("record").addEventListener("click", toggleRecording);
-$("bars").addEventListener("change", sendOptions);
-$("mirror").addEventListener("change", sendOptions);
+
+// The bars as text under the frame (phones): one block per face, the shown label highlighted.
+function listBars(faces) {
+  $("facebars").replaceChildren(...faces.map((face) => {
+    const block = document.createElement("div");
+    block.className = "face";
+    const title = document.createElement("h2");
+    title.textContent = "Face " + face.id + ": " + face.label + (face.state === "held" ? " (held)" : "");
+    block.append(title);
+    const probs = $("raw").checked ? face.raw_probs : face.probs;
+    for (const [label, p] of Object.entries(probs)) {
+      const row = document.createElement("div");
+      row.className = "row" + (label === face.label ? " shown" : "");
+      const name = document.createElement("span");
+      name.textContent = label;
+      const track = document.createElement("span");
+      track.className = "track";
+      const fill = document.createElement("span");
+      fill.className = "fill";
+      fill.style.width = Math.round(p * 100) + "%";
+      fill.style.display = "block";
+      track.append(fill);
+      const value = document.createElement("span");
+      value.className = "value";
+      value.textContent = Math.round(p * 100) + "%";
+      row.append(name, track, value);
+      block.append(row);
+    }
+    return block;
+  }));
+}
+
+// As the window's S: the server saves the frame shown last, the lens alone unless "Bars in screenshots".
+function saveScreenshot() {
+  if (socket && socket.readyState === WebSocket.OPEN) {
+    socket.send(JSON.stringify({type: "screenshot", hud: $("capturehud").checked}));
+  }
+}
+
+function toggle(id) {
+  $(id).checked = !$(id).checked;
+  sendOptions();
+}
+
+// The next entry of a choice (pack, background, camera), as the window's F, K and C step through theirs.
+function nextChoice(id) {
+  const select = $(id);
+  if (select.options.length < 2) return;
+  select.selectedIndex = (select.selectedIndex + 1) % select.options.length;
+  select.dispatchEvent(new Event("change"));
+}
+
+// The window's keys, where the page has the same action.
+const KEY_ACTIONS = {
+  b: () => toggle("bars"),
+  p: () => toggle("raw"),
+  s: saveScreenshot,
+  m: () => toggle("mirror"),
+  " ": () => { paused = !paused; $("status").textContent = paused ? "Paused (Space resumes)" : "Live"; },
+  f: () => nextChoice("pack"),
+  k: () => nextChoice("background"),
+  c: () => nextChoice("camera-choice"),
+  g: requestGif,
+  r: toggleRecording,
+  d: () => { toggle("capturehud"); },
+  h: () => { $("keys").open = !$("keys").open; },
+};
+
+document.addEventListener("keydown", (event) => {
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.target instanceof HTMLSelectElement || (event.target instanceof HTMLInputElement && event.target.type === "file")) return;
+  const action = KEY_ACTIONS[event.key.toLowerCase()];
+  if (!action) return;
+  event.preventDefault();
+  action();
+});
+
+for (const id of ["pack", "bars", "mirror", "raw", "capturehud"]) $(id).addEventListener("change", sendOptions);
+narrow.addEventListener("change", sendOptions);
 $("shot").addEventListener("click", saveScreenshot);
 $("retry").addEventListener("click", startCamera);
+$("file").addEventListener("change", (event) => playFile(event.target.files[0]));
 $("controls").addEventListener("submit", (event) => event.preventDefault());
 
 if (stored(STORED_BACKGROUND)) $("background").value = stored(STORED_BACKGROUND);
+loadChoices();
 loadPacks();
 connect();
 startCamera();
