@@ -52,11 +52,11 @@ def test_keys_screenshots_and_remembered_choices(server, y4m, tmp_path):
         page.keyboard.press("b")
         assert not page.is_checked("#bars")
         page.keyboard.press("f")
-        page.wait_for_function("() => window.arfilter.lastResult && window.arfilter.lastResult.pack === 'party'")
+        page.wait_for_function("() => window.arfilter.lastResult && window.arfilter.lastResult.pack === 'facepaint'")
         page.reload()
         wait_for_frames(page, 3)
         assert not page.is_checked("#bars") and page.is_checked("#capturehud"), "choices survive a reload"
-        page.wait_for_function("() => window.arfilter.lastResult.pack === 'party'")
+        page.wait_for_function("() => window.arfilter.lastResult.pack === 'facepaint'")
 
 
 def test_phone_lists_readable_bars_under_the_frame(server, y4m):
