@@ -142,19 +142,31 @@ class LensFactory:
         return lens
 
 
+def neutral_reference_of(lens: Lens, image_rgb: np.ndarray) -> NeutralReference | None:
+    """The neutral reference of the largest face in `image_rgb` (the model's own probabilities, not
+    relative to any reference already set); None when no face is found. Leaves no track behind."""
+    shared, lens.pipeline.shared_reference = lens.pipeline.shared_reference, None
+    try:
+        faces = lens.process(Frame(image=image_rgb, index=0, source="neutral face", timestamp_s=0.0, is_still=True)).faces
+    finally:
+        lens.pipeline.shared_reference = shared
+        lens.reset()
+    if not faces:
+        return None
+    largest = max(faces, key=lambda face: face.box[2] * face.box[3])
+    return NeutralReference.from_probs(largest.probabilities, largest.labels)
+
+
 def neutral_reference_from_photo(lens: Lens, path: Path) -> NeutralReference:
     """The neutral reference of the largest face in the photo (or a video's first frame) at `path`."""
     with open_source(str(path)) as source:
         frame = source.read()
     if frame is None:
         raise SourceError(f"--neutral-face {path} has no readable image; pass a photo of the person's neutral face")
-    still = Frame(image=frame.image, index=0, source=frame.source, timestamp_s=0.0, is_still=True)
-    faces = lens.process(still).faces
-    lens.reset()
-    if not faces:
+    reference = neutral_reference_of(lens, frame.image)
+    if reference is None:
         raise SourceError(f"--neutral-face {path}: no face found; pass a photo where the face is clearly visible")
-    largest = max(faces, key=lambda face: face.box[2] * face.box[3])
-    return NeutralReference.from_probs(largest.probabilities, largest.labels)
+    return reference
 
 
 def build_lens(options: LensOptions = LensOptions(), warn: Callable[[str], None] = warn) -> Lens:

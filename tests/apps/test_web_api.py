@@ -246,3 +246,19 @@ def test_server_still_answers_after_bad_input(client):
     for body in (b"", b"junk", png_bomb(99999, 1), b"\xff\xd8\xff" + b"\0" * 50):
         assert client.post("/api/analyze", content=body).status_code in (400, 413)
     assert client.post("/api/analyze", content=encode(photo_rgb())).status_code == 200
+
+
+def test_a_neutral_face_field_reads_the_image_relative_to_it(client):
+    """The same photo as its own neutral face reads neutral; a neutral_face without a face is a 400 naming the field."""
+    jpeg = encode(photo_rgb())
+    plain = client.post("/api/analyze", files={"image": ("a.jpg", jpeg, "image/jpeg")}).json()
+    relative = client.post("/api/analyze", files={"image": ("a.jpg", jpeg, "image/jpeg"),
+                                                  "neutral_face": ("n.jpg", jpeg, "image/jpeg")}).json()
+    assert plain["faces"][0]["calibrated"] is False
+    assert relative["faces"][0]["calibrated"] is True and relative["faces"][0]["label"] == "neutral"
+    blank = encode(np.full((64, 64, 3), 128, np.uint8))
+    answer = client.post("/api/analyze", files={"image": ("a.jpg", jpeg, "image/jpeg"),
+                                                "neutral_face": ("n.jpg", blank, "image/jpeg")})
+    assert answer.status_code == 400 and "neutral_face" in answer.json()["error"]
+    after = client.post("/api/analyze", files={"image": ("a.jpg", jpeg, "image/jpeg")}).json()
+    assert after["faces"][0]["calibrated"] is False, "a request's reference does not outlive it"

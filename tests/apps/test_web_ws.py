@@ -193,3 +193,21 @@ def test_frames_sent_faster_than_processed_are_dropped(client, demo_jpegs):
             results.append(json.loads(ws.receive_text()))
     assert len(results) < 5 * len(demo_jpegs)  # some were dropped, none queued up...
     assert results[-1]["frame"] == len(results) - 1  # ...and the results count only processed frames
+
+
+def test_calibrate_takes_the_faces_in_view_as_neutral_and_again_forgets_it(client, demo_jpegs):
+    with client.websocket_connect(WS_URL) as ws:
+        ws.receive_text()
+        ws.send_text(json.dumps({"type": "calibrate"}))
+        assert "no face to take as neutral yet" in json.loads(ws.receive_text())["message"]
+        for jpeg in demo_jpegs[:3]:
+            ws.send_bytes(jpeg)
+            header, _ = split_result(ws.receive_bytes())
+        faces = len(header["faces"])
+        ws.send_text(json.dumps({"type": "calibrate"}))
+        assert json.loads(ws.receive_text()) == {"type": "calibration", "state": "set", "faces": faces}
+        ws.send_bytes(demo_jpegs[3])
+        header, _ = split_result(ws.receive_bytes())
+        assert header["faces"] and all(face["calibrated"] for face in header["faces"])
+        ws.send_text(json.dumps({"type": "calibrate"}))
+        assert json.loads(ws.receive_text())["state"] == "cleared"

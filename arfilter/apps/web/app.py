@@ -3,8 +3,10 @@
     GET  /                  the live page (camera in the browser, filter on every face)
     GET  /app.js, /style.css  the page's script and style (package data, a fixed table)
     GET  /api/packs         the filter packs
-    POST /api/analyze       an image in (JPEG/PNG body or multipart field `image`), one frame of
-                            the JSON Lines schema out; `?render=1` answers the annotated PNG
+    POST /api/analyze       an image in (JPEG/PNG body or multipart field `image`, optionally with
+                            `neutral_face`: the same person's neutral face, which the image is
+                            then read relative to), one frame of the JSON Lines schema out;
+                            `?render=1` answers the annotated PNG
     WS   /ws                the live protocol, see below
 
 Live protocol. The page sends each camera frame as a binary message (a JPEG, at most two
@@ -65,7 +67,7 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from arfilter import __version__
-from arfilter.apps.lens import Lens
+from arfilter.apps.lens import Lens, neutral_reference_of
 from arfilter.apps.web.docs import add_docs
 from arfilter.apps.web.options import LOCAL_HOSTS, ServeOptions
 from arfilter.apps.web.session import (
@@ -132,9 +134,10 @@ async def _single_chunk(data: bytes) -> AsyncGenerator[bytes, None]:
     yield data
 
 
-async def image_from_multipart(request: Request, body: bytes) -> bytes:
-    """The bytes of the file sent in the multipart field `image`."""
-    parser = MultiPartParser(request.headers, _single_chunk(body), max_files=1, max_fields=8,
+async def image_from_multipart(request: Request, body: bytes) -> tuple[bytes, bytes | None]:
+    """The bytes of the file sent in the multipart field `image`, and of the optional `neutral_face`
+    (a photo of the same person's neutral face: the image is then read relative to it)."""
+    parser = MultiPartParser(request.headers, _single_chunk(body), max_files=2, max_fields=8,
                              max_part_size=len(body) + 1)
     try:
         form = await parser.parse()
@@ -142,9 +145,12 @@ async def image_from_multipart(request: Request, body: bytes) -> bytes:
         raise ImageRejectedError(400, f"the multipart body cannot be read ({error.message}); "
                                  "send the image in a field named 'image'") from None
     try:
-        value = form.get("image")
+        value, neutral = form.get("image"), form.get("neutral_face")
+        if neutral is not None and not isinstance(neutral, UploadFile):
+            raise ImageRejectedError(400, "the field 'neutral_face' must be a file upload, "
+                                     "e.g. curl -F image=@photo.jpg -F neutral_face=@relaxed.jpg")
         if isinstance(value, UploadFile):
-            return await value.read()
+            return await value.read(), (await neutral.read() if neutral is not None else None)
         if isinstance(value, str):  # a text field: its bytes were decoded as text, the image is lost
             raise ImageRejectedError(400, "the field 'image' must be a file upload, e.g. curl -F image=@photo.jpg")
         raise ImageRejectedError(400, "the multipart body has no field named 'image'; send the image in that field")
@@ -172,9 +178,11 @@ class _Server:
         self._analyze_lens: Lens | None = None
         self._analyze_lock = threading.Lock()  # one lens, one image at a time
 
-    def analyze(self, data: bytes, pack: str | None, render: bool) -> dict[str, Any] | bytes:
-        """Runs in a worker thread: decode, analyse as a still, answer the record or the PNG."""
+    def analyze(self, data: bytes, pack: str | None, render: bool, neutral: bytes | None = None) -> dict[str, Any] | bytes:
+        """Runs in a worker thread: decode, analyse as a still, answer the record or the PNG. With
+        `neutral` (a photo of the same person's neutral face) every face is read relative to it."""
         image = decode_image(data, self.options.limits)
+        neutral_image = decode_image(neutral, self.options.limits) if neutral is not None else None
         with self._analyze_lock:
             if self._analyze_lens is None:
                 self._analyze_lens = self.lens_factory()
@@ -183,7 +191,16 @@ class _Server:
                 lens.packs.select(pack or lens.packs.initial)  # any case; a typo gets the closest name
             except PackError as error:
                 raise ImageRejectedError(400, str(error)) from None
-            result = lens.process(Frame(image=image, index=0, source="upload", timestamp_s=0.0, is_still=True))
+            reference = None
+            if neutral_image is not None:
+                reference = neutral_reference_of(lens, neutral_image)
+                if reference is None:
+                    raise ImageRejectedError(400, "no face found in neutral_face; send a photo where the face is clearly visible")
+            lens.pipeline.shared_reference = reference
+            try:
+                result = lens.process(Frame(image=image, index=0, source="upload", timestamp_s=0.0, is_still=True))
+            finally:
+                lens.pipeline.shared_reference = None
             if not render:
                 record = frame_record(result)
                 for number, face in enumerate(record["faces"], start=1):
@@ -274,9 +291,10 @@ def create_app(lens_factory: Callable[[], Lens], options: ServeOptions | None = 
     async def analyze(request: Request, render: bool = False, pack: str | None = None) -> Response:
         try:
             body = await read_body(request, options.limits)
+            neutral = None
             if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
-                body = await image_from_multipart(request, body)
-            answer = await run_in_threadpool(server.analyze, body, pack, render)
+                body, neutral = await image_from_multipart(request, body)
+            answer = await run_in_threadpool(server.analyze, body, pack, render, neutral)
         except ImageRejectedError as rejected:
             return _error(rejected.status, rejected.message)
         except ArfilterError as error:
@@ -372,12 +390,14 @@ def _control(session: LiveSession, text: str) -> str:
     except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than Python's stack
         return error_message("text messages must be JSON such as {\"type\": \"options\", \"pack\": \"emoji\"}; "
                              "send camera frames as binary JPEG messages", "message")
-    if not isinstance(message, dict) or message.get("type") not in ("options", "gif", "screenshot"):
+    if not isinstance(message, dict) or message.get("type") not in ("options", "gif", "screenshot", "calibrate"):
         return error_message("unknown message; send {\"type\": \"options\", ...}, {\"type\": \"gif\"}, "
-                             "{\"type\": \"screenshot\"} or a binary JPEG frame", "message")
+                             "{\"type\": \"screenshot\"}, {\"type\": \"calibrate\"} or a binary JPEG frame", "message")
     try:
         if message["type"] == "screenshot":
             return json.dumps(session.screenshot(message.get("hud") is True))
+        if message["type"] == "calibrate":
+            return json.dumps(session.calibrate())
         return json.dumps(session.apply(message) if message["type"] == "options" else session.start_gif())
     except SettingsError as error:
         return error_message(str(error), "message")

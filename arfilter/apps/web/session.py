@@ -211,6 +211,20 @@ class LiveSession:
                 self._gif = GifClip(self.gif_options)
             return {"type": "gif", "state": "recording", "seconds": self.gif_options.max_duration_s}
 
+    def calibrate(self) -> dict[str, Any]:
+        """The page's Calibrate (the window's N): every face in the frame shown last is its person's
+        neutral face from now on; again, with a face calibrated, forgets it."""
+        with self._lock:
+            faces = self.last.faces if self.last is not None else []
+            pipeline = self.lens.pipeline
+            cleared = [pipeline.clear_calibration(face.track_id) for face in faces]  # every face, not the first
+            if any(cleared):
+                return {"type": "calibration", "state": "cleared", "faces": 0}
+            calibrated = sum(pipeline.calibrate(face.track_id) for face in faces)
+            if not calibrated:
+                raise SettingsError("no face to take as neutral yet: look at the camera with a relaxed face, then calibrate")
+            return {"type": "calibration", "state": "set", "faces": calibrated}
+
     def take_outbox(self) -> list[bytes]:
         """The messages to send after the latest result (a finished GIF), once."""
         with self._lock:

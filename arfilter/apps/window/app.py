@@ -502,7 +502,8 @@ class App:
         """N: every face in view is its person's neutral face from now on; N again forgets it."""
         faces = self.result.faces if self.result is not None else []
         pipeline = self.lens.pipeline
-        if any(pipeline.clear_calibration(face.track_id) for face in faces):
+        cleared = [pipeline.clear_calibration(face.track_id) for face in faces]  # every face, not the first
+        if any(cleared):
             self.toasts.show("Neutral face forgotten: emotions read as they are")
             return
         calibrated = sum(pipeline.calibrate(face.track_id) for face in faces)

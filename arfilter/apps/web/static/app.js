@@ -327,6 +327,10 @@ function onText(message) {
     saveChoices();
   } else if (message.type === "gif") {
     $("gif").textContent = "GIF… " + message.seconds + "\u00a0s";
+  } else if (message.type === "calibration") {
+    const set = message.state === "set";
+    $("calibrate").setAttribute("aria-pressed", String(set));
+    $("calibrate").textContent = set ? "Calibrated \u2713" : "Calibrate";
   } else if (message.type === "screenshot") {
     const bytes = Uint8Array.from(atob(message.png), (character) => character.charCodeAt(0));
     download(new Blob([bytes], {type: "image/png"}), "png");
@@ -363,6 +367,7 @@ async function onResult(buffer) {
   live.rttMs.push(rtt);
   if (live.rttMs.length > 100) live.rttMs.shift();
   $("shot").disabled = false;
+  $("calibrate").disabled = false;
   $("record").disabled = !window.MediaRecorder || !view.captureStream;
   if ($("gif").textContent === "GIF") $("gif").disabled = false;
   const now = performance.now();
@@ -418,6 +423,11 @@ function download(blob, extension) {
   setTimeout(() => URL.revokeObjectURL(link.href), 1000);
 }
 
+
+function calibrate() {
+  if (!socket || socket.readyState !== WebSocket.OPEN) return;
+  socket.send(JSON.stringify({type: "calibrate"}));
+}
 
 function requestGif() {
   if (!socket || socket.readyState !== WebSocket.OPEN) return;
@@ -523,6 +533,7 @@ const KEY_ACTIONS = {
   g: requestGif,
   r: toggleRecording,
   d: () => { toggle("capturehud"); },
+  n: calibrate,
   h: () => { $("keys").open = !$("keys").open; },
 };
 
@@ -538,6 +549,7 @@ document.addEventListener("keydown", (event) => {
 for (const id of ["pack", "bars", "mirror", "raw", "capturehud"]) $(id).addEventListener("change", sendOptions);
 narrow.addEventListener("change", sendOptions);
 $("shot").addEventListener("click", saveScreenshot);
+$("calibrate").addEventListener("click", calibrate);
 $("retry").addEventListener("click", startCamera);
 $("file").addEventListener("change", (event) => playFile(event.target.files[0]));
 $("controls").addEventListener("submit", (event) => event.preventDefault());
