@@ -38,6 +38,7 @@ class FaceDataset:
     labels: np.ndarray
     source: str
     skipped: list[str] = field(default_factory=list)  # one human-readable reason per skipped item
+    paths: list[str] = field(default_factory=list)  # the file of each image (image folders only; empty for the CSV)
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -70,7 +71,7 @@ def labelled_image_paths(split_dir: str | Path) -> list[tuple[Path, int]]:
 
 def load_image_folder(split_dir: str | Path) -> FaceDataset:
     """Load `split_dir/<label>/*.jpg` as 48x48 faces; labels are the folder names (case-insensitive)."""
-    images, labels, skipped = [], [], []
+    images, labels, skipped, paths = [], [], [], []
     for path, label_index in labelled_image_paths(split_dir):
         image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
         if image is None:
@@ -78,9 +79,10 @@ def load_image_folder(split_dir: str | Path) -> FaceDataset:
             continue
         images.append(_to_face_image(image))
         labels.append(label_index)
+        paths.append(str(path))
     if not images:
         raise DataError(f"{split_dir}: no readable images in the label folders")
-    return FaceDataset(np.stack(images), np.asarray(labels, np.int64), str(split_dir), skipped)
+    return FaceDataset(np.stack(images), np.asarray(labels, np.int64), str(split_dir), skipped, paths)
 
 
 def is_labelled_folder(path: str | Path) -> bool:
@@ -145,8 +147,11 @@ def split_off_validation(dataset: FaceDataset, fraction: float, seed: int) -> tu
         indices = np.flatnonzero(dataset.labels == label)
         chosen = rng.choice(indices, size=max(1, round(len(indices) * fraction)), replace=False)
         val_mask[chosen] = True
-    train = FaceDataset(dataset.images[~val_mask], dataset.labels[~val_mask], f"{dataset.source} (train part)", dataset.skipped)
-    val = FaceDataset(dataset.images[val_mask], dataset.labels[val_mask], f"{dataset.source} (held-out {fraction:.0%})", [])
+    paths = np.asarray(dataset.paths, dtype=object)
+    train = FaceDataset(dataset.images[~val_mask], dataset.labels[~val_mask], f"{dataset.source} (train part)", dataset.skipped,
+                        list(paths[~val_mask]) if dataset.paths else [])
+    val = FaceDataset(dataset.images[val_mask], dataset.labels[val_mask], f"{dataset.source} (held-out {fraction:.0%})", [],
+                      list(paths[val_mask]) if dataset.paths else [])
     return train, val
 
 

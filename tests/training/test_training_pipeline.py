@@ -161,7 +161,7 @@ def test_an_ensemble_exports_as_one_graph_averaging_its_members(exported, tmp_pa
                        "--run-dir", str(tmp_path / "run1"), "--no-export"]) == 0
     checkpoints = [root / "run" / "best.keras", tmp_path / "run1" / "best.keras"]
     models_dir = tmp_path / "models"
-    assert export.main(["--data", str(root), "--models-dir", str(models_dir),
+    assert export.main(["--data", str(root), "--models-dir", str(models_dir), "--max-network-runs", "4",
                         *[argument for checkpoint in checkpoints for argument in ("--checkpoint", str(checkpoint))]]) == 0
     metadata = json.loads((models_dir / "emotion.json").read_text())
     assert metadata["ensemble_members"] == 2 and metadata["export_command"].count("--checkpoint") == 2
@@ -318,12 +318,16 @@ def test_flip_averaging_is_never_chosen_past_the_latency_budget():
 
     rng = np.random.default_rng(6)
     val = SimpleNamespace(images=rng.integers(0, 256, (8, 48, 48), dtype=np.uint8), labels=rng.integers(0, 7, 8))
-    members = [build_model() for _ in range(MAX_NETWORK_RUNS // 2 + 1)]
-    choice, rows = test_time_ablations(members, [f"m{index}" for index in range(len(members))], val, min_gain=-1.0)
+    members = [build_model() for _ in range(6 // 2 + 1)]
+    choice, rows = test_time_ablations(members, [f"m{index}" for index in range(len(members))], val, min_gain=-1.0,
+                                       max_network_runs=6)
     assert choice in ("none", "split")
     assert any("exceed" in row["decision"] for row in rows)
-    choice, _ = test_time_ablations(members[:1], ["m0"], val, min_gain=-1.0)  # one network: flip fits and is free to win
+    choice, _ = test_time_ablations(members[:1], ["m0"], val, min_gain=-1.0, max_network_runs=6)  # flip fits and may win
     assert choice == "flip"
+    assert MAX_NETWORK_RUNS == 1  # the live model (v3): one network, never mirrored
+    choice, _ = test_time_ablations(members[:1], ["m0"], val, min_gain=-1.0)
+    assert choice == "none"
 
 
 def test_member_comparison_averages_every_subset():
