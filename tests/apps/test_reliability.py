@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+from fractions import Fraction
 from pathlib import Path
 
 import cv2
@@ -163,11 +164,11 @@ def variable_rate_clip(path: Path) -> list[float]:
     with av.open(str(path), "w") as container:
         stream = container.add_stream("mpeg4", rate=30)
         stream.width, stream.height, stream.pix_fmt = 160, 120, "yuv420p"
-        stream.time_base = __import__("fractions").Fraction(1, 1000)
+        stream.codec_context.time_base = stream.time_base = Fraction(1, 1000)
         for seconds in times:
             frame = av.VideoFrame.from_ndarray(face, format="bgr24")
             frame.pts = round(seconds * 1000)
-            frame.time_base = stream.time_base
+            frame.time_base = stream.codec_context.time_base
             for packet in stream.encode(frame):
                 container.mux(packet)
         for packet in stream.encode():
