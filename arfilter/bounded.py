@@ -87,7 +87,7 @@ def _checked(path: Path, what: str, status: os.stat_result, max_bytes: int) -> s
 
 
 def check_readable_file(path: str | os.PathLike[str], what: str, max_bytes: int,
-                        error: type[ArfilterError] = ArfilterError, remedy: str = "") -> int:
+                        error: type[Exception] = ArfilterError, remedy: str = "") -> int:
     """The size of `path`, a regular file of at most `max_bytes`; otherwise `error` with one line
     naming `what` and `path` (and `remedy`, when given). Nothing is opened or read."""
     path = Path(path)
@@ -102,7 +102,7 @@ def check_readable_file(path: str | os.PathLike[str], what: str, max_bytes: int,
 
 
 def read_bounded(path: str | os.PathLike[str], what: str, max_bytes: int,
-                 error: type[ArfilterError] = ArfilterError, remedy: str = "") -> bytes:
+                 error: type[Exception] = ArfilterError, remedy: str = "") -> bytes:
     """The bytes of `path`, checked as `check_readable_file` does on the opened file itself (so a
     file swapped in between cannot slip through) and read with a limit (so one that grows cannot)."""
     path = Path(path)
@@ -124,7 +124,7 @@ def read_bounded(path: str | os.PathLike[str], what: str, max_bytes: int,
     return data
 
 
-def load_json(path: str | os.PathLike[str], what: str, error: type[ArfilterError] = ArfilterError,
+def load_json(path: str | os.PathLike[str], what: str, error: type[Exception] = ArfilterError,
               remedy: str = "", max_bytes: int = MAX_TEXT_BYTES) -> Any:
     """The JSON value in `path`: bounded, UTF-8, and every way it can be broken is one line."""
     data = read_bounded(path, what, max_bytes, error, remedy)
@@ -185,13 +185,21 @@ class ImageHeader:
 
 
 class ImageRefusedError(ValueError):
-    """An image refused before or while decoding. `too_large` tells a size refusal from a
-    file that is not a (complete) image; the message is one line, without the file's name."""
+    """An image refused before or while decoding; the message is one line.
 
-    def __init__(self, message: str, too_large: bool = False) -> None:
+    `kind` says why, for callers that answer differently: "too_large" (bytes, pixels, or a
+    decompression bomb), "not_an_image" (no header any decoder knows), "format" (a format
+    not accepted here) or "corrupt" (the header is fine, the pixels are not).
+    """
+
+    def __init__(self, message: str, kind: str = "corrupt") -> None:
         super().__init__(message)
         self.message = message
-        self.too_large = too_large
+        self.kind = kind
+
+    @property
+    def too_large(self) -> bool:
+        return self.kind == "too_large"
 
 
 def image_header(data: bytes) -> ImageHeader:
@@ -207,9 +215,9 @@ def image_header(data: bytes) -> ImageHeader:
                     orientation = 1
             return ImageHeader(str(opened.format), int(opened.size[0]), int(opened.size[1]), orientation)
     except Image.DecompressionBombError:
-        raise ImageRefusedError("the image declares more pixels than any photo has", too_large=True) from None
+        raise ImageRefusedError("the image declares more pixels than any photo has", "too_large") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
-        raise ImageRefusedError("not an image (or one whose header is damaged)") from None
+        raise ImageRefusedError("not an image (or one whose header is damaged)", "not_an_image") from None
 
 
 def check_image_header(header: ImageHeader, encoded_bytes: int, limits: ImageLimits) -> None:
@@ -219,30 +227,32 @@ def check_image_header(header: ImageHeader, encoded_bytes: int, limits: ImageLim
         raise ImageRefusedError(f"the image is {width}x{height} px; it has no pixels")
     if max(width, height) > limits.max_side_px or width * height > limits.max_pixels:
         raise ImageRefusedError(f"the image is {width}x{height} px; at most {limits.max_side_px} px a side and "
-                           f"{limits.max_pixels / 1e6:g} Mpx are accepted, scale it down", too_large=True)
+                           f"{limits.max_pixels / 1e6:g} Mpx are accepted, scale it down", "too_large")
     expansion = width * height * 3 / max(encoded_bytes, 1)
     if width * height > limits.expansion_from_pixels and expansion > limits.max_expansion:
         raise ImageRefusedError(f"the image declares {width}x{height} px in {describe_size(encoded_bytes)} (it would expand "
                            f"{expansion:,.0f} times: a decompression bomb, not a photo); send a real photo",
-                           too_large=True)
+                           "too_large")
 
 
-def decode_image_data(data: bytes, limits: ImageLimits, formats: frozenset[str] | None = None) -> np.ndarray:
-    """The image in `data` as BGR uint8 (H, W, 3), EXIF orientation applied; ImageRefusedError otherwise.
+def decode_image_data(data: bytes, limits: ImageLimits, formats: frozenset[str] | None = None,
+                      grayscale: bool = False) -> np.ndarray:
+    """The image in `data` as BGR uint8 (H, W, 3), or (H, W) with `grayscale`, EXIF orientation
+    applied; ImageRefusedError otherwise.
 
     `formats` restricts the accepted Pillow format names (the server takes JPEG, PNG and WebP).
     """
     if len(data) > limits.max_bytes:
         raise ImageRefusedError(f"the image is {describe_size(len(data))}; at most {describe_size(limits.max_bytes)} "
-                           "are accepted", too_large=True)
+                           "are accepted", "too_large")
     if not data:
         raise ImageRefusedError("the image is empty (0 bytes)")
     header = image_header(data)
     if formats is not None and header.format not in formats:
-        raise ImageRefusedError(f"{header.format} images are not accepted; send {', '.join(sorted(formats))}")
+        raise ImageRefusedError(f"{header.format} images are not accepted; send {', '.join(sorted(formats))}", "format")
     check_image_header(header, len(data), limits)
     try:
-        bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE if grayscale else cv2.IMREAD_COLOR)
     except cv2.error:
         bgr = None
     # OpenCV turns JPEGs by their EXIF orientation; it may leave other formats as stored.
@@ -255,7 +265,8 @@ class _UnreadableError(ArfilterError):
     """A file `read_image_file` cannot read; turned into ImageRefusedError."""
 
 
-def read_image_file(path: str | os.PathLike[str], limits: ImageLimits = ImageLimits()) -> np.ndarray:
+def read_image_file(path: str | os.PathLike[str], limits: ImageLimits = ImageLimits(), grayscale: bool = False
+                    ) -> np.ndarray:
     """The image file at `path` as BGR, read and decoded within `limits`; ImageRefusedError (one line
     naming the file) when it is not a regular file of a sane size holding a complete image."""
     try:
@@ -263,6 +274,6 @@ def read_image_file(path: str | os.PathLike[str], limits: ImageLimits = ImageLim
     except _UnreadableError as failure:
         raise ImageRefusedError(str(failure)) from None
     try:
-        return decode_image_data(data, limits)
+        return decode_image_data(data, limits, grayscale=grayscale)
     except ImageRefusedError as refused:
-        raise ImageRefusedError(f"image {path}: {refused.message}", refused.too_large) from None
+        raise ImageRefusedError(f"image {path}: {refused.message}", refused.kind) from None

@@ -7,8 +7,10 @@
 - `install_error_bodies`: FastAPI's own refusals (404, 405, 422) in the same body.
 - `HttpGuard`: ASGI middleware around the whole app: refuses cross-site API requests (403),
   marks API answers `Cache-Control: no-store` (an analysis of the user's photo must not sit in
-  a cache), and turns every error into the documented `{"error": ...}` body with one log line
-  (no traceback flood, a client that leaves mid-upload is one line too).
+  a cache), adds `nosniff` and `no-referrer` to every answer, and turns every error into the
+  documented `{"error": ...}` body with one log line (no traceback flood, a client that leaves
+  mid-upload is one line too). Pure ASGI: Starlette's BaseHTTPMiddleware turns a client that
+  leaves into a second traceback ("No response returned").
 - `BoundedH11Protocol`: uvicorn times out idle keep-alive connections but never a connection
   that has not finished sending its request headers; 1,100 such sockets once filled the file
   table. Here every request must arrive whole within `HEADER_TIMEOUT_S`.
@@ -45,6 +47,7 @@ HEADER_TIMEOUT_S = 10.0  # a request's line and headers arrive within this, or t
 LOOP_ERROR_INTERVAL_S = 10.0
 API_PREFIX = "/api/"
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+_EVERY_ANSWER = ((b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"))
 # A host name, IPv4 address or bracketed IPv6 address, with an optional port: nothing else
 # reaches a header value that the page's policy is built from.
 _HOST_PATTERN = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$")
@@ -75,7 +78,7 @@ def client_name(scope: Scope) -> str:
 def _error_body(status: int, message: str, headers: Mapping[str, str] | None = None) -> tuple[Message, Message]:
     body = json.dumps({"error": message}).encode()
     raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-           (b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff")]
+           (b"cache-control", b"no-store"), *_EVERY_ANSWER]
     raw += [(key.lower().encode("latin-1"), value.encode("latin-1")) for key, value in (headers or {}).items()]
     return ({"type": "http.response.start", "status": status, "headers": raw},
             {"type": "http.response.body", "body": body})
@@ -106,10 +109,13 @@ class HttpGuard:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
+                replaced = {b"cache-control"} if is_api else set()
+                names = {name.lower() for name, _ in message["headers"]}
+                extra = [(name, value) for name, value in _EVERY_ANSWER if name not in names]
                 if is_api:
-                    message = {**message, "headers": [*(item for item in message["headers"]
-                                                        if item[0].lower() != b"cache-control"),
-                                                      (b"cache-control", b"no-store")]}
+                    extra.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": [*(item for item in message["headers"]
+                                                    if item[0].lower() not in replaced), *extra]}
             await send(message)
 
         try:
