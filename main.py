@@ -2,7 +2,9 @@
 
 import sys
 
-from arfilter.apps.cli import main
-
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        from arfilter.__main__ import run
+    except KeyboardInterrupt:  # Ctrl-C in the very first moments, while Python imports the package
+        sys.exit(130)
+    sys.exit(run())

@@ -247,7 +247,13 @@ def decode_image_data(data: bytes, limits: ImageLimits, formats: frozenset[str] 
                            "are accepted", "too_large")
     if not data:
         raise ImageRefusedError("the image is empty (0 bytes)")
-    header = image_header(data)
+    try:
+        header = image_header(data)
+    except ImageRefusedError as refused:
+        if not refused.too_large:
+            raise
+        raise ImageRefusedError(f"{refused.message}; at most {limits.max_side_px} px a side are accepted",
+                                "too_large") from None
     if formats is not None and header.format not in formats:
         raise ImageRefusedError(f"{header.format} images are not accepted; send {', '.join(sorted(formats))}", "format")
     check_image_header(header, len(data), limits)

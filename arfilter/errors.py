@@ -44,6 +44,7 @@ _OS_REASONS = {
     errno.ENOTDIR: "a part of the path is a file, not a folder",
     errno.ENOENT: "no such file or folder",
     errno.EROFS: "the file system is read-only",
+    errno.EPIPE: "the program reading the output stopped reading",
 }
 
 

@@ -64,16 +64,17 @@ def write_demo_y4m(path: Path, frames: int = 60) -> Path:
 
 
 @contextmanager
-def served(*args: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+def served(*args: str, log: list[str] | None = None) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """`arfilter serve --port 0 ARGS` in a subprocess; yields its URL and the process.
 
     The URL comes from the server's own "serving the live page at" line, so the test runs the
-    real command line end to end. Stopped with SIGINT, as a user's Ctrl-C.
+    real command line end to end. Stopped with SIGINT, as a user's Ctrl-C. Every line the server
+    writes to stderr is appended to `log`, when given.
     """
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
     process = subprocess.Popen([sys.executable, "-m", "arfilter", "serve", "--port", "0", *args], cwd=REPO_ROOT,
                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    lines: list[str] = []
+    lines: list[str] = [] if log is None else log
     found = threading.Event()
 
     def drain() -> None:  # keep reading, so that the server never blocks on a full pipe

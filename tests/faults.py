@@ -10,9 +10,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
+import struct
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import cv2
@@ -143,3 +146,38 @@ def run_process(tmp_path: Path, *argv: object, privileged: bool = True) -> tuple
                                env=subprocess_env(tmp_path), timeout=60)
     assert "Traceback" not in completed.stderr, completed.stderr
     return completed.returncode, completed.stdout, completed.stderr.splitlines()
+
+
+def model_copy(tmp_path: Path, change, model_source: Path | None = None) -> Path:
+    """A copy of the shipped emotion model whose metadata `change` edits; returns emotion.json."""
+    from arfilter.resources import MODELS_DIR
+
+    folder = tmp_path / "model"
+    folder.mkdir()
+    metadata = json.loads((MODELS_DIR / "emotion.json").read_text())
+    shutil.copy(model_source or MODELS_DIR / metadata["model_file"], folder / metadata["model_file"])
+    change(metadata)
+    path = folder / "emotion.json"
+    path.write_text(json.dumps(metadata))  # allow_nan: NaN is written as the bare token a broken export would write
+    return path
+
+
+def corrupt_pixels_keep_checksums(path: Path) -> None:
+    """Scramble a PNG's compressed pixels but recompute the chunk CRCs: the header and the
+    checksums verify, decoding fails. That is a pack only found broken when it is drawn."""
+    data = bytearray(path.read_bytes())
+    position = 8
+    while position < len(data):
+        length = struct.unpack(">I", data[position:position + 4])[0]
+        kind = bytes(data[position + 4:position + 8])
+        body = position + 8
+        if kind == b"IDAT":
+            data[body + 2:body + length] = b"\xff" * (length - 2)
+            data[body + length:body + length + 4] = struct.pack(">I", zlib.crc32(data[position + 4:body + length]))
+        position = body + length + 4
+    path.write_bytes(bytes(data))
+
+
+def messages(stderr: str) -> list[str]:
+    """The stderr lines other than the progress lines a slow (loaded) machine prints every 2 s."""
+    return [line for line in stderr.splitlines() if not re.match(r"\d+ frames, [\d.]+ frames/s$", line)]

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import csv
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 
+from arfilter.bounded import ImageLimits, ImageRefusedError, check_readable_file, read_image_file
 from arfilter.vision.labels import EMOTION_LABELS, FER2013_CSV_CODES
 from arfilter.vision.preprocessing import INPUT_SIZE
 
@@ -24,6 +27,9 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".pgm", ".tif", ".tiff", ".we
 # fer2013.csv `Usage` values and the split names used everywhere else.
 CSV_USAGE_TO_SPLIT = {"Training": "train", "PublicTest": "val", "PrivateTest": "test"}
 SPLITS = ("train", "val", "test")
+# Bounds on what is read: fer2013.csv is 290 MB; a face image is a few kB (a phone photo a few MB).
+MAX_CSV_BYTES = 2 * 1024**3
+TRAINING_IMAGE_LIMITS = ImageLimits(max_bytes=32 * 1024**2, max_side_px=8192, max_pixels=50_000_000)
 
 
 class DataError(ValueError):
@@ -73,9 +79,10 @@ def load_image_folder(split_dir: str | Path) -> FaceDataset:
     """Load `split_dir/<label>/*.jpg` as 48x48 faces; labels are the folder names (case-insensitive)."""
     images, labels, skipped, paths = [], [], [], []
     for path, label_index in labelled_image_paths(split_dir):
-        image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-        if image is None:
-            skipped.append(f"{path}: unreadable image")
+        try:  # bounded: a huge or special file named like a face is skipped, not read
+            image = read_image_file(path, TRAINING_IMAGE_LIMITS, grayscale=True)
+        except ImageRefusedError as refused:
+            skipped.append(f"{path}: unreadable image ({refused.message.removeprefix(f'image {path}: ')})")
             continue
         images.append(_to_face_image(image))
         labels.append(label_index)
@@ -91,28 +98,41 @@ def is_labelled_folder(path: str | Path) -> bool:
     return path.is_dir() and any(child.is_dir() and child.name.lower() in EMOTION_LABELS for child in path.iterdir())
 
 
+def _rows(reader: csv.DictReader, csv_path: Path, skipped: list[str]) -> Iterator[dict[str, Any]]:
+    """The rows of `reader`; a line the csv module itself refuses (a NUL byte, a field over its
+    size limit) is skipped and counted like any other bad row."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            skipped.append(f"{csv_path}:{reader.line_num}: not a CSV row ({error})")
+
+
 def load_csv(csv_path: str | Path) -> dict[str, FaceDataset]:
     """Load fer2013.csv (`emotion,pixels,Usage`) into train/val/test datasets.
 
     Rows with a bad pixel count, non-numeric pixels or an unknown code are skipped and counted.
     """
     csv_path = Path(csv_path)
-    if not csv_path.is_file():
-        raise DataError(f"{csv_path}: file not found; pass the path of fer2013.csv")
+    check_readable_file(csv_path, "FER2013 CSV", MAX_CSV_BYTES, DataError, "pass the path of fer2013.csv")
     per_split: dict[str, tuple[list, list]] = {split: ([], []) for split in SPLITS}
     skipped: list[str] = []
-    with csv_path.open(newline="") as handle:
+    # A byte that is not UTF-8 spoils its row (skipped below), not the whole file.
+    with csv_path.open(newline="", encoding="utf-8", errors="replace") as handle:
         reader = csv.DictReader(handle)
         missing = {"emotion", "pixels"} - set(reader.fieldnames or [])
         if missing:
             raise DataError(f"{csv_path}: missing column(s) {', '.join(sorted(missing))}; expected emotion,pixels,Usage")
-        for row_number, row in enumerate(reader, start=2):
+        for row_number, row in enumerate(_rows(reader, csv_path, skipped), start=2):
             where = f"{csv_path}:{row_number}"
             try:
                 code = int(row["emotion"])
+                # int64 parsing: a 23-digit value is an OverflowError, a missing column (a short last line) None
                 pixels = np.array(row["pixels"].split(), dtype=np.int64)
-            except (TypeError, ValueError):
-                skipped.append(f"{where}: emotion or pixels are not integers")
+            except (TypeError, ValueError, AttributeError, OverflowError):
+                skipped.append(f"{where}: emotion or pixels are missing or not integers")
                 continue
             if code not in FER2013_CSV_CODES:
                 skipped.append(f"{where}: unknown emotion code {code}")

@@ -112,6 +112,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         ("--fer2013-share", args.fer2013_share, 0.0 <= args.fer2013_share <= 1.0, "between 0 and 1"),
         ("--init-member", args.init_member, args.init_member >= 0, "0 (a single network) or a member number"),
         ("--network-input-size", args.network_input_size, args.network_input_size >= 48, "48 (the face as fed) or more"),
+        ("--epochs", args.epochs, args.epochs >= 1, "1 or more"),
+        ("--batch-size", args.batch_size, args.batch_size >= 1, "1 or more"),
     ):
         if not valid:
             parser.error(f"{flag} {value}: must be {wanted}")
@@ -328,6 +330,29 @@ def build_compiled_model(args: argparse.Namespace, steps_per_epoch: int, labels:
     return model
 
 
+# What a checkpoint was built with: the network (width, depth, input size) and the schedule
+# (batch size and epochs fix the steps of the learning-rate curve). Resuming with others would
+# silently continue the old network on a wrong schedule.
+RESUME_FLAGS = ("width", "depth", "network_input_size", "batch_size", "epochs")
+
+
+def check_resume_flags(args: argparse.Namespace) -> None:
+    """DataError naming every flag whose value differs from the run being resumed."""
+    command_path = args.run_dir / "command.json"
+    try:
+        recorded = json.loads(command_path.read_text())["args"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # a run from before command.json was written: nothing to compare with
+    differ = [(key, recorded[key], str(getattr(args, key))) for key in RESUME_FLAGS
+              if key in recorded and recorded[key] != str(getattr(args, key))]
+    if differ:
+        flags = [f"--{key.replace('_', '-')}" for key, _, _ in differ]
+        was = " ".join(f"{flag} {old}" for flag, (_, old, _) in zip(flags, differ, strict=True))
+        now = " ".join(f"{flag} {new}" for flag, (_, _, new) in zip(flags, differ, strict=True))
+        raise DataError(f"--resume: the run in {args.run_dir} was started with {was}, not {now}; pass the same "
+                        f"{', '.join(flags)} (see {command_path}) or start a new run with another --run-dir")
+
+
 def train(args: argparse.Namespace) -> Path:
     """Run (or resume) training; return the path of the best checkpoint on val."""
     import keras
@@ -364,10 +389,18 @@ def train(args: argparse.Namespace) -> Path:
     print(f"train {len(train_set)}  val {len(val_set)} (selection on {args.select_on} labels)  class weights "
           + " ".join(f"{label}={weight:.2f}" for label, weight in zip(EMOTION_LABELS, weights)), flush=True)
 
+    if args.batch_size > len(train_set):
+        raise DataError(f"--batch-size {args.batch_size} is larger than the {len(train_set)} training images of "
+                        f"{train_set.source}; pass --batch-size {len(train_set)} or less, or more data")
+    present = sorted({int(label) for label in train_set.labels})
+    if len(present) < 2:
+        raise DataError(f"{train_set.source} holds faces of one label only ({EMOTION_LABELS[present[0]]}); "
+                        "a classifier needs at least two: add the other label folders")
     args.run_dir.mkdir(parents=True, exist_ok=True)
     last_path, history_path = args.run_dir / "last.keras", args.run_dir / "history.csv"
     steps_per_epoch = len(train_set) // args.batch_size
     if args.resume and last_path.exists():
+        check_resume_flags(args)
         model = keras.models.load_model(last_path)
         initial_epoch = int(model.optimizer.iterations.numpy()) // steps_per_epoch
         print(f"resuming {last_path} after epoch {initial_epoch}", flush=True)

@@ -192,10 +192,13 @@ def _run_headless(args: argparse.Namespace) -> int:
     if _is_video_folder(source_spec):
         return _run_video_folder(args, Path(source_spec).expanduser())
     outputs = {output.name: getattr(args, output.name) for output in OUTPUT_KINDS}
-    check_outputs(source_spec, [PlannedOutput(output.flag, path, output.is_folder, Path(output.metavar).suffix)
-                                for output in OUTPUT_KINDS if (path := outputs[output.name]) is not None])
+    planned = [PlannedOutput(output.flag, path, output.is_folder, Path(output.metavar).suffix)
+               for output in OUTPUT_KINDS if (path := outputs[output.name]) is not None]
+    check_outputs(source_spec, planned)  # the cheap check first: no model loads for a typo
     call_options = virtual_camera_options(args)
-    lens = build_lens(lens_options(args))
+    factory = LensFactory(lens_options(args))
+    check_outputs(source_spec, planned, factory.files_read())  # the model, the packs: anything the run reads
+    lens = factory.build()
     with open_source(source_spec, mirror=args.mirror) as source:
         # The virtual camera opens first: with no window, a missing device is the run's one error line.
         call = [VirtualCameraSink(source.fps, call_options, mirrored=lambda: source.mirror, say=warn)] \
@@ -211,7 +214,7 @@ def _run_headless(args: argparse.Namespace) -> int:
     if not any(outputs.values()) and not args.virtual_camera:
         flags = ", ".join(f"{output.flag} {output.metavar}" for output in OUTPUT_KINDS)
         warn(f"nothing was written: add one of {flags} to keep the results")
-    print(summary.describe())
+    _say(summary.describe())  # a message: standard output carries results only (`--json -`)
     return EXIT_ENDED_EARLY if summary.ended_early else 0
 
 

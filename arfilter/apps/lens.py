@@ -20,11 +20,13 @@ import numpy as np
 from arfilter.core.pipeline import Pipeline, PipelineOptions
 from arfilter.core.types import Frame, FrameResult
 from arfilter.errors import PackError, SourceError
+from arfilter.io.guard import ReadFile, files_under
 from arfilter.io.sources import open_source
 from arfilter.lifecycle import Closeable
 from arfilter.render.background import BackgroundOptions, load_background_image
 from arfilter.render.compose import Composer
 from arfilter.render.packs import BUILTIN_PACKS_DIR, DEFAULT_PACK, PackSet, discover_packs
+from arfilter.resources import FACE_MODELS_DIR
 from arfilter.vision.emotion import EmotionClassifier, EmotionMetadata
 from arfilter.vision.neutral import NeutralReference
 from arfilter.vision.segmentation import SelfieSegmenter
@@ -100,6 +102,12 @@ class Lens(Closeable):
         """`result` as a frame shown for ever settles (a paused or ended video): see Pipeline.settle."""
         return self.pipeline.settle(result)
 
+    def restart(self) -> None:
+        """`reset` for another user's stream: face ids start at 1 again (a server's lenses serve
+        many callers, and ids counting across them would reveal the others' traffic)."""
+        self.pipeline.reset()
+        self.pipeline.tracker.restart_ids()
+
     def close(self) -> None:
         self.pipeline.close()
         if self._segmenter is not None:
@@ -129,6 +137,21 @@ class LensFactory:
             raise PackError(f"no filter pack covers the labels of the emotion model {metadata_path} "
                             f"({', '.join(self.metadata.labels)}); add a pack with a 'default' entry "
                             "(see --list-packs) or use a model with the shipped labels")
+
+    def files_read(self) -> list[ReadFile]:
+        """Every file a lens reads besides the frames: the emotion model (metadata and network),
+        the face models, every file of every loaded pack and the neutral-face photo. No output
+        may overwrite any of them (see `arfilter.io.guard`)."""
+        metadata_path = Path(self.options.pipeline.emotion.metadata_path)
+        model_file = self.options.pipeline.emotion.model_file or self.metadata.model_file
+        reads = [ReadFile("the emotion model metadata", metadata_path),
+                 ReadFile("the emotion model", metadata_path.parent / model_file),
+                 *files_under(FACE_MODELS_DIR, "a face model")]
+        for pack in self.packs:
+            reads += files_under(pack.source_folder, f"a file of the filter pack {pack.name!r}")
+        if self.options.neutral_face is not None:
+            reads.append(ReadFile("the --neutral-face photo", Path(self.options.neutral_face)))
+        return reads
 
     def build(self, pack: str | None = None) -> Lens:
         """A new lens: its own models and state, the shared packs, starting with `pack` (default: the options')."""

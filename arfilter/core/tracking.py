@@ -190,6 +190,12 @@ class FaceTracker(Closeable):
         self.untracked = tuple((frame_width - x - w, y, w, h) for x, y, w, h in self.untracked)
         self._cuts.reset()  # the flipped frame is not a scene cut
 
+    def restart_ids(self) -> None:
+        """`reset`, and number faces from 1 again: for a stream from someone else (a server's
+        next caller), who must not learn from the ids how many faces others sent."""
+        self.reset()
+        self._next_track_id = 1
+
     def update(self, image_rgb: np.ndarray, is_still: bool = False) -> list[TrackedFace]:
         """Faces in this frame, ordered by track id.
 

@@ -9,19 +9,32 @@ from pathlib import Path
 from arfilter.errors import OutputError
 
 
-def prepare_folder(folder: Path, what: str, for_file: Path | None = None) -> None:
-    """Create `folder` if needed; one OutputError line when it cannot be created or written.
+def prepare_folder(folder: Path, what: str, for_file: Path | None = None) -> bool:
+    """Make sure `folder` can be written; one OutputError line when it cannot. Returns whether it was created.
 
-    `for_file` names the output file the folder is for, so the message points at what the user typed.
+    Creates at most what the user clearly asked for: an output folder itself (`--out-dir DIR`,
+    the screenshot folder) when its parent exists, never a chain of parents (a typo such as
+    `--json /nonexistent/dir/out.jsonl` must not leave folders behind), and never the folder of
+    an output file (`for_file`, which names the file so the message points at what the user typed).
     """
     target = f"the {what} {for_file}" if for_file is not None else f"the {what} folder {folder}"
+    created = False
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        if not folder.is_dir():
+            if for_file is not None:
+                raise OutputError(f"cannot write {target}: the folder {folder} does not exist; create it first "
+                                  "or choose an existing folder")
+            if not folder.parent.is_dir():
+                raise OutputError(f"cannot create {target}: its parent {folder.parent} does not exist; create it "
+                                  "first or choose a folder whose parent exists")
+            folder.mkdir()
+            created = True
     except OSError as error:
         reason = f"{error.filename} is a file, not a folder" if isinstance(error, FileExistsError) else error.strerror or error
         raise OutputError(f"cannot write {target}: {reason}; choose a writable folder") from None
     if not os.access(folder, os.W_OK):
         raise OutputError(f"cannot write {target}: {folder} is not writable; choose a writable folder")
+    return created
 
 
 def timestamped_path(folder: Path, prefix: str, suffix: str, now: datetime.datetime | None = None) -> Path:

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from arfilter.bounded import echo, load_json
 from arfilter.checks import is_finite_number
 from arfilter.errors import ModelError
 from arfilter.lifecycle import Closeable
@@ -101,20 +102,14 @@ class EmotionMetadata:
     def load(cls, path: str | Path) -> EmotionMetadata:
         """Read and validate `path`; every problem is one ModelError line naming the file and the field."""
         path = Path(path)
-        try:
-            data = json.loads(path.read_text())
-        except FileNotFoundError:
-            raise ModelError(f"emotion model metadata {path} not found; {REMEDY}") from None
-        except (OSError, ValueError) as error:
-            raise ModelError(f"emotion model metadata {path} is unreadable ({error}); {REMEDY}") from None
-        return cls.from_dict(data, str(path))
+        return cls.from_dict(load_json(path, "emotion model metadata", ModelError, REMEDY), str(path))
 
     @classmethod
     def from_dict(cls, data: Any, where: str = "emotion metadata") -> EmotionMetadata:
         """Validate a parsed metadata object; `where` names it in errors (usually its file)."""
 
         def bad(field_name: str, expected: str, value: Any) -> ModelError:
-            return ModelError(f"{where}: {field_name} must be {expected}, got {value!r}; {REMEDY}")
+            return ModelError(f"{where}: {field_name} must be {expected}, got {echo(value)}; {REMEDY}")
 
         if not isinstance(data, dict) or data.get("format") != METADATA_FORMAT:
             raise ModelError(f"{where} is not arfilter emotion metadata (format {METADATA_FORMAT!r} expected); {REMEDY}")
@@ -130,11 +125,11 @@ class EmotionMetadata:
             raise bad("model_file", "a file name beside the metadata", model_file)
         temperatures = data.get("temperatures")
         if not isinstance(temperatures, dict) or model_file not in temperatures:
-            raise bad("temperatures", f"a table with an entry for model_file {model_file!r}", temperatures)
+            raise bad("temperatures", f"a table with an entry for model_file {echo(model_file)}", temperatures)
         low, high = TEMPERATURE_RANGE
         for name, temperature in temperatures.items():
             if not is_finite_number(temperature) or not low <= temperature <= high:
-                raise bad(f"temperatures[{name!r}]", f"a finite number between {low:g} and {high:g}", temperature)
+                raise bad(f"temperatures[{echo(name)}]", f"a finite number between {low:g} and {high:g}", temperature)
         logit_bias = data.get("logit_bias", [0.0] * len(labels))
         if (not isinstance(logit_bias, list) or len(logit_bias) != len(labels)
                 or not all(is_finite_number(value) and abs(value) <= MAX_ABS_LOGIT_BIAS for value in logit_bias)):
@@ -215,7 +210,7 @@ class EmotionClassifier(Closeable):
         self.labels = self.metadata.labels
         model_file = options.model_file or self.metadata.model_file
         if model_file not in self.metadata.temperatures:
-            raise ModelError(f"{self.metadata_path}: temperatures has no entry for {model_file!r}; {REMEDY}")
+            raise ModelError(f"{self.metadata_path}: temperatures has no entry for {echo(model_file)}; {REMEDY}")
         self.model_path = self.metadata_path.parent / model_file
         self.temperature = self.metadata.temperature_for(model_file)
         self._logit_bias = np.asarray(self.metadata.logit_bias, np.float32)

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from arfilter.bounded import MAX_MODEL_BYTES, read_bounded
 from arfilter.errors import ModelError
 from arfilter.lifecycle import Closeable
 
@@ -50,11 +51,12 @@ def load_interpreter(model_path: str | Path, num_threads: int, what: str, remedy
     if not isinstance(num_threads, int) or num_threads < 1:
         raise ValueError(f"num_threads must be a positive integer, got {num_threads!r}")
     path = Path(model_path)
-    if not path.is_file():
-        raise ModelError(f"{what} {path} not found: {remedy}")
+    # Read into memory, not mapped: a file truncated or replaced while the app runs (even by
+    # one of its own outputs) cannot then kill the process with SIGBUS.
+    content = read_bounded(path, what, MAX_MODEL_BYTES, ModelError, remedy)
     try:
         with _native_stderr_silenced():
-            interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
+            interpreter = Interpreter(model_content=content, num_threads=num_threads)
             interpreter.allocate_tensors()
     except (ValueError, RuntimeError) as error:
         reason = " ".join(str(error).split()) or type(error).__name__

@@ -20,7 +20,7 @@ def test_without_a_display_a_named_missing_source_is_an_error_not_the_demo(tmp_p
 
 
 def test_headless_without_outputs_says_that_nothing_was_written(tmp_path, capsys):
-    code, out, err = run_cli(capsys, "--source", ASTRONAUT, "--headless")
+    code, _out, err = run_cli(capsys, "--source", ASTRONAUT, "--headless")
     assert code == 0
-    assert len(err) == 1 and err[0].startswith("arfilter: warning: nothing was written: add one of --record OUT.mp4")
-    assert "processed 1 frame(s)" in out
+    assert len(err) == 2 and err[0].startswith("arfilter: warning: nothing was written: add one of --record OUT.mp4")
+    assert "processed 1 frame(s)" in err[1]

@@ -20,7 +20,6 @@ from arfilter.apps.web.guards import (
     BoundedH11Protocol,
     HttpGuard,
     csp_host,
-    install_error_bodies,
     one_line,
     quiet_loop_errors,
     same_origin,
@@ -34,15 +33,10 @@ def small_app() -> FastAPI:
     async def echo(request: Request) -> JSONResponse:
         return JSONResponse({"size": len(await request.body())})
 
-    @app.get("/api/number")
-    async def number(value: int) -> JSONResponse:
-        return JSONResponse({"value": value})
-
     @app.get("/api/fail")
     async def fail() -> JSONResponse:
         raise RuntimeError("boom\nsecond line")
 
-    install_error_bodies(app)
     app.add_middleware(HttpGuard)
     return app
 
@@ -72,11 +66,7 @@ def test_sec_fetch_site_cross_site_without_origin_is_refused():
     assert same_origin({"host": "127.0.0.1:8000"})
 
 
-def test_errors_have_error_bodies_and_one_log_line(client, caplog):
-    assert client.get("/nowhere").json() == {"error": "Not Found"}
-    assert client.get("/api/echo").status_code == 405 and set(client.get("/api/echo").json()) == {"error"}
-    invalid = client.get("/api/number?value=x")
-    assert invalid.status_code == 422 and invalid.json()["error"].startswith("invalid request (query.value:")
+def test_an_unexpected_error_is_an_error_body_and_one_log_line(client, caplog):
     with caplog.at_level(logging.ERROR, "arfilter.web"):
         response = client.get("/api/fail")
     assert response.status_code == 500 and response.json()["error"].startswith("internal error (RuntimeError)")
@@ -139,7 +129,11 @@ def test_a_connection_that_never_finishes_its_headers_is_closed():
         slow.close()
         with socket.create_connection(("127.0.0.1", port)) as good:
             good.sendall(b"POST /api/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\nab")
-            assert b'{"size":2}' in good.recv(1000)
+            good.settimeout(5)
+            answer = b""
+            while b'{"size":2}' not in answer and (chunk := good.recv(1000)):
+                answer += chunk
+            assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b'{"size":2}')
     finally:
         BoundedH11Protocol.header_timeout_s = 10.0
         server.should_exit = True

@@ -21,16 +21,13 @@ pytest.importorskip("fastapi", reason="the web app needs fastapi (pip install -e
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from arfilter.labels import EMOTION_LABELS
-from arfilter.packs import BUILTIN_PACKS_DIR, discover_packs
-from arfilter.pipeline import Pipeline, PipelineOptions
-from arfilter.web.app import ServeOptions, create_app
-from tests.test_faults import corrupt_pixels_keep_checksums, write_pack
+from arfilter.apps.lens import LensFactory, LensOptions, build_lens
+from arfilter.apps.web.app import ServeOptions, create_app
+from tests.faults import corrupt_pixels_keep_checksums, write_pack
 
 PHOTO = Path(__file__).resolve().parent.parent / "data" / "astronaut.png"
 BASE = "http://127.0.0.1:8000"
 WS_URL = "ws://127.0.0.1:8000/ws"
-PHASE_1 = pytest.mark.xfail(reason="issue 21 phase 1: the fix lands after the layout move", strict=False)
 
 
 def photo_jpeg(orientation: int | None = None, size: tuple[int, int] | None = None) -> bytes:
@@ -63,12 +60,11 @@ def zeros_png(side: int = 4096) -> bytes:
 
 @pytest.fixture(scope="module")
 def client():
-    app = create_app(lambda: Pipeline(PipelineOptions()), ServeOptions())
+    app = create_app(build_lens, ServeOptions())
     with TestClient(app, base_url=BASE, raise_server_exceptions=False) as test_client:
         yield test_client
 
 
-@PHASE_1
 def test_a_cross_site_multipart_post_is_refused(client):
     files = {"image": ("a.jpg", photo_jpeg(), "image/jpeg")}
     response = client.post("/api/analyze", files=files, headers={"Origin": "http://evil.example"})
@@ -76,7 +72,6 @@ def test_a_cross_site_multipart_post_is_refused(client):
     assert client.post("/api/analyze", files=files, headers={"Origin": BASE}).status_code == 200
 
 
-@PHASE_1
 def test_a_jpeg_that_declares_4096_px_in_600_bytes_is_refused_at_once(client):
     start = time.perf_counter()
     response = client.post("/api/analyze", content=header_bomb_jpeg(), headers={"Content-Type": "image/jpeg"})
@@ -84,7 +79,6 @@ def test_a_jpeg_that_declares_4096_px_in_600_bytes_is_refused_at_once(client):
     assert time.perf_counter() - start < 0.2
 
 
-@PHASE_1
 def test_concurrent_bombs_are_decoded_a_few_at_a_time(client, monkeypatch):
     import arfilter.bounded as bounded
 
@@ -114,13 +108,11 @@ def test_concurrent_bombs_are_decoded_a_few_at_a_time(client, monkeypatch):
     assert peak[0] <= 2
 
 
-@PHASE_1
 def test_a_portrait_phone_photo_is_analysed(client):
     response = client.post("/api/analyze", content=photo_jpeg(orientation=6, size=(640, 480)), headers={"Content-Type": "image/jpeg"})
     assert response.status_code == 200, response.text
 
 
-@PHASE_1
 def test_api_errors_are_error_bodies_and_answers_are_not_cached(client):
     assert client.get("/nowhere").json().keys() == {"error"}
     assert client.get("/api/analyze").status_code == 405 and client.get("/api/analyze").json().keys() == {"error"}
@@ -131,7 +123,6 @@ def test_api_errors_are_error_bodies_and_answers_are_not_cached(client):
     assert analysed.headers["cache-control"] == "no-store"
 
 
-@PHASE_1
 def test_face_ids_start_at_one_for_every_request(client):
     ids = []
     for _ in range(3):
@@ -140,9 +131,8 @@ def test_face_ids_start_at_one_for_every_request(client):
     assert ids == [[1], [1], [1]]
 
 
-@PHASE_1
 def test_the_policy_is_not_built_from_an_unchecked_host():
-    app = create_app(lambda: Pipeline(PipelineOptions()), ServeOptions(host="0.0.0.0"))
+    app = create_app(build_lens, ServeOptions(host="0.0.0.0"))
     with TestClient(app, base_url="http://a") as test_client:
         policy = test_client.get("/", headers={"Host": "a; script-src *; frame-ancestors *"}).headers[
             "content-security-policy"]
@@ -155,14 +145,13 @@ def late_pack_client(tmp_path):
     folder = write_pack(tmp_path / "packs" / "late", "late", images=["big.png"])
     Image.fromarray(np.random.default_rng(0).integers(0, 256, (64, 64, 4), dtype=np.uint8)).save(folder / "big.png")
     corrupt_pixels_keep_checksums(folder / "big.png")
-    packs, errors = discover_packs(BUILTIN_PACKS_DIR, [tmp_path / "packs"], EMOTION_LABELS)
-    assert errors == []
-    app = create_app(lambda: Pipeline(PipelineOptions(), packs=packs), ServeOptions())
+    factory = LensFactory(LensOptions(user_packs_dirs=(tmp_path / "packs",)))
+    assert factory.pack_errors == []
+    app = create_app(factory.build, ServeOptions())
     with TestClient(app, base_url=BASE, raise_server_exceptions=False) as test_client:
         yield test_client, tmp_path
 
 
-@PHASE_1
 def test_a_broken_pack_chosen_over_the_api_is_an_error_without_paths_and_is_dropped(late_pack_client):
     client, tmp_path = late_pack_client
     response = client.post("/api/analyze?render=1&pack=late", content=photo_jpeg(),
@@ -174,7 +163,6 @@ def test_a_broken_pack_chosen_over_the_api_is_an_error_without_paths_and_is_drop
     assert ok.status_code == 200
 
 
-@PHASE_1
 def test_a_broken_pack_chosen_on_the_live_page_is_an_error_and_the_session_goes_on(late_pack_client):
     client, tmp_path = late_pack_client
     with client.websocket_connect(WS_URL) as ws:
@@ -187,7 +175,6 @@ def test_a_broken_pack_chosen_on_the_live_page_is_an_error_and_the_session_goes_
         assert result[:4] and json.loads(result[4:4 + int.from_bytes(result[:4], "big")])["type"] == "result"
 
 
-@PHASE_1
 def test_a_portrait_phone_frame_is_processed_on_the_live_page(client):
     with client.websocket_connect(WS_URL) as ws:
         json.loads(ws.receive_text())
@@ -197,9 +184,8 @@ def test_a_portrait_phone_frame_is_processed_on_the_live_page(client):
     assert header["type"] == "result"
 
 
-@PHASE_1
 def test_an_idle_live_connection_is_closed_and_frees_its_slot():
-    app = create_app(lambda: Pipeline(PipelineOptions()), ServeOptions(max_sessions=1, idle_timeout_s=0.5))
+    app = create_app(build_lens, ServeOptions(max_sessions=1, idle_timeout_s=0.5))
     with TestClient(app, base_url=BASE) as client:
         with client.websocket_connect(WS_URL) as ws:
             json.loads(ws.receive_text())
@@ -211,12 +197,11 @@ def test_an_idle_live_connection_is_closed_and_frees_its_slot():
             assert json.loads(ws.receive_text())["type"] == "options"
 
 
-@PHASE_1
 def test_an_upload_abandoned_mid_body_is_one_log_line(caplog):
     uvicorn = pytest.importorskip("uvicorn")
-    from arfilter.web.serve import uvicorn_config
+    from arfilter.apps.web.serve import uvicorn_config
 
-    app = create_app(lambda: Pipeline(PipelineOptions()), ServeOptions())
+    app = create_app(build_lens, ServeOptions())
     server = uvicorn.Server(uvicorn_config(app, ServeOptions()))
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))

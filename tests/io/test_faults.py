@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 import shutil
 import signal
 import struct
@@ -27,6 +26,7 @@ from tests.faults import (
     decodable_frames,
     digest,
     json_lines,
+    messages,
     one_error,
     run_cli,
     run_process,
@@ -98,11 +98,6 @@ def test_a_one_pixel_frame_cannot_be_recorded_and_says_why(tmp_path, capsys):
 # --------------------------------------------------------------------------- 2. signals finalise every output
 
 
-def messages(stderr: str) -> list[str]:
-    """The stderr lines other than the progress lines a slow (loaded) machine prints every 2 s."""
-    return [line for line in stderr.splitlines() if not re.match(r"\d+ frames, [\d.]+ frames/s$", line)]
-
-
 def demo_run_under_way(tmp_path: Path, lines: int) -> tuple[subprocess.Popen[str], Path, Path]:
     """A real headless run on the demo, recording and writing JSON, once it has written `lines` lines."""
     record, json_path = tmp_path / "demo.mp4", tmp_path / "demo.jsonl"
@@ -153,15 +148,15 @@ def test_a_damaged_stretch_is_skipped_and_the_run_goes_to_the_end(tmp_path, caps
     before, decodable = digest(video), decodable_frames(video)
     assert 20 < decodable < CLIP_FRAMES - 30, "the damage must hit a long stretch (more than 30 frames) in the middle"
     json_path, record = tmp_path / "out.jsonl", tmp_path / "out.mp4"
-    code, out, err = run_cli(capsys, "--source", video, "--headless", "--json", json_path, "--record", record)
+    code, _out, err = run_cli(capsys, "--source", video, "--headless", "--json", json_path, "--record", record)
     assert code == 0, err
     records = json_lines(json_path)
     assert len(records) == decodable, "every decodable frame after the damage is processed"
     assert records[-1]["frame"] == CLIP_FRAMES - 1
     skipped = CLIP_FRAMES - decodable
-    assert len(err) == 1 and err[0].startswith("arfilter: warning: ") and f"skipped {skipped} unreadable frame(s)" in err[0]
+    assert len(err) == 2 and err[0].startswith("arfilter: warning: ") and f"skipped {skipped} unreadable frame(s)" in err[0]
     assert "first at frame" in err[0] and "last at frame" in err[0]
-    assert f"processed {decodable} frame(s)" in out
+    assert f"processed {decodable} frame(s)" in err[1]
     assert decodable <= video_frames(record) <= CLIP_FRAMES  # gaps keep their time, as repeated frames
     assert digest(video) == before
 
@@ -216,10 +211,10 @@ def test_a_file_that_ends_early_exits_non_zero_with_a_warning(tmp_path, capsys, 
     before, decodable = digest(video), decodable_frames(video)
     assert 0 < decodable < CLIP_FRAMES - 10
     json_path = tmp_path / "out.jsonl"
-    code, out, err = run_cli(capsys, "--source", video, "--headless", "--json", json_path)
+    code, _out, err = run_cli(capsys, "--source", video, "--headless", "--json", json_path)
     assert code == 3, err
-    assert f"processed {decodable} frame(s)" in out
-    assert len(err) == 1 and "ended early" in err[0] and f"of the {CLIP_FRAMES}" in err[0], err
+    assert len(err) == 2 and "ended early" in err[0] and f"of the {CLIP_FRAMES}" in err[0], err
+    assert f"processed {decodable} frame(s)" in err[1]
     assert f"frames {decodable}-{CLIP_FRAMES - 1}" in err[0]
     assert len(json_lines(json_path)) == decodable
     assert digest(video) == before

@@ -4,10 +4,8 @@ before decoding."""
 from __future__ import annotations
 
 import shutil
-import struct
 import subprocess
 import time
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +16,7 @@ from arfilter.errors import PackError
 from arfilter.render.packs import BUILTIN_PACKS_DIR, MAX_PACK_LAYERS, PackSet, discover_packs, load_pack
 from arfilter.vision.labels import EMOTION_LABELS
 from tests.fakes import BUILTIN_PACK_NAMES
-from tests.faults import cli_process, rgba_png, run_process, subprocess_env, write_pack
+from tests.faults import cli_process, corrupt_pixels_keep_checksums, rgba_png, run_process, subprocess_env, write_pack
 
 # --------------------------------------------------------------------------- 4-5. packs
 
@@ -76,22 +74,6 @@ def test_a_pack_over_budget_is_refused_before_decoding(tmp_path):
     many = write_pack(tmp_path / "many", "many", images=["dot.png"] * (MAX_PACK_LAYERS + 1))
     with pytest.raises(PackError, match=f"at most {MAX_PACK_LAYERS}"):
         load_pack(many, EMOTION_LABELS)
-
-
-def corrupt_pixels_keep_checksums(path: Path) -> None:
-    """Scramble a PNG's compressed pixels but recompute the chunk CRCs: the header and the
-    checksums verify, decoding fails. That is a pack only found broken when it is drawn."""
-    data = bytearray(path.read_bytes())
-    position = 8
-    while position < len(data):
-        length = struct.unpack(">I", data[position:position + 4])[0]
-        kind = bytes(data[position + 4:position + 8])
-        body = position + 8
-        if kind == b"IDAT":
-            data[body + 2:body + length] = b"\xff" * (length - 2)
-            data[body + length:body + length + 4] = struct.pack(">I", zlib.crc32(data[position + 4:body + length]))
-        position = body + length + 4
-    path.write_bytes(bytes(data))
 
 
 def test_packs_not_in_use_are_not_decoded_and_a_broken_one_is_dropped_when_chosen(tmp_path):

@@ -2,29 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import shutil
-from pathlib import Path
-
 import pytest
 
-from tests.faults import ASTRONAUT, one_error, run_cli
+from tests.faults import ASTRONAUT, model_copy, one_error, run_cli
 
 # --------------------------------------------------------------------------- 7. model metadata
-
-
-def model_copy(tmp_path: Path, change, model_source: Path | None = None) -> Path:
-    """A copy of the shipped emotion model whose metadata `change` edits; returns emotion.json."""
-    from arfilter.resources import MODELS_DIR
-
-    folder = tmp_path / "model"
-    folder.mkdir()
-    metadata = json.loads((MODELS_DIR / "emotion.json").read_text())
-    shutil.copy(model_source or MODELS_DIR / metadata["model_file"], folder / metadata["model_file"])
-    change(metadata)
-    path = folder / "emotion.json"
-    path.write_text(json.dumps(metadata))  # allow_nan: NaN is written as the bare token a broken export would write
-    return path
 
 
 def _set_temperature(value: float):

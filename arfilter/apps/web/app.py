@@ -35,12 +35,14 @@ JavaScript, and the screenshot button saves what the window would save. The meas
 per frame and about 40 kB per frame down, which loopback and a home network carry easily.
 
 Safety: bound to this machine (the default), only requests for 127.0.0.1, localhost or [::1]
-are served; every image goes through `uploads.decode_image` (size and dimensions checked before
-decoding); bodies are read with a byte limit; no endpoint takes a path from the client (the
-static files are a fixed table, packs are chosen by name among those loaded); the page carries
-a Content-Security-Policy; WebSocket connections from other sites' pages are refused (their
-Origin must be this server); any error in one request or connection is answered or logged,
-never raised into the server.
+are served; every image goes through `uploads.decode_image` (size, dimensions and compression
+ratio checked from the header before decoding, a few decodes at a time); bodies are read with
+a byte limit and a deadline; no endpoint takes a path from the client (the static files are a
+fixed table, packs are chosen by name among those loaded) and no answer holds a server path;
+the page carries a Content-Security-Policy built only from a checked host name; API requests
+and WebSocket connections from other sites' pages are refused (`guards.same_origin`); a live
+connection that sends nothing for `idle_timeout_s` is closed, freeing its slot; every error is
+answered as `{"error": ...}` and logged as one line, never raised into the server (see guards).
 """
 
 from __future__ import annotations
@@ -53,7 +55,6 @@ import threading
 from collections.abc import AsyncGenerator, Callable
 from importlib import resources
 from typing import Any
-from urllib.parse import urlsplit
 
 import anyio
 import cv2
@@ -69,12 +70,14 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from arfilter import __version__
 from arfilter.apps.lens import Lens, neutral_reference_of
 from arfilter.apps.web.docs import add_docs
+from arfilter.apps.web.guards import HttpGuard, client_name, csp_host, one_line, same_origin
 from arfilter.apps.web.options import LOCAL_HOSTS, ServeOptions
 from arfilter.apps.web.session import (
     LatestFrame,
     LensPool,
     LiveSession,
     SettingsError,
+    broken_pack_message,
     error_message,
 )
 from arfilter.apps.web.uploads import (
@@ -103,6 +106,7 @@ CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'se
 # rebinding) cannot use the API from the user's browser.
 BUSY_CLOSE_CODE = 1013  # "try again later"
 POLICY_CLOSE_CODE = 1008
+IDLE_CLOSE_CODE = 1001  # "going away"
 
 
 @functools.cache
@@ -115,18 +119,22 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-async def read_body(request: Request, limits: UploadLimits) -> bytes:
+async def read_body(request: Request, limits: UploadLimits, timeout_s: float) -> bytes:
     """The request body, refused with 413 as soon as it passes `limits.max_bytes`: by its
-    Content-Length before reading anything, or while reading a chunked body."""
+    Content-Length before reading anything, or while reading a chunked body; 408 when it does
+    not arrive whole within `timeout_s` (a slow sender holds nothing for long)."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limits.max_bytes:
         raise too_large_body(int(declared), limits)
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limits.max_bytes:
-            raise too_large_body(size, limits)
-        chunks.append(chunk)
+    with anyio.move_on_after(timeout_s) as deadline:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limits.max_bytes:
+                raise too_large_body(size, limits)
+            chunks.append(chunk)
+    if deadline.cancelled_caught:
+        raise ImageRejectedError(408, f"the body did not arrive within {timeout_s:g} s; send it at once")
     return b"".join(chunks)
 
 
@@ -158,15 +166,6 @@ async def image_from_multipart(request: Request, body: bytes) -> tuple[bytes, by
         await form.close()
 
 
-def _same_origin(websocket: WebSocket) -> bool:
-    """A browser page from another site may not drive the camera lens: its Origin header
-    must name this server. Programs that send no Origin (bench, scripts) are let in."""
-    origin = websocket.headers.get("origin")
-    if origin is None:
-        return True
-    return urlsplit(origin).netloc.lower() == websocket.headers.get("host", "").lower()
-
-
 class _Server:
     """The state shared by all requests: the analysis lens, the live slots, the pack list."""
 
@@ -180,16 +179,25 @@ class _Server:
 
     def analyze(self, data: bytes, pack: str | None, render: bool, neutral: bytes | None = None) -> dict[str, Any] | bytes:
         """Runs in a worker thread: decode, analyse as a still, answer the record or the PNG. With
-        `neutral` (a photo of the same person's neutral face) every face is read relative to it."""
-        image = decode_image(data, self.options.limits)
-        neutral_image = decode_image(neutral, self.options.limits) if neutral is not None else None
+        `neutral` (a photo of the same person's neutral face) every face is read relative to it.
+
+        Decoding happens under the analysis lock: however many requests the thread pool runs,
+        one upload at a time is in memory (4096 x 4096 px is 50 MB decoded)."""
         with self._analyze_lock:
+            image = decode_image(data, self.options.limits)
+            neutral_image = decode_image(neutral, self.options.limits) if neutral is not None else None
+        with self._analyze_lock:
+            image = decode_image(data, self.options.limits)
             if self._analyze_lens is None:
                 self._analyze_lens = self.lens_factory()
             lens = self._analyze_lens
+            offered = len(lens.packs.names)
             try:
                 lens.packs.select(pack or lens.packs.initial)  # any case; a typo gets the closest name
             except PackError as error:
+                if len(lens.packs.names) < offered:  # undecodable, now dropped: named without server paths
+                    raise ImageRejectedError(422, broken_pack_message(pack or lens.packs.initial,
+                                                                      lens.packs.names)) from None
                 raise ImageRejectedError(400, str(error)) from None
             reference = None
             if neutral_image is not None:
@@ -249,7 +257,7 @@ def _answer_errors_as_json(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def failure(request: Request, error: Exception) -> JSONResponse:
-        log.exception("request %s %s failed", request.method, request.url.path)
+        log.error("request %s %s failed: %s", request.method, request.url.path, one_line(error))  # one line
         return JSONResponse({"error": f"the server failed on this request ({type(error).__name__}); "
                                       "it is logged, and other requests are not affected"}, status_code=500)
 
@@ -265,18 +273,13 @@ def create_app(lens_factory: Callable[[], Lens], options: ServeOptions | None = 
     if options.host in LOCAL_HOSTS:
         app.add_middleware(TrustedHostMiddleware,
                            allowed_hosts=["127.0.0.1", "localhost", "[::1]", *options.allowed_hosts])
-
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Callable[[Request], Any]) -> Response:
-        response: Response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        return response
+    app.add_middleware(HttpGuard)  # added last: outermost, so it also answers what the others raise
 
     @app.get("/")
     async def page(request: Request) -> Response:
-        host = request.headers.get("host", f"{options.host}:{options.port}")
-        csp = CONTENT_SECURITY_POLICY.format(ws=f"ws://{host} wss://{host}")
+        host = csp_host(request.headers.get("host"))
+        # Without a checked host name, 'self' alone (browsers match ws: and wss: of the page's host with it).
+        csp = CONTENT_SECURITY_POLICY.format(ws=f"ws://{host} wss://{host}" if host else "")
         return Response(static_text("index.html"), media_type="text/html; charset=utf-8",
                         headers={"Content-Security-Policy": csp, "Cache-Control": "no-cache"})
 
@@ -290,23 +293,26 @@ def create_app(lens_factory: Callable[[], Lens], options: ServeOptions | None = 
     @app.post("/api/analyze")
     async def analyze(request: Request, render: bool = False, pack: str | None = None) -> Response:
         try:
-            body = await read_body(request, options.limits)
+            body = await read_body(request, options.limits, options.body_timeout_s)
             neutral = None
             if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
                 body, neutral = await image_from_multipart(request, body)
             answer = await run_in_threadpool(server.analyze, body, pack, render, neutral)
         except ImageRejectedError as rejected:
+            log.warning("refused POST /api/analyze from %s: %s", client_name(request.scope), rejected.message)
             return _error(rejected.status, rejected.message)
-        except ArfilterError as error:
+        except ArfilterError as error:  # the details (paths) go to the log, not to the client
             log.error("analyze failed: %s", error)
-            return _error(500, str(error))
+            return _error(500, f"the image could not be analysed ({type(error).__name__}); the server goes on")
         if isinstance(answer, bytes):
             return Response(answer, media_type="image/png")
         return JSONResponse(answer)
 
     @app.websocket("/ws")
     async def live(websocket: WebSocket) -> None:
-        if not _same_origin(websocket):
+        if not same_origin(websocket.headers):
+            log.warning("refused /ws from %s: Origin %s is another site", client_name(websocket.scope),
+                        websocket.headers.get("origin"))
             await websocket.close(code=POLICY_CLOSE_CODE, reason="connections from other sites are not allowed")
             return
         await websocket.accept()
@@ -323,7 +329,8 @@ def create_app(lens_factory: Callable[[], Lens], options: ServeOptions | None = 
             with anyio.CancelScope(shield=True):
                 lens = await run_in_threadpool(server.pool.take)
             try:
-                await _run_session(websocket, LiveSession(lens, options.limits, options.jpeg_quality))
+                await _run_session(websocket, LiveSession(lens, options.limits, options.jpeg_quality),
+                                   options.idle_timeout_s)
             finally:
                 server.pool.give_back(lens)  # cheap, and no frame of it is in flight any more
         finally:
@@ -332,9 +339,10 @@ def create_app(lens_factory: Callable[[], Lens], options: ServeOptions | None = 
     return app
 
 
-async def _run_session(websocket: WebSocket, session: LiveSession) -> None:
+async def _run_session(websocket: WebSocket, session: LiveSession, idle_timeout_s: float) -> None:
     """Receive on this coroutine, process on another: frames arriving while one is processed
-    replace each other in `LatestFrame` instead of queueing."""
+    replace each other in `LatestFrame` instead of queueing. A client that sends nothing for
+    `idle_timeout_s` is told so and closed: answering pings does not keep a slot."""
     latest = LatestFrame()
     send_lock = asyncio.Lock()  # results and option replies come from two coroutines
 
@@ -367,7 +375,13 @@ async def _run_session(websocket: WebSocket, session: LiveSession) -> None:
     worker = asyncio.create_task(process_frames())
     try:
         while True:
-            message = await websocket.receive()
+            with anyio.move_on_after(idle_timeout_s) as idle:
+                message = await websocket.receive()
+            if idle.cancelled_caught:
+                await send(json.dumps({"type": "idle", "message": f"nothing received for {idle_timeout_s:g} s; the "
+                                       "connection is closed to free its slot, reconnect to go on"}))
+                await websocket.close(code=IDLE_CLOSE_CODE, reason="idle")
+                break
             if message["type"] == "websocket.disconnect":
                 break
             if message.get("bytes") is not None:

@@ -4,7 +4,6 @@
   preflight, so without it any page the user visits could drive the local server; a request
   whose Origin (or, when the browser sends no Origin, whose Sec-Fetch-Site) names another site
   is refused. Programs that send neither (curl, the bench, scripts) are let in.
-- `install_error_bodies`: FastAPI's own refusals (404, 405, 422) in the same body.
 - `HttpGuard`: ASGI middleware around the whole app: refuses cross-site API requests (403),
   marks API answers `Cache-Control: no-store` (an analysis of the user's photo must not sit in
   a cache), adds `nosniff` and `no-referrer` to every answer, and turns every error into the
@@ -33,10 +32,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import h11
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -127,23 +122,6 @@ class HttpGuard:
             if not started:
                 for message in _error_body(500, f"internal error ({type(error).__name__}); the server goes on"):
                     await send(message)
-
-
-def install_error_bodies(app: FastAPI) -> None:
-    """404, 405 and 422 answer `{"error": ...}` like every other refusal (FastAPI says `detail`)."""
-
-    async def http_error(request: Request, error: Exception) -> JSONResponse:
-        assert isinstance(error, HTTPException)
-        return JSONResponse({"error": str(error.detail)}, status_code=error.status_code, headers=error.headers)
-
-    async def invalid_request(request: Request, error: Exception) -> JSONResponse:
-        assert isinstance(error, RequestValidationError)
-        problems = "; ".join(f"{'.'.join(str(part) for part in problem.get('loc', ()))}: {problem.get('msg', '')}"
-                             for problem in list(error.errors())[:5])
-        return JSONResponse({"error": f"invalid request ({problems})"}, status_code=422)
-
-    app.add_exception_handler(HTTPException, http_error)
-    app.add_exception_handler(RequestValidationError, invalid_request)
 
 
 def one_line(error: BaseException) -> str:

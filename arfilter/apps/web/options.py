@@ -20,6 +20,9 @@ class ServeOptions:
     busy_retry_s: how long the page waits before retrying when all sessions are taken.
     allowed_hosts: host names besides 127.0.0.1, localhost and [::1] that a server bound to this
         machine answers to: the public name of an https reverse proxy in front of it.
+    idle_timeout_s: a live connection that sends nothing (no frame, no message) for this long
+        is closed, so connections left open by idle clients never hold every slot.
+    body_timeout_s: an upload must arrive whole within this, so slow senders hold nothing long.
     """
 
     host: str = "127.0.0.1"
@@ -29,6 +32,8 @@ class ServeOptions:
     jpeg_quality: int = 80
     busy_retry_s: float = 3.0
     allowed_hosts: tuple[str, ...] = ()
+    idle_timeout_s: float = 60.0
+    body_timeout_s: float = 30.0
 
     def __post_init__(self) -> None:
         if self.max_sessions < 1:
@@ -37,3 +42,5 @@ class ServeOptions:
             raise ValueError(f"port must be 0..65535, got {self.port}")
         if not 1 <= self.jpeg_quality <= 100:
             raise ValueError(f"jpeg_quality must be 1..100, got {self.jpeg_quality}")
+        if self.idle_timeout_s <= 0 or self.body_timeout_s <= 0:
+            raise ValueError(f"timeouts must be positive, got {self.idle_timeout_s} and {self.body_timeout_s}")

@@ -10,9 +10,13 @@ command line's parent parser (arfilter.apps.cli), so they mean exactly the same 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import socket
 import sys
 from collections.abc import Callable
+from typing import Any
+
+import uvicorn
 
 from arfilter.apps.lens import Lens, LensFactory
 from arfilter.apps.web.options import LOCAL_HOSTS, ServeOptions
@@ -70,12 +74,43 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+# Connections (and requests in progress) beyond this get 503 at once instead of a file
+# descriptor each until the process runs out: every client of a local lens fits far below it.
+MAX_CONNECTIONS = 512
+KEEP_ALIVE_S = 5
+MAX_HEADER_BYTES = 16 * 1024  # h11's limit on a request's line and headers
+
+
+def uvicorn_config(app: Any, options: ServeOptions) -> Any:
+    """uvicorn's settings: bounded headers, header and keep-alive deadlines, a connection cap."""
+    from arfilter.apps.web.guards import BoundedH11Protocol
+
+    # log_config None: uvicorn leaves logging alone (no access log; warnings reach stderr as one line).
+    return uvicorn.Config(app, log_config=None, log_level="warning", lifespan="off", http=BoundedH11Protocol,
+                          ws_max_size=options.limits.max_bytes + 64 * 1024, timeout_graceful_shutdown=2,
+                          timeout_keep_alive=KEEP_ALIVE_S, h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+                          limit_concurrency=MAX_CONNECTIONS,
+                          # Frames are JPEGs, which deflate cannot shrink: compressing them only costs time.
+                          ws_per_message_deflate=False)
+
+
+class _QuietServer(uvicorn.Server):
+    """uvicorn's server with the event loop's own errors (accept() failing when file descriptors
+    run out under a flood) as one line per kind, not a traceback each."""
+
+    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
+        from arfilter.apps.web.guards import quiet_loop_errors
+
+        quiet_loop_errors(asyncio.get_running_loop())
+        await super().serve(sockets=sockets)
+
+
 def run_server(options: ServeOptions, factory: Callable[[], Lens]) -> int:
     """Serve until Ctrl-C (uvicorn stops cleanly on SIGINT/SIGTERM)."""
-    import uvicorn
-
     from arfilter.apps.web.app import create_app
+    from arfilter.apps.web.guards import raise_open_file_limit
 
+    raise_open_file_limit()  # every connection is a file descriptor
     sock = listen(options.host, options.port)
     port = sock.getsockname()[1]
     if options.host not in LOCAL_HOSTS:
@@ -83,11 +118,6 @@ def run_server(options: ServeOptions, factory: Callable[[], Lens]) -> int:
               "the page and the API; browsers open the camera only on https or localhost", file=sys.stderr)
     shown_host = f"[{options.host}]" if ":" in options.host else options.host
     print(f"arfilter: serving the live page at http://{shown_host}:{port}/ (Ctrl-C stops)", file=sys.stderr)
-    # log_config None: uvicorn leaves logging alone (no access log; warnings reach stderr as one line).
-    config = uvicorn.Config(create_app(factory, options), log_config=None, log_level="warning", lifespan="off",
-                            ws_max_size=options.limits.max_bytes + 64 * 1024, timeout_graceful_shutdown=2,
-                            # Frames are JPEGs, which deflate cannot shrink: compressing them only costs time.
-                            ws_per_message_deflate=False)
     with sock:
-        uvicorn.Server(config).run(sockets=[sock])
+        _QuietServer(uvicorn_config(create_app(factory, options), options)).run(sockets=[sock])
     return 0

@@ -66,8 +66,8 @@ class LensPool:
             raise
 
     def give_back(self, lens: Lens) -> None:
-        """Return a lens as new: no tracks, the default pack, the server's background."""
-        lens.reset()
+        """Return a lens as new: no tracks, ids from 1, the default pack, the server's background."""
+        lens.restart()
         lens.packs.select(lens.packs.initial)
         lens.set_background(lens.initial_background)
         with self._lock:
@@ -186,7 +186,10 @@ class LiveSession:
                 raise SettingsError(f"option {name} must be true or false, got {message[name]!r}")
         with self._lock:
             if pack is not None:
-                self.lens.packs.select(pack)
+                try:
+                    self.lens.packs.select(pack)
+                except PackError:  # undecodable: PackSet.select dropped it; the session goes on
+                    raise SettingsError(broken_pack_message(pack, self.lens.packs.names)) from None
             if "mirror" in message and message["mirror"] != self.settings.mirror and self.last is not None:
                 # The page flips its frames from now on: the tracks flip with them and keep their ids.
                 self.lens.mirror(self.last.frame.image.shape[1])
@@ -282,6 +285,12 @@ class LiveSession:
             self._outbox.append(binary_message({"type": "gif", "seconds": round(clip.held_s(), 2), "bytes": len(data)},
                                                data))
 
+
+
+def broken_pack_message(name: str, available: list[str]) -> str:
+    """A pack whose images cannot be decoded, for a client: its name, never the server's paths."""
+    return (f"the filter pack {name!r} cannot be drawn (its images are damaged) and was removed from the list; "
+            f"available: {', '.join(available)}")
 
 
 def error_message(message: str, about: str) -> str:

@@ -1,25 +1,30 @@
 """Turn bytes from the network into an RGB frame, refusing what could hurt the server.
 
 Every image that reaches the server (an /api/analyze body, a frame of the live page) comes
-through `decode_image`. It reads the format and the size from the file header first, with
-Pillow's lazy `Image.open`, which parses the header but decodes no pixel: a 20 kB PNG that
-claims to be 60000 x 60000 px is refused before it can ask for 10 GB of memory. Only then does
-OpenCV decode the pixels (three times faster than Pillow on a 640x480 JPEG).
+through `decode_image`, which hands it to `arfilter.bounded.decode_image_data`: format, size,
+EXIF orientation and compression ratio come from the header (Pillow parses it without decoding
+a pixel), so a 20 kB PNG that claims 60000 x 60000 px, or a 600-byte JPEG that declares 4096 x
+4096, is refused before it can cost memory or CPU; only then does OpenCV decode the pixels
+(three times faster than Pillow on a 640x480 JPEG), turning phone photos upright by their EXIF
+orientation. At most `DECODE_SLOTS` images are decoded at once, whatever the number of
+requests and live connections, so memory stays bounded under load.
 """
 
 from __future__ import annotations
 
-import io
+import threading
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+
+from arfilter.bounded import ImageLimits, ImageRefusedError, decode_image_data
 
 # Pillow format names accepted, and how people write them: the still formats the command line
 # reads (browsers send JPEG from canvas.toBlob, tools PNG), plus GIF, whose first frame is used.
 ACCEPTED_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP", "BMP": "BMP", "TIFF": "TIFF", "GIF": "GIF"}
 SEND = "send a JPEG, PNG, WebP, BMP, TIFF or GIF image"
+DECODE_SLOTS = threading.BoundedSemaphore(2)  # images decoded at once, over all requests and live pages
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,10 @@ class UploadLimits:
     def __post_init__(self) -> None:
         if self.max_bytes < 1 or self.max_side_px < 1:
             raise ValueError(f"upload limits must be positive, got {self}")
+
+    def image_limits(self) -> ImageLimits:
+        return ImageLimits(max_bytes=self.max_bytes, max_side_px=self.max_side_px,
+                           max_pixels=self.max_side_px * self.max_side_px)
 
 
 class ImageRejectedError(Exception):
@@ -56,21 +65,9 @@ def decode_image(data: bytes, limits: UploadLimits) -> np.ndarray:
     if not data:
         raise ImageRejectedError(400, f"the body is empty; {SEND}")
     try:
-        with Image.open(io.BytesIO(data)) as header:
-            image_format, (width, height) = header.format, header.size
-    except Image.DecompressionBombError:
-        raise ImageRejectedError(413, f"the image is too large; at most {limits.max_side_px} px a side") from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
-        raise ImageRejectedError(400, f"the body is not an image; {SEND}") from None
-    if image_format not in ACCEPTED_FORMATS:
-        raise ImageRejectedError(400, f"{image_format} images are not accepted; {SEND}")
-    if max(width, height) > limits.max_side_px:
-        raise ImageRejectedError(413, f"the image is {width}x{height} px; at most {limits.max_side_px} px a side "
-                                 "are accepted, scale it down")
-    if min(width, height) < 1:
-        raise ImageRejectedError(400, f"the image is {width}x{height} px; it has no pixels")
-    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    if bgr is None or bgr.shape[:2] != (height, width):
-        raise ImageRejectedError(400, f"the {ACCEPTED_FORMATS[image_format]} image is corrupt or truncated; "
-                                 "send a complete image")
+        with DECODE_SLOTS:
+            bgr = decode_image_data(data, limits.image_limits(), frozenset(ACCEPTED_FORMATS))
+    except ImageRefusedError as refused:
+        message = f"the body is not an image; {SEND}" if refused.kind == "not_an_image" else refused.message
+        raise ImageRejectedError(413 if refused.too_large else 400, message) from None
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)

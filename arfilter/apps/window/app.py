@@ -532,7 +532,9 @@ class App:
     # ----------------------------------------------------------------- recording
 
     def start_recording(self, path: Path | None = None) -> Path:
-        path = path or timestamped_path(self.options.screenshot_dir, "recording", ".mp4")
+        if path is None:
+            prepare_folder(self.options.screenshot_dir, "screenshot")  # the folder S and R were told to use
+            path = timestamped_path(self.options.screenshot_dir, "recording", ".mp4")
         self.recorder = VideoSink(path, self.source.fps)
         self._recording_since = time.monotonic()
         self._changed()
@@ -540,13 +542,15 @@ class App:
         return path
 
     def stop_recording(self) -> Path | None:
+        """Finish the recording; OutputError (a full disk) when it could not be finished, and the
+        window goes on without a recording either way."""
         if self.recorder is None:
             return None
-        self.recorder.close()
-        path = self.recorder.path.resolve() if self.recorder.frames_written else None
-        log.info("recording saved to %s", self.recorder.describe())
-        self.recorder = None
+        recorder, self.recorder = self.recorder, None
         self._changed()
+        recorder.close()
+        path = recorder.path.resolve() if recorder.frames_written else None
+        log.info("recording saved to %s", recorder.describe())
         return path
 
     # ----------------------------------------------------------------- drawing
@@ -640,7 +644,15 @@ class App:
         the recording shows what the user saw, pauses included)."""
         now = time.monotonic() if now is None else now
         if self.recorder is not None and self.result is not None and self.recorder.wants_frame(now):
-            self.recorder.write(self.result, surface_to_rgb(self.capture_frame()), timestamp_s=now)
+            try:
+                self.recorder.write(self.result, surface_to_rgb(self.capture_frame()), timestamp_s=now)
+            except ArfilterError as error:  # a full disk: stop recording, say so, keep the window
+                self.toasts.show(str(error))
+                log.error("%s", error)
+                try:
+                    self.stop_recording()
+                except ArfilterError as closing:
+                    log.error("%s", closing)
         if self.gif is not None and self.result is not None:
             self.gif.clip.mark(now)
             if self.gif.full:
@@ -708,6 +720,7 @@ class App:
             except ArfilterError as error:  # the window goes on without it
                 self.toasts.show(str(error))
                 warn(str(error))
+        unfinished = False  # a recording that could not be finished makes the exit code say so
         try:
             while self.running:
                 self.step()
@@ -722,6 +735,10 @@ class App:
                 # answer a key without a noticeable delay.
                 clock.tick(IDLE_FPS if self.idle() else self.options.max_fps)
         finally:
-            self.stop_recording()
+            try:
+                self.stop_recording()
+            except ArfilterError as error:  # the window is closing: the line goes to the terminal
+                log.error("%s", error)
+                unfinished = True
             self.stop_extras()
-        return 0
+        return 2 if unfinished else 0

@@ -26,7 +26,7 @@ class ImageFolderSink:
     needs_image = True
 
     def __init__(self, out_dir: Path) -> None:
-        prepare_folder(out_dir, "output")
+        self.created = prepare_folder(out_dir, "output")
         self.out_dir = out_dir
         self.written = 0
 
@@ -44,4 +44,5 @@ class ImageFolderSink:
         """Nothing to finalise: every image is complete once written."""
 
     def describe(self) -> str:
-        return f"{self.out_dir.resolve()}/ ({self.written} images)"
+        created = ", in the folder created for them" if self.created else ""
+        return f"{self.out_dir.resolve()}/ ({self.written} images{created})"

@@ -4,6 +4,10 @@ Each line reaches the operating system in one `write`, inside a `deferred_signal
 so a signal never splits a line and nothing waits in a Python buffer: whatever a killed run
 wrote parses. When the disk fills up, the file is cut back to its last complete line and the
 error is one `OutputError` line. Values JSON cannot hold (NaN, infinities) are written as null.
+
+`--json -` writes the lines to standard output (every message of a run goes to standard error,
+so the stream holds records only). A reader that leaves early (`| head -1`) is a broken pipe,
+raised as `BrokenPipeError` for the command line to end quietly, not reported as a full disk.
 """
 
 from __future__ import annotations
@@ -68,18 +72,25 @@ def finite(value: Any) -> Any:
     return value
 
 
+STDOUT = Path("-")
+
+
 class JsonLinesSink:
-    """Appends one line per frame to `path` (the file is created, or emptied, when the sink opens)."""
+    """Appends one line per frame to `path` (the file is created, or emptied, when the sink opens);
+    `-` is standard output."""
 
     needs_image = False
 
     def __init__(self, path: Path) -> None:
-        prepare_folder(path.parent, "JSON file", for_file=path)
         self.path = path
         self.lines = 0
         self._size = 0  # bytes of complete lines written
+        if path == STDOUT:
+            self._fd: int | None = os.dup(1)  # closing the sink leaves the process's stdout alone
+            return
+        prepare_folder(path.parent, "JSON file", for_file=path)
         try:
-            self._fd: int | None = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+            self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
         except OSError as error:
             raise self._error(error) from None
 
@@ -100,6 +111,8 @@ class JsonLinesSink:
                 view = memoryview(data)
                 while view:
                     view = view[os.write(self._fd, view):]
+            except BrokenPipeError:
+                raise  # the reader left: not a failure of this output
             except OSError as error:
                 self._cut_back(self._fd)
                 raise self._error(error) from None
@@ -120,4 +133,4 @@ class JsonLinesSink:
             os.close(fd)
 
     def describe(self) -> str:
-        return f"{self.path.resolve()} ({self.lines} lines)"
+        return f"{'standard output' if self.path == STDOUT else self.path.resolve()} ({self.lines} lines)"

@@ -7,12 +7,14 @@ damaged frames skipped and counted.
 from __future__ import annotations
 
 import errno
+import math
 import os
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from arfilter.bounded import ImageRefusedError, read_image_file
 from arfilter.core.types import Frame
 from arfilter.errors import SourceError, os_reason
 from arfilter.io.sources.base import WHAT_TO_PASS, FrameSource, VideoCaptureLike, capture_fps, quiet_opencv
@@ -28,17 +30,13 @@ STILL_FPS = 1.0
 
 
 def _decode_image(path: Path) -> np.ndarray | None:
-    """Read an image file as BGR; None when it is not a decodable image.
-
-    Goes through `np.fromfile` + `imdecode` so that non-ASCII paths work on every platform.
-    """
+    """Read an image file as BGR, upright by its EXIF orientation; None when it is not a regular
+    file of a sane size holding a decodable image of a sane size (see `arfilter.bounded`: a 3 GB
+    sparse file named like a photo is refused by its size, a decompression bomb by its header)."""
     try:
-        data = np.fromfile(str(path), dtype=np.uint8)
-    except OSError:
+        return read_image_file(path)
+    except ImageRefusedError:
         return None
-    if data.size == 0:
-        return None
-    return cv2.imdecode(data, cv2.IMREAD_COLOR)
 
 
 class ImageListSource(FrameSource):
@@ -98,6 +96,7 @@ class VideoFileSource(FrameSource):
         count = capture.get(cv2.CAP_PROP_FRAME_COUNT)
         self.frame_count = int(count) if count and count > 0 else None
         self._position = 0  # read attempts so far == index of the next frame in the file
+        self._last_s: float | None = None  # timestamp of the last frame returned
 
     def _read_frame(self) -> Frame | None:
         failures = 0
@@ -109,7 +108,7 @@ class VideoFileSource(FrameSource):
                 if failures:
                     self._skip_stretch(index - failures, failures)
                 return Frame(image=self._to_rgb(image), index=index, source=self.name,
-                             timestamp_s=index / self.fps)
+                             timestamp_s=self._timestamp_s(index))
             failures += 1
             if self.frame_count is None:
                 if failures >= MAX_CONSECUTIVE_BAD_FRAMES:
@@ -130,6 +129,18 @@ class VideoFileSource(FrameSource):
         self._capture.set(cv2.CAP_PROP_POS_FRAMES, index)
         self._position = index
         return index
+
+    def _timestamp_s(self, index: int) -> float:
+        """When the frame just read is shown: the container's own timestamp (phones record at a
+        variable rate, where index / average rate is off by seconds), else one frame period
+        after the previous frame when the container gives none or goes backwards."""
+        fallback = index / self.fps if self._last_s is None else self._last_s + 1.0 / self.fps
+        position_ms = self._capture.get(cv2.CAP_PROP_POS_MSEC)
+        seconds = position_ms / 1000.0 if position_ms is not None and math.isfinite(position_ms) else -1.0
+        if seconds < 0 or (self._last_s is not None and seconds <= self._last_s) or (index > 0 and seconds == 0):
+            seconds = fallback
+        self._last_s = seconds
+        return seconds
 
     def _skip_stretch(self, first: int, count: int) -> None:
         last = first + count - 1
@@ -207,9 +218,10 @@ def open_folder(spec: str, mirror: bool | None) -> ImageListSource:
 
 def open_image(spec: str, mirror: bool | None) -> ImageListSource:
     path = _readable(_path(spec))
-    if _decode_image(path) is None:
-        raise SourceError(f"image {path} is not a readable image (corrupt or unsupported format); "
-                          f"pass a .jpg/.png/.bmp/.webp/.tif file")
+    try:
+        read_image_file(path)
+    except ImageRefusedError as refused:
+        raise SourceError(f"{refused.message}: not a readable image; pass a complete .jpg/.png/.bmp/.webp/.tif file") from None
     return ImageListSource(str(path), [path], mirror=bool(mirror))
 
 

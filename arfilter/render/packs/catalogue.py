@@ -15,8 +15,10 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import cv2
 import numpy as np
 
+from arfilter.bounded import echo
 from arfilter.core.types import FrameResult
 from arfilter.errors import PackError, did_you_mean, os_reason
 from arfilter.render.packs.manifest import MANIFEST_NAME, load_pack
@@ -131,10 +133,27 @@ class PackSet:
                         f"available: {', '.join(self.names)} (see --list-packs)")
 
     def select(self, name: str) -> None:
-        """Switch to the pack called `name` (the web page picks packs by name, not in turn)."""
+        """Switch to the pack called `name` (the web page picks packs by name, not in turn).
+
+        An undecodable pack is refused with its PackError and dropped from the list, so it is
+        neither offered nor decoded again."""
         name = self.find(name)
-        self.available[self.names.index(name)].prepare()  # an undecodable pack is refused, not switched to
+        try:
+            self.available[self.names.index(name)].prepare()
+        except PackError as error:
+            self._drop(self.names.index(name), str(error))
+            raise
         self._index = self.names.index(name)
+
+    def _drop(self, index: int, reason: str) -> None:
+        """Take the pack at `index` off the list (never the last one), keeping the current pack."""
+        self.errors.append(reason)
+        log.warning("skipped filter pack: %s", reason)
+        if len(self.available) == 1:
+            return
+        current = self.available[self._index]
+        del self.available[index]
+        self._index = self.available.index(current) if current in self.available else 0
 
     def prop_boxes(self, result: FrameResult) -> list[tuple[int, int, int, int]]:
         """Where the current pack draws on `result`'s faces, (x, y, w, h) each (for the HUD to keep clear of)."""
@@ -142,10 +161,21 @@ class PackSet:
         return self.available[self._index].prop_boxes(result.faces, (width, height))
 
     def render(self, result: FrameResult) -> np.ndarray:
-        """A copy of the frame with the current pack drawn on every face (the result is not changed)."""
-        canvas = result.frame.image.copy()
-        self.available[self._index].render(canvas, result.faces, result.frame.timestamp_s)
-        return canvas
+        """A copy of the frame with the current pack drawn on every face (the result is not changed).
+
+        A pack that fails to draw (a placement no check foresaw) is dropped and the next one
+        drawn instead: one pack's failure stays inside that pack, the frame is still shown."""
+        while True:
+            canvas = result.frame.image.copy()
+            pack = self.available[self._index]
+            try:
+                pack.render(canvas, result.faces, result.frame.timestamp_s)
+                return canvas
+            except (ArithmeticError, ValueError, PackError, cv2.error) as error:
+                if len(self.available) == 1:
+                    raise
+                self._drop(self._index, f"{pack.source_folder}: cannot draw the pack {pack.name!r} "
+                                        f"({type(error).__name__}: {echo(str(error))[1:-1]})")
 
 
 def _pack_folders(folder: Path) -> list[Path]:

@@ -81,6 +81,7 @@ class PackImage:
         self.label = label  # how error messages name it: '<manifest>: layers[i].image for ...'
         self.size = size
         self._sprite: Sprite | None = None
+        self._failure: str | None = None  # why decoding failed: a broken PNG is decoded once, not per request
 
     @classmethod
     def from_sprite(cls, sprite: Sprite, name: str = "sprite.png") -> PackImage:
@@ -94,12 +95,15 @@ class PackImage:
         return self.size[0] * self.size[1]
 
     def sprite(self) -> Sprite:
+        if self._failure is not None:
+            raise PackError(self._failure)
         if self._sprite is None:
             try:
                 with Image.open(self.path) as opened:
                     rgba = np.asarray(opened.convert("RGBA"))
             except (OSError, ValueError, Image.DecompressionBombError) as error:
-                raise PackError(f"{self.label}: cannot decode PNG {self.path} ({error})") from None
+                self._failure = f"{self.label}: cannot decode PNG {self.path} ({error})"
+                raise PackError(self._failure) from None
             self._sprite = Sprite.from_rgba(rgba)
         return self._sprite
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from PIL import Image
 
+from arfilter.bounded import echo, read_bounded
 from arfilter.checks import is_finite_number
 from arfilter.core.expressions import EXPRESSIONS
 from arfilter.errors import PackError, os_reason
@@ -29,6 +30,12 @@ MANIFEST_NAME = "pack.toml"
 # ample room for rich packs while bounding what one pack can cost (16 Mpx is ~85 MB of
 # prepared sprites with their mip levels).
 MAX_PACK_LAYERS = 64
+MAX_MANIFEST_BYTES = 1024 * 1024
+# A layer is placed in reference lengths (the distance between the eyes, or the face's width):
+# the shipped packs use 0.3-3.2 and offsets under 1; far outside, a sprite would be larger than
+# any frame or land off it, and 1e306 overflowed the drawing on the first face.
+LAYER_SCALE_RANGE = (0.01, 20.0)
+MAX_LAYER_OFFSET = 10.0
 MAX_PACK_PIXELS = 16_000_000
 
 _NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -63,8 +70,11 @@ class ManifestReader:
                 raise PackError(f"{self.folder}: pack folder not found")
             if not self.manifest_path.resolve().is_relative_to(self.folder.resolve()):
                 raise self.fail(f"links outside the pack folder; the {MANIFEST_NAME} must be a file inside it")
-            with open(self.manifest_path, "rb") as manifest_file:
-                manifest = tomllib.load(manifest_file)
+            if not self.manifest_path.exists():
+                raise FileNotFoundError(self.manifest_path)
+            # Bounded: a FIFO or a 2 GB file named pack.toml is one line, not a hang or a memory spike.
+            manifest = tomllib.loads(read_bounded(self.manifest_path, "manifest", MAX_MANIFEST_BYTES, PackError,
+                                                  "a pack manifest is a small TOML file").decode("utf-8"))
         except FileNotFoundError:
             raise PackError(f"{self.manifest_path}: manifest not found; a pack folder needs a {MANIFEST_NAME}") from None
         except (OSError, ValueError) as error:  # TOMLDecodeError and UnicodeDecodeError are ValueErrors
@@ -75,11 +85,11 @@ class ManifestReader:
         self.reject_unknown_keys(manifest, _PACK_KEYS, "the manifest")
         name = manifest.get("name")
         if not isinstance(name, str) or not _NAME_PATTERN.match(name):
-            raise self.fail(f"name must be lowercase letters, digits, '-' or '_' (e.g. \"my-pack\"), got {name!r}")
+            raise self.fail(f"name must be lowercase letters, digits, '-' or '_' (e.g. \"my-pack\"), got {echo(name)}")
         text_fields = {key: manifest.get(key, "") for key in ("description", "author", "licence")}
         for key, value in text_fields.items():
             if not isinstance(value, str):
-                raise self.fail(f"{key} must be a string, got {value!r}")
+                raise self.fail(f"{key} must be a string, got {echo(value)}")
         layers_by_label = self.read_emotions(manifest.get("emotions"))
         pixels = sum(image.pixels for image in self.images.values())
         if pixels > MAX_PACK_PIXELS:
@@ -90,7 +100,7 @@ class ManifestReader:
     def read_emotions(self, emotions: Any) -> dict[str, tuple[PackLayer, ...]]:
         known_labels = (*self.labels, DEFAULT_LABEL)
         if not isinstance(emotions, dict) or not emotions:
-            raise self.fail(f"emotions must be a table with an entry per label ({', '.join(known_labels)}), got {emotions!r}")
+            raise self.fail(f"emotions must be a table with an entry per label ({', '.join(known_labels)}), got {echo(emotions)}")
         self.reject_unknown_keys(emotions, known_labels, "emotions")
         if DEFAULT_LABEL not in emotions:
             missing = [label for label in self.labels if label not in emotions]
@@ -99,11 +109,11 @@ class ManifestReader:
         layers_by_label = {}
         for label, entry in emotions.items():
             if not isinstance(entry, dict):
-                raise self.fail(f"emotions.{label} must be a table with a 'layers' list, got {entry!r}")
+                raise self.fail(f"emotions.{label} must be a table with a 'layers' list, got {echo(entry)}")
             self.reject_unknown_keys(entry, ("layers",), f"emotions.{label}")
             layers = entry.get("layers")
             if not isinstance(layers, list) or not layers:
-                raise self.fail(f"emotions.{label}.layers must be a non-empty list of layer tables, got {layers!r}")
+                raise self.fail(f"emotions.{label}.layers must be a non-empty list of layer tables, got {echo(layers)}")
             self.layer_count += len(layers)
             if self.layer_count > MAX_PACK_LAYERS:
                 raise self.fail(f"has more than {MAX_PACK_LAYERS} layers in all; a pack may have at most {MAX_PACK_LAYERS}")
@@ -113,12 +123,12 @@ class ManifestReader:
     def read_layer(self, layer: Any, index: int, label: str) -> PackLayer:
         where = f"layers[{index}]"
         if not isinstance(layer, dict):
-            raise self.fail(f"{where} for '{label}' must be a table, got {layer!r}")
+            raise self.fail(f"{where} for '{label}' must be a table, got {echo(layer)}")
 
         def bad(key: str, expected: str) -> PackError:
             if key not in layer:
                 return self.fail(f"{where}.{key} for '{label}' is missing; it must be {expected}")
-            return self.fail(f"{where}.{key} for '{label}' must be {expected}, got {layer[key]!r}")
+            return self.fail(f"{where}.{key} for '{label}' must be {expected}, got {echo(layer[key])}")
 
         kind = layer.get("kind", "sprite")
         if kind not in LAYER_KINDS:
@@ -139,11 +149,13 @@ class ManifestReader:
         if scale_ref not in SCALE_REFERENCES:
             raise bad("scale_ref", " or ".join(f"'{reference}'" for reference in SCALE_REFERENCES))
         scale = layer.get("scale")
-        if not isinstance(scale, (int, float)) or not is_finite_number(scale) or scale <= 0:
-            raise bad("scale", "a positive number")
+        low, high = LAYER_SCALE_RANGE
+        if not isinstance(scale, (int, float)) or not is_finite_number(scale) or not low <= scale <= high:
+            raise bad("scale", f"a number from {low:g} to {high:g} (reference lengths)")
         offset = layer.get("offset", [0.0, 0.0])
-        if not isinstance(offset, list) or len(offset) != 2 or not all(is_finite_number(value) for value in offset):
-            raise bad("offset", "a list of two numbers [x, y]")
+        if (not isinstance(offset, list) or len(offset) != 2
+                or not all(is_finite_number(value) and abs(value) <= MAX_LAYER_OFFSET for value in offset)):
+            raise bad("offset", f"a list of two numbers [x, y], each within +-{MAX_LAYER_OFFSET:g} reference lengths")
         rotate = layer.get("rotate", True)
         if not isinstance(rotate, bool):
             raise bad("rotate", "true or false")
@@ -257,6 +269,6 @@ class ManifestReader:
     def reject_unknown_keys(self, table: dict[str, Any], known: tuple[str, ...], where: str) -> None:
         for key in table:
             if key not in known:
-                raise self.fail(f"unknown key {key!r} in {where}; known keys: {', '.join(known)}")
+                raise self.fail(f"unknown key {echo(key)} in {where}; known keys: {', '.join(known)}")
 
 
