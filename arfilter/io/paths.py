@@ -24,8 +24,11 @@ def prepare_folder(folder: Path, what: str, for_file: Path | None = None) -> boo
             if for_file is not None:
                 raise OutputError(f"cannot write {target}: the folder {folder} does not exist; create it first "
                                   "or choose an existing folder")
+            if folder.parent.exists() and not folder.parent.is_dir():
+                raise OutputError(f"cannot write {target}: {folder.parent} is a file, not a folder; "
+                                  "choose a writable folder")
             if not folder.parent.is_dir():
-                raise OutputError(f"cannot create {target}: its parent {folder.parent} does not exist; create it "
+                raise OutputError(f"cannot write {target}: its parent {folder.parent} does not exist; create it "
                                   "first or choose a folder whose parent exists")
             folder.mkdir()
             created = True

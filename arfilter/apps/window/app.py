@@ -533,7 +533,7 @@ class App:
 
     def start_recording(self, path: Path | None = None) -> Path:
         if path is None:
-            prepare_folder(self.options.screenshot_dir, "screenshot")  # the folder S and R were told to use
+            prepare_folder(self.options.screenshot_dir, "recording")  # the folder S and R were told to use
             path = timestamped_path(self.options.screenshot_dir, "recording", ".mp4")
         self.recorder = VideoSink(path, self.source.fps)
         self._recording_since = time.monotonic()

@@ -20,7 +20,7 @@ from arfilter.apps.settings import Settings
 from arfilter.apps.window.app import App, save_screenshot
 from arfilter.apps.window.options import AppOptions
 from arfilter.core.types import FrameResult
-from arfilter.io.paths import timestamped_path
+from arfilter.io.paths import prepare_folder, timestamped_path
 from arfilter.io.sinks import VideoSink
 from arfilter.io.sources import FrameSource, SourceUnavailableError
 from arfilter.io.sources.demo import DemoSource
@@ -97,6 +97,7 @@ def run_headless_fallback(lens: Lens, options: AppOptions | None = None, *, reas
         shown[:] = [lens.composer.compose(result, layers)]
         return shown[0]
 
+    prepare_folder(options.screenshot_dir, "screenshot")  # the folder S and R were told to use
     with DemoSource() as source:
         recording = VideoSink(timestamped_path(options.screenshot_dir, "recording", ".mp4"), source.fps)
         frame_count = max(1, round(options.headless_seconds * source.fps))
