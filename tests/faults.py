@@ -180,4 +180,5 @@ def corrupt_pixels_keep_checksums(path: Path) -> None:
 
 def messages(stderr: str) -> list[str]:
     """The stderr lines other than the progress lines a slow (loaded) machine prints every 2 s."""
-    return [line for line in stderr.splitlines() if not re.match(r"\d+ frames, [\d.]+ frames/s$", line)]
+    return [line for line in stderr.splitlines()
+            if not re.match(r"\d+ frames, [\d.]+ frames/s$|\d+/\d+ frames \(\d+%\)", line)]

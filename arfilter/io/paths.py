@@ -21,6 +21,8 @@ def prepare_folder(folder: Path, what: str, for_file: Path | None = None) -> boo
     created = False
     try:
         if not folder.is_dir():
+            if folder.exists():
+                raise OutputError(f"cannot write {target}: {folder} is a file, not a folder; choose a writable folder")
             if for_file is not None:
                 raise OutputError(f"cannot write {target}: the folder {folder} does not exist; create it first "
                                   "or choose an existing folder")

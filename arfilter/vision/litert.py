@@ -53,6 +53,8 @@ def load_interpreter(model_path: str | Path, num_threads: int, what: str, remedy
     path = Path(model_path)
     # Read into memory, not mapped: a file truncated or replaced while the app runs (even by
     # one of its own outputs) cannot then kill the process with SIGBUS.
+    if not path.exists():
+        raise ModelError(f"{what} {path} not found: {remedy}")
     content = read_bounded(path, what, MAX_MODEL_BYTES, ModelError, remedy)
     try:
         with _native_stderr_silenced():

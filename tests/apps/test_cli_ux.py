@@ -40,10 +40,10 @@ def test_pack_names_ignore_case_and_typos_get_a_suggestion(tmp_path, capsys) -> 
 
 def test_report_of_a_clip_with_full_paths_in_the_summary(tmp_path, capsys, clip) -> None:  # noqa: F811
     report, json_path = tmp_path / "report.html", tmp_path / "out.jsonl"
-    code, out, err = run_cli(capsys, "--source", clip, "--headless", "--report", report, "--json", json_path)
+    code, _out, err = run_cli(capsys, "--source", clip, "--headless", "--report", report, "--json", json_path)
     assert code == 0, err
-    assert f"wrote {report.resolve()} (report of 1 face)" in out
-    assert f"wrote {json_path.resolve()} (10 lines)" in out
+    assert f"wrote {report.resolve()} (report of 1 face)" in err  # the summary is a message: stderr
+    assert f"wrote {json_path.resolve()} (10 lines)" in err
     page = report.read_text()
     assert page.count('<section class="face"') == 1 and "<th>pack</th><td>emoji</td>" in page
     assert f"<th>source</th><td>{clip}</td>" in page

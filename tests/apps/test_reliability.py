@@ -281,8 +281,6 @@ def test_out_dir_is_created_and_said(tmp_path, capsys):
     assert (out / ASTRONAUT.name).is_file()
 
 
-@pytest.mark.skip(reason="OpenCV's mp4v writer writes the MP4 index only on closing and cannot write a "
-                         "fragmented MP4; the PyAV writer of issue 22 can (this case passes with it)")
 def test_sigkill_while_recording_leaves_a_playable_file(tmp_path):
     record = tmp_path / "demo.mp4"
     json_path = tmp_path / "demo.jsonl"

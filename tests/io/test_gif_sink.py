@@ -145,7 +145,7 @@ def test_record_to_a_gif_name_writes_a_gif_headless(tmp_path, capsys):
     assert main(["--source", "demo", "--headless", "--max-frames", "20", "--record", str(path)]) == 0
     with Image.open(path) as gif:
         assert gif.format == "GIF" and gif.size == (480, 360) and gif.n_frames == 10  # 20 frames at 30/s -> 15/s
-    assert f"wrote {path} (0.6 s," in capsys.readouterr().out
+    assert f"wrote {path} (0.6 s," in capsys.readouterr().err  # the summary is a message
 
 
 def test_record_to_another_name_says_mp4_or_gif(tmp_path, capsys):

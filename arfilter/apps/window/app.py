@@ -433,6 +433,7 @@ class App:
         if self.result is None:
             self.toasts.show("No frame yet to record")
             return
+        prepare_folder(self.options.screenshot_dir, "GIF")  # the folder S, R and G were told to use
         path = timestamped_path(self.options.screenshot_dir, "clip", ".gif")
         self.gif = GifSink(path, self.options.gif, flag="--screenshot-dir")
         self._changed()
