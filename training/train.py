@@ -353,6 +353,28 @@ def check_resume_flags(args: argparse.Namespace) -> None:
                         f"{', '.join(flags)} (see {command_path}) or start a new run with another --run-dir")
 
 
+# What a run writes: its checkpoints and logs (a new run empties them first) and, unless
+# --no-export, the exported model.
+RUN_FILES = ("last.keras", "best.keras", "history.csv", "command.json")
+EXPORT_FILES = ("emotion.keras", "emotion.json", "emotion.tflite", "emotion_int8.tflite")
+
+
+def check_inputs_survive(args: argparse.Namespace) -> None:
+    """DataError when a file the run reads (--init-weights, a --teacher, a CSV --data) is one the
+    run would delete or overwrite: `--init-weights runs/x/best.keras --run-dir runs/x` once
+    deleted the weights before loading them, and an export over the --teacher loses the teacher."""
+    reads = [("--init-weights", args.init_weights)] if args.init_weights else []
+    reads += [("--teacher", path) for path in args.teacher]
+    reads += [("--data", args.data)] if args.data.is_file() else []
+    writes = [("--run-dir", args.run_dir / name) for name in RUN_FILES if not (args.resume and name == "last.keras")]
+    writes += [] if args.no_export else [("--models-dir", args.models_dir / name) for name in EXPORT_FILES]
+    for read_flag, read in reads:
+        for write_flag, written in writes:
+            if written.exists() and os.path.samefile(read, written):
+                raise DataError(f"{read_flag} {read} is {written}, which this run writes; pass another {write_flag} "
+                                f"(or copy {read} elsewhere first)")
+
+
 def train(args: argparse.Namespace) -> Path:
     """Run (or resume) training; return the path of the best checkpoint on val."""
     import keras
@@ -366,6 +388,7 @@ def train(args: argparse.Namespace) -> Path:
             raise DataError(f"{path}: teacher model not found; pass a .keras file (e.g. arfilter/models/emotion.keras)")
         if path.suffix != ".keras":
             raise DataError(f"{path}: a teacher must be a .keras model (e.g. arfilter/models/emotion.keras), not a {path.suffix} file")
+    check_inputs_survive(args)
     keras.utils.set_random_seed(args.seed)
     datasets = load_fer2013(args.data, seed=args.seed)
     train_set, val_set = datasets["train"], datasets["val"]

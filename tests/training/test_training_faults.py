@@ -71,6 +71,27 @@ def test_a_resume_with_other_flags_names_them(tmp_path):
     train.check_resume_flags(train.parse_args(["--run-dir", str(run_dir), "--resume"]))  # the same flags pass
 
 
+def test_a_run_that_would_delete_or_overwrite_its_own_input_is_refused(tmp_path):
+    from training import train
+
+    run_dir, models_dir = tmp_path / "run", tmp_path / "models"
+    run_dir.mkdir()
+    models_dir.mkdir()
+    (run_dir / "best.keras").write_bytes(b"weights")
+    (models_dir / "emotion.keras").write_bytes(b"teacher")
+    args = train.parse_args(["--run-dir", str(run_dir), "--init-weights", str(run_dir / "best.keras")])
+    with pytest.raises(DataError, match=r"--init-weights .*best.keras is .*, which this run writes; pass another --run-dir"):
+        train.check_inputs_survive(args)
+    args = train.parse_args(["--run-dir", str(tmp_path / "other"), "--models-dir", str(models_dir),
+                             "--teacher", str(models_dir / "emotion.keras")])
+    with pytest.raises(DataError, match="pass another --models-dir"):
+        train.check_inputs_survive(args)
+    train.check_inputs_survive(train.parse_args(["--run-dir", str(tmp_path / "other"), "--models-dir",
+                                                 str(models_dir), "--teacher", str(models_dir / "emotion.keras"),
+                                                 "--no-export"]))
+    assert (run_dir / "best.keras").read_bytes() == b"weights"
+
+
 tensorflow = pytest.importorskip("tensorflow", reason="training runs need TensorFlow (pip install -e .[train])")
 
 
