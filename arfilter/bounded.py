@@ -235,13 +235,10 @@ def check_image_header(header: ImageHeader, encoded_bytes: int, limits: ImageLim
                            "too_large")
 
 
-def decode_image_data(data: bytes, limits: ImageLimits, formats: frozenset[str] | None = None,
-                      grayscale: bool = False) -> np.ndarray:
-    """The image in `data` as BGR uint8 (H, W, 3), or (H, W) with `grayscale`, EXIF orientation
-    applied; ImageRefusedError otherwise.
-
-    `formats` restricts the accepted Pillow format names (the server takes JPEG, PNG and WebP).
-    """
+def check_image_data(data: bytes, limits: ImageLimits, formats: frozenset[str] | None = None) -> ImageHeader:
+    """The header of the image in `data` when decoding it stays within `limits` (and its format is
+    one of `formats`, Pillow's names, when given); ImageRefusedError otherwise. Decodes no pixel:
+    a server refuses bombs with it before waiting for a decoding slot."""
     if len(data) > limits.max_bytes:
         raise ImageRefusedError(f"the image is {describe_size(len(data))}; at most {describe_size(limits.max_bytes)} "
                            "are accepted", "too_large")
@@ -257,6 +254,14 @@ def decode_image_data(data: bytes, limits: ImageLimits, formats: frozenset[str] 
     if formats is not None and header.format not in formats:
         raise ImageRefusedError(f"{header.format} images are not accepted; send {', '.join(sorted(formats))}", "format")
     check_image_header(header, len(data), limits)
+    return header
+
+
+def decode_image_data(data: bytes, limits: ImageLimits, formats: frozenset[str] | None = None,
+                      grayscale: bool = False) -> np.ndarray:
+    """The image in `data` as BGR uint8 (H, W, 3), or (H, W) with `grayscale`, EXIF orientation
+    applied; ImageRefusedError otherwise (see `check_image_data` for `limits` and `formats`)."""
+    header = check_image_data(data, limits, formats)
     try:
         bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE if grayscale else cv2.IMREAD_COLOR)
     except cv2.error:

@@ -83,6 +83,7 @@ from arfilter.apps.web.session import (
 from arfilter.apps.web.uploads import (
     ImageRejectedError,
     UploadLimits,
+    check_image,
     decode_image,
     too_large_body,
 )
@@ -182,7 +183,11 @@ class _Server:
         `neutral` (a photo of the same person's neutral face) every face is read relative to it.
 
         Decoding happens under the analysis lock: however many requests the thread pool runs,
-        one upload at a time is in memory (4096 x 4096 px is 50 MB decoded)."""
+        one upload at a time is in memory (4096 x 4096 px is 50 MB decoded); what the headers
+        alone refuse (bombs) is refused before waiting for it."""
+        check_image(data, self.options.limits)
+        if neutral is not None:
+            check_image(neutral, self.options.limits)
         with self._analyze_lock:
             image = decode_image(data, self.options.limits)
             neutral_image = decode_image(neutral, self.options.limits) if neutral is not None else None

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from arfilter.bounded import ImageLimits, ImageRefusedError, decode_image_data
+from arfilter.bounded import ImageLimits, ImageRefusedError, check_image_data, decode_image_data
 
 # Pillow format names accepted, and how people write them: the still formats the command line
 # reads (browsers send JPEG from canvas.toBlob, tools PNG), plus GIF, whose first frame is used.
@@ -58,16 +58,35 @@ def too_large_body(size: int, limits: UploadLimits) -> ImageRejectedError:
                               f"({limits.max_bytes // (1024 * 1024)} MB) are accepted")
 
 
-def decode_image(data: bytes, limits: UploadLimits) -> np.ndarray:
-    """The image in `data` as an (H, W, 3) uint8 RGB array; raises ImageRejectedError."""
+def _checked(data: bytes, limits: UploadLimits) -> None:
+    """The body-level refusals (too large, empty) every upload gets first."""
     if len(data) > limits.max_bytes:
         raise too_large_body(len(data), limits)
     if not data:
         raise ImageRejectedError(400, f"the body is empty; {SEND}")
+
+
+def _rejected(refused: ImageRefusedError) -> ImageRejectedError:
+    message = f"the body is not an image; {SEND}" if refused.kind == "not_an_image" else refused.message
+    return ImageRejectedError(413 if refused.too_large else 400, message)
+
+
+def check_image(data: bytes, limits: UploadLimits) -> None:
+    """Refuse from the header alone (no pixel decoded) what `decode_image` would refuse before
+    decoding: the server answers a bomb at once, without waiting for the analysis lock."""
+    _checked(data, limits)
+    try:
+        check_image_data(data, limits.image_limits(), frozenset(ACCEPTED_FORMATS))
+    except ImageRefusedError as refused:
+        raise _rejected(refused) from None
+
+
+def decode_image(data: bytes, limits: UploadLimits) -> np.ndarray:
+    """The image in `data` as an (H, W, 3) uint8 RGB array; raises ImageRejectedError."""
+    _checked(data, limits)
     try:
         with DECODE_SLOTS:
             bgr = decode_image_data(data, limits.image_limits(), frozenset(ACCEPTED_FORMATS))
     except ImageRefusedError as refused:
-        message = f"the body is not an image; {SEND}" if refused.kind == "not_an_image" else refused.message
-        raise ImageRejectedError(413 if refused.too_large else 400, message) from None
+        raise _rejected(refused) from None
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
