@@ -15,9 +15,10 @@ import numpy as np
 import pygame
 import pytest
 
-from arfilter.apps.window.app import App, FpsMeter, letterbox_rect, surface_to_rgb
+from arfilter.apps.window.app import App, FpsMeter
 from arfilter.apps.window.launch import run_app, run_headless_fallback
 from arfilter.apps.window.options import KEY_ACTIONS, AppOptions, KeyMap
+from arfilter.apps.window.surfaces import letterbox_rect, surface_to_rgb
 from arfilter.core.types import Frame, FrameResult
 from arfilter.io.sources import FrameSource
 from arfilter.io.sources.camera import CameraSource, CameraUnavailableError
@@ -153,7 +154,7 @@ def test_unwritable_screenshot_folder_is_a_toast_not_a_crash(window, tmp_path: P
     messages = [text for text, _ in app.toasts.visible()]
     assert any("cannot write the screenshot folder" in text for text in messages)
     assert any("cannot write the recording " in text for text in messages)
-    assert app.running and app.recorder is None
+    assert app.running and app.outputs.recorder is None
 
 
 def test_b_toggles_the_bars(window, options) -> None:
@@ -242,13 +243,13 @@ def test_h_shows_help_and_unbound_keys_do_nothing(window, options) -> None:
 def test_r_records_an_mp4_in_real_time(window, options) -> None:
     app = make_app(window, options)
     press(app, pygame.K_r)
-    assert app.recorder is not None
+    assert app.outputs.recorder is not None
     start = time.monotonic()
     for step in range(10):
         app.step(now=step / 30)
         app.record(now=start + step / 30)
     press(app, pygame.K_r)
-    assert app.recorder is None
+    assert app.outputs.recorder is None
     (video,) = options.screenshot_dir.glob("recording-*.mp4")
     capture = cv2.VideoCapture(str(video))
     assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 10
@@ -340,7 +341,7 @@ def test_an_ended_or_paused_file_idles_until_the_user_acts(window, options) -> N
     assert not app.step(now=1.0) and app.ended
     assert app.idle()
     press(app, pygame.K_r)
-    assert app.recorder is not None and not app.idle(), "a recording keeps the loop at full rate"
+    assert app.outputs.recorder is not None and not app.idle(), "a recording keeps the loop at full rate"
     press(app, pygame.K_r)
     assert app.idle()
     playing = make_app(window, options)
@@ -465,12 +466,12 @@ def test_n_takes_the_faces_in_view_as_neutral_and_n_again_forgets_it(window, opt
 def test_g_records_a_gif_of_the_next_four_seconds_and_says_where(window, options) -> None:
     app = make_app(window, options)
     press(app, pygame.K_g)
-    assert app.gif is not None and not app.idle()
+    assert app.outputs.gif is not None and not app.idle()
     for index in range(150):  # 5 s of a 30 frames/s file, wall clock as the window's
         app.step(now=index / 30)
         app.record(now=index / 30)
-    assert app.gif is None  # done after 4 s, written on another thread
-    app.stop_extras()
+    assert app.outputs.gif is None  # done after 4 s, written on another thread
+    app.outputs.close()
     app.show_messages()
     (path,) = options.screenshot_dir.glob("clip-*.gif")
     from PIL import Image
@@ -502,7 +503,7 @@ def test_v_sends_the_lens_to_the_call_without_hud_unmirrored_at_a_steady_size(wi
     source.mirror = True  # as a camera starts
     app = make_app(window, options, source)
     press(app, pygame.K_v)
-    assert app.virtual_camera is not None
+    assert app.outputs.virtual_camera is not None
     assert any(text.startswith("Virtual camera on: /dev/video-fake") for text, _ in app.toasts.visible())
     for index in range(1, 6):
         app.step(now=index / 30)
@@ -517,7 +518,7 @@ def test_v_sends_the_lens_to_the_call_without_hud_unmirrored_at_a_steady_size(wi
     assert np.abs(sent.astype(int) - expected).max() <= 2  # the lens alone (no bars, no stats), unmirrored, in RGB
     assert (sent[:, :150] == (255, 0, 0)).all()  # the camera's red left quarter, on the right on screen, is on the left again
     press(app, pygame.K_v)
-    assert app.virtual_camera is None and backend.closed
+    assert app.outputs.virtual_camera is None and backend.closed
 
 
 def test_v_without_a_virtual_camera_says_what_to_install_and_the_window_goes_on(window, tmp_path, fake_backend) -> None:
@@ -526,7 +527,7 @@ def test_v_without_a_virtual_camera_says_what_to_install_and_the_window_goes_on(
                          virtual_camera=VirtualCameraOptions(backend="arfilter-fake"))
     app = make_app(window, options)
     press(app, pygame.K_v)
-    assert app.virtual_camera is None and app.running
+    assert app.outputs.virtual_camera is None and app.running
     (text,) = [text for text, _ in app.toasts.visible()]
     assert text.startswith("no virtual camera found: ") and "modprobe v4l2loopback" in text
 

@@ -18,28 +18,22 @@ from __future__ import annotations
 import collections
 import dataclasses
 import logging
-import queue
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pygame
 
 from arfilter.apps.lens import Lens, warn
 from arfilter.apps.settings import Settings
 from arfilter.apps.window.options import KEY_ACTIONS, AppOptions, key_label
+from arfilter.apps.window.outputs import WindowOutputs, print_line
+from arfilter.apps.window.surfaces import letterbox_rect, rgb_to_surface, save_screenshot, surface_to_rgb
 from arfilter.core.types import Frame, FrameResult
-from arfilter.errors import ArfilterError, OutputError
-from arfilter.io.paths import prepare_folder, timestamped_path
-from arfilter.io.recording import letterbox_box
-from arfilter.io.safe_write import write_atomically
-from arfilter.io.sinks import GifSink, VideoSink
+from arfilter.errors import ArfilterError
 from arfilter.io.sources import FrameSource, SourceLostError, list_cameras, open_source
 from arfilter.io.sources.cameras import CameraCycle, current_camera_index
-from arfilter.io.virtual_camera import VirtualCamera
 from arfilter.render.background import BACKGROUND_WORDS, BackgroundMode
 from arfilter.render.compose import LENS_ONLY, HudLayers, Stats
 from arfilter.render.hud import Toasts
@@ -51,38 +45,7 @@ log = logging.getLogger(__name__)
 IDLE_FPS = 20
 
 
-# --------------------------------------------------------------------------- output files
-
-
-def surface_to_rgb(surface: pygame.Surface) -> np.ndarray:
-    """A pygame surface as an (H, W, 3) uint8 RGB array (a copy)."""
-    width, height = surface.get_size()
-    return np.frombuffer(pygame.image.tobytes(surface, "RGB"), np.uint8).reshape(height, width, 3).copy()
-
-
-def rgb_to_surface(image: np.ndarray) -> pygame.Surface:
-    """An (H, W, 3) uint8 RGB array as a pygame surface that owns its pixels."""
-    image = np.ascontiguousarray(image, dtype=np.uint8)
-    return pygame.image.frombuffer(image.tobytes(), (image.shape[1], image.shape[0]), "RGB")
-
-
-def save_screenshot(image_rgb: np.ndarray, folder: Path) -> Path:
-    """Write an RGB frame as a timestamped PNG into `folder` (whole or not at all); OutputError when it cannot."""
-    prepare_folder(folder, "screenshot")
-    path = timestamped_path(folder, "screenshot", ".png")
-    ok, encoded = cv2.imencode(".png", cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR))
-    if not ok:
-        raise OutputError(f"cannot encode screenshot {path}")
-    write_atomically(path, encoded.tobytes(), "--screenshot-dir")
-    return path
-
-
 # --------------------------------------------------------------------------- the app
-
-
-def letterbox_rect(frame_size: tuple[int, int], window_size: tuple[int, int]) -> pygame.Rect:
-    """The largest rectangle of the frame's aspect ratio centred in the window."""
-    return pygame.Rect(*letterbox_box(frame_size, window_size))
 
 
 class FpsMeter:
@@ -108,15 +71,6 @@ class FpsMeter:
         if len(self._times) < 2 or self._times[-1] - self._times[0] < 0.5 * self.window_s:
             return None
         return (len(self._times) - 1) / max(1e-6, self._times[-1] - self._times[0])
-
-
-def print_line(line: str) -> None:
-    """A saved file's path on the terminal too, where it can be copied; a terminal that is gone
-    (a closed SSH session) is no error: the toast says it."""
-    try:
-        print(line, flush=True)
-    except OSError:
-        pass
 
 
 def display_name(source_name: str) -> str:
@@ -151,15 +105,9 @@ class App:
         self.show_help = False
         self.camera_lost = False
         self.ended = False
-        self.recorder: VideoSink | None = None  # the R recording, the same sink as --record
-        self.gif: GifSink | None = None  # the G clip being gathered
-        self.virtual_camera: VirtualCamera | None = None  # V: the lens sent to video calls
+        self.outputs = WindowOutputs(options, source.fps)  # R, G and V: what the window sends out
         self.cameras = CameraCycle(list_cameras)  # C: the cameras there are, listed when first asked
         self._background_picture = lens.background.image_path  # K offers it when --background named one
-        self._sent_result: FrameResult | None = None  # the last result the virtual camera got
-        self._gif_writers: list[threading.Thread] = []
-        self._messages: queue.SimpleQueue[str] = queue.SimpleQueue()  # toasts from other threads
-        self._recording_since = 0.0
         self.toasts = Toasts()
         self.fps_meter = FpsMeter()
         self.result: FrameResult | None = None
@@ -356,7 +304,7 @@ class App:
         print_line(message)
 
     def _toggle_recording(self) -> None:
-        if self.recorder is not None:
+        if self.outputs.recorder is not None:
             path = self.stop_recording()
             self._tell(f"Recording saved to {path}" if path is not None else "Recording stopped before its first frame")
             return
@@ -427,15 +375,13 @@ class App:
         self._remember(pack=name)
 
     def _record_gif(self) -> None:
-        if self.gif is not None:
+        if self.outputs.gif is not None:
             self.toasts.show("Already recording a GIF")
             return
         if self.result is None:
             self.toasts.show("No frame yet to record")
             return
-        prepare_folder(self.options.screenshot_dir, "GIF")  # the folder S, R and G were told to use
-        path = timestamped_path(self.options.screenshot_dir, "clip", ".gif")
-        self.gif = GifSink(path, self.options.gif, flag="--screenshot-dir")
+        self.outputs.start_gif()
         self._changed()
         self.toasts.show(f"GIF: recording {self.options.gif.max_duration_s:g} s...")
 
@@ -449,27 +395,16 @@ class App:
         self.toasts.show(f"Background: {name}")
 
     def _toggle_virtual_camera(self) -> None:
-        if self.virtual_camera is not None:
-            self.virtual_camera.close()
-            self.virtual_camera = None
+        if self.outputs.stop_virtual_camera():
             self.toasts.show("Virtual camera off")
             return
         self.start_virtual_camera()
 
     def start_virtual_camera(self) -> None:
         """Send the lens to the virtual camera; VirtualCameraError (one line) when there is none."""
-        camera = VirtualCamera(self.source.fps, self.options.virtual_camera, say=self._say)
-        device = camera.open()
-        self.virtual_camera = camera
-        self._sent_result = None
+        device = self.outputs.start_virtual_camera()
         width, height = self.options.virtual_camera.size
         self.toasts.show(f"Virtual camera on: {device} ({width}x{height}, no HUD, not mirrored)")
-        log.info("virtual camera %s on", device)
-
-    def _say(self, line: str) -> None:
-        """A line from another part of the app (the virtual camera, a GIF writer): a toast and a log line."""
-        self._messages.put(line[:1].upper() + line[1:])
-        warn(line)
 
     def _next_camera(self) -> None:
         current = current_camera_index(self.source)
@@ -533,26 +468,16 @@ class App:
     # ----------------------------------------------------------------- recording
 
     def start_recording(self, path: Path | None = None) -> Path:
-        if path is None:
-            prepare_folder(self.options.screenshot_dir, "recording")  # the folder S and R were told to use
-            path = timestamped_path(self.options.screenshot_dir, "recording", ".mp4")
-        self.recorder = VideoSink(path, self.source.fps)
-        self._recording_since = time.monotonic()
+        path = self.outputs.start_recording(path)
         self._changed()
-        log.info("recording to %s", path)
         return path
 
     def stop_recording(self) -> Path | None:
-        """Finish the recording; OutputError (a full disk) when it could not be finished, and the
-        window goes on without a recording either way."""
-        if self.recorder is None:
+        """Finish the recording (OutputError when it could not be); the window goes on either way."""
+        if self.outputs.recorder is None:
             return None
-        recorder, self.recorder = self.recorder, None
         self._changed()
-        recorder.close()
-        path = recorder.path.resolve() if recorder.frames_written else None
-        log.info("recording saved to %s", recorder.describe())
-        return path
+        return self.outputs.stop_recording()
 
     # ----------------------------------------------------------------- drawing
 
@@ -585,7 +510,7 @@ class App:
             state = ("ended",) if self.ended else ("paused",) if self.paused else ()
             loop = ("loop",) if self.loop and not self.source.is_live else ()
             neutral = ("neutral set",) if self.result is not None and any(face.calibrated for face in self.result.faces) else ()
-            recording_s = time.monotonic() - self._recording_since if self.recorder is not None else None
+            recording_s = time.monotonic() - self.outputs.recording_since if self.outputs.recorder is not None else None
             # The shown rate beside the source's own ("24.1 of 30 fps"): is the lens keeping up?
             stats = Stats(self.fps_meter.fps, (self.lens.packs.current, *state, *loop, *neutral), recording_s=recording_s,
                           source_fps=None if self.source.is_live else self.source.fps)
@@ -638,72 +563,30 @@ class App:
         """Whether no new frame can come until the user acts: the file ended or the app is
         paused, and nothing is being recorded. Redraws (a fading toast, a key's effect) still
         happen, at IDLE_FPS."""
-        return (self.ended or self.paused) and self.recorder is None and self.gif is None
+        return (self.ended or self.paused) and not self.outputs.gathering
 
     def record(self, now: float | None = None) -> None:
-        """Hand the composed frame to the recording when it is due for another frame (by wall clock:
-        the recording shows what the user saw, pauses included)."""
-        now = time.monotonic() if now is None else now
-        if self.recorder is not None and self.result is not None and self.recorder.wants_frame(now):
-            try:
-                self.recorder.write(self.result, surface_to_rgb(self.capture_frame()), timestamp_s=now)
-            except ArfilterError as error:  # a full disk: stop recording, say so, keep the window
-                self.toasts.show(str(error))
-                log.error("%s", error)
-                try:
-                    self.stop_recording()
-                except ArfilterError as closing:
-                    log.error("%s", closing)
-        if self.gif is not None and self.result is not None:
-            self.gif.clip.mark(now)
-            if self.gif.full:
-                self.finish_gif()
-            elif self.gif.wants_frame(now):
-                self.gif.add(surface_to_rgb(self.capture_frame()), now)
-
-    def finish_gif(self) -> None:
-        """Encode and write the GIF on another thread (half a second of work), then say where it went."""
-        sink, self.gif = self.gif, None
-        if sink is None:
+        """Hand the frame shown to the recording and the GIF when each is due for another frame (by
+        wall clock: a recording shows what the user saw, pauses included)."""
+        if self.result is None:
             return
-        self._changed()
-
-        def write() -> None:
-            try:
-                sink.close()
-            except ArfilterError as error:
-                self._say(str(error))
-                return
-            self._messages.put(f"GIF saved to {sink.path.resolve()}")
-            print_line(f"GIF saved to {sink.path.resolve()}")
-            log.info("GIF saved to %s", sink.describe())
-
-        writer = threading.Thread(target=write, name="arfilter-gif", daemon=False)
-        writer.start()
-        self._gif_writers.append(writer)
+        now = time.monotonic() if now is None else now
+        gathering = self.outputs.gif is not None
+        for problem in self.outputs.feed(self.result, lambda: surface_to_rgb(self.capture_frame()), now):
+            self.toasts.show(problem)
+        if gathering and self.outputs.gif is None:
+            self._changed()  # the GIF is complete: the stats line drops its dot
 
     def send_to_call(self) -> None:
         """Give the virtual camera the lens of a frame it has not had (no HUD, unmirrored)."""
-        if self.virtual_camera is None or self.result is None or self._sent_result is self.result:
-            return
-        self._sent_result = self.result
-        self.virtual_camera.send(self._lens(), mirrored=self.source.mirror)
+        if self.result is not None:
+            self.outputs.send_to_call(self.result, self._lens, mirrored=self.source.mirror)
 
     def show_messages(self) -> None:
         """Toasts for what other threads said (a GIF saved, the virtual camera lost)."""
-        while not self._messages.empty():
-            self.toasts.show(self._messages.get())
+        while not self.outputs.messages.empty():
+            self.toasts.show(self.outputs.messages.get())
             self._dirty = True
-
-    def stop_extras(self) -> None:
-        """On the way out: finish the GIF being gathered, wait for GIFs being written, free the virtual camera."""
-        self.finish_gif()
-        for writer in self._gif_writers:
-            writer.join()
-        self._gif_writers.clear()
-        if self.virtual_camera is not None:
-            self.virtual_camera.close()
-            self.virtual_camera = None
 
     def _update_title(self) -> None:
         if self.window is not None:
@@ -741,5 +624,5 @@ class App:
             except ArfilterError as error:  # the window is closing: the line goes to the terminal
                 log.error("%s", error)
                 unfinished = True
-            self.stop_extras()
+            self.outputs.close()
         return 2 if unfinished else 0

@@ -17,8 +17,9 @@ import pygame
 from arfilter.apps.lens import Lens
 from arfilter.apps.runner import run_headless
 from arfilter.apps.settings import Settings
-from arfilter.apps.window.app import App, save_screenshot
+from arfilter.apps.window.app import App
 from arfilter.apps.window.options import AppOptions
+from arfilter.apps.window.surfaces import save_screenshot
 from arfilter.core.types import FrameResult
 from arfilter.io.paths import prepare_folder, timestamped_path
 from arfilter.io.sinks import VideoSink
