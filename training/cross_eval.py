@@ -26,7 +26,6 @@ import json
 import os
 import platform
 import sys
-import time
 from pathlib import Path
 
 if __package__ in (None, ""):
@@ -39,7 +38,7 @@ import numpy as np
 
 from arfilter.vision.labels import EMOTION_LABELS
 from arfilter.vision.neutral import NeutralOptions, NeutralReference, apply
-from training.metrics import classification_report, expected_calibration_error, softmax
+from training.metrics import classification_report, expected_calibration_error, median_latency_ms, softmax
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED = PROJECT_ROOT.parent / "shared" / "datasets"
@@ -167,23 +166,6 @@ def macs_per_face(model_path: Path) -> int:
     return total
 
 
-def latency_ms(model_path: Path, repeats: int = 300) -> float:
-    """Median ms of one face through LiteRT on 1 thread."""
-    from arfilter.vision.emotion import EmotionNetwork
-
-    network = EmotionNetwork(model_path, 1)
-    face = np.random.default_rng(0).normal(size=(1, 48, 48, 1)).astype(np.float32)
-    for _ in range(30):
-        network.infer(face)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        network.infer(face)
-        times.append((time.perf_counter() - start) * 1000)
-    network.close()
-    return float(np.median(times))
-
-
 def evaluate_model(model_path: Path, metadata_path: Path, fer2013: Path = FER2013, posed: Path = POSED,
                    cache: Path = PROJECT_ROOT / "runs" / "cache" / "posed_crops.npz",
                    threshold: float | None = None) -> dict[str, object]:
@@ -242,7 +224,7 @@ def evaluate_model(model_path: Path, metadata_path: Path, fer2013: Path = FER201
                                     "no_reference_same_faces": same_faces}
         np.save(Path(str(cache).replace(".npz", f"_{model_path.parent.name}_{model_path.stem}_probs.npy")),
                 posed_probabilities)
-    report["cost"] = {"ms_per_face_1thread": latency_ms(model_path), "macs_per_face": macs_per_face(model_path),
+    report["cost"] = {"ms_per_face_1thread": median_latency_ms(model_path), "macs_per_face": macs_per_face(model_path),
                       "network_runs_per_face": int(metadata.provenance.get("network_runs_per_face",
                                                                            (2 if metadata.test_time_flip else 1)
                                                                            * int(metadata.provenance.get("ensemble_members", 1))))}

@@ -166,15 +166,21 @@ def evaluate_photos(data_path: Path, model_path: Path, metadata_path: Path | Non
     return report
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def evaluation_parser(description: str | None, default_split: str) -> argparse.ArgumentParser:
+    """The arguments every evaluation takes: the faces (--data, --split) and the model (--model)."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, required=True,
                         help="a folder with one sub-folder per label, or a FER2013 folder (train/ val/ test/) or fer2013.csv")
-    parser.add_argument("--split", default="test", choices=("train", "val", "test"),
+    parser.add_argument("--split", default=default_split, choices=("train", "val", "test"),
                         help="which FER2013 split (ignored for a plain labelled folder)")
+    parser.add_argument("--model", type=Path, required=True, help=".tflite or .keras model")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = evaluation_parser(__doc__, "test")
     parser.add_argument("--detect", action="store_true",
                         help="the images are full-frame photos: find and align each face with the app's pipeline first")
-    parser.add_argument("--model", type=Path, required=True, help=".tflite or .keras model")
     parser.add_argument("--metadata", type=Path, help="metadata JSON with the temperature (default: emotion.json beside the model)")
     parser.add_argument("--report", type=Path, required=True, help="where to write the JSON report")
     parser.add_argument("--confusion-png", type=Path, help="confusion-matrix image (default: the report path with .png)")

@@ -22,7 +22,6 @@ import itertools
 import json
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -35,12 +34,12 @@ import cv2
 import numpy as np
 
 from arfilter.resources import MODELS_DIR
-from arfilter.vision.emotion import EmotionMetadata, EmotionNetwork
+from arfilter.vision.emotion import EmotionMetadata
 from arfilter.vision.labels import EMOTION_LABELS
 from arfilter.vision.preprocessing import INPUT_SIZE, PREPROCESSING, preprocess_faces, standardize_faces
 from training.data import FaceDataset, dataset_fingerprint, load_fer2013, sharpness
 from training.evaluate import keras_logits, model_logits, save_confusion_png
-from training.metrics import classification_report, fit_temperature
+from training.metrics import classification_report, fit_temperature, median_latency_ms
 from training.model_card import TEST_TIME_CHOICES, percent, write_model_card
 from training.robustness import robustness_table
 
@@ -74,20 +73,6 @@ def convert_to_tflite(model, representative_images: np.ndarray | None = None) ->
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = representative_dataset
     return converter.convert()
-
-
-def median_latency_ms(model_path: Path, repeats: int = 500) -> float:
-    """Median single-face latency through LiteRT on one thread (what the app pays per face)."""
-    network = EmotionNetwork(model_path, num_threads=1)
-    face = np.random.default_rng(0).random((1, INPUT_SIZE, INPUT_SIZE, 1), dtype=np.float32)
-    for _ in range(50):
-        network.infer(face)
-    timings = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        network.infer(face)
-        timings.append(time.perf_counter() - start)
-    return float(np.median(timings) * 1000)
 
 
 def save_training_curve(history_path: Path, png_path: Path) -> None:

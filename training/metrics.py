@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import numpy as np
 
 
@@ -84,3 +87,20 @@ def classification_report(logits: np.ndarray, true_labels: np.ndarray, label_nam
         "ece": expected_calibration_error(probabilities, true_labels),
         "nll": negative_log_likelihood(logits, true_labels, temperature),
     }
+
+
+def median_latency_ms(model_path: Path, repeats: int = 500) -> float:
+    """Median single-face latency of an exported graph through LiteRT on one thread (what the app pays per face)."""
+    from arfilter.vision.emotion import EmotionNetwork
+    from arfilter.vision.preprocessing import INPUT_SIZE
+
+    with EmotionNetwork(model_path, num_threads=1) as network:
+        face = np.random.default_rng(0).random((1, INPUT_SIZE, INPUT_SIZE, 1), dtype=np.float32)
+        for _ in range(50):
+            network.infer(face)
+        timings = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            network.infer(face)
+            timings.append(time.perf_counter() - start)
+    return float(np.median(timings) * 1000)

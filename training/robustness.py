@@ -9,7 +9,6 @@ strengths the issue tracker fixed (0-255 scale), so models can be compared row b
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Callable
@@ -88,14 +87,9 @@ def robustness_table(logits_of: Callable[[np.ndarray], np.ndarray], images: np.n
 
 def main(argv: list[str] | None = None) -> int:
     from training.data import DataError
-    from training.evaluate import load_split, model_logits, stored_calibration
+    from training.evaluate import evaluation_parser, load_split, model_logits, stored_calibration
 
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, required=True,
-                        help="a folder with one sub-folder per label, or a FER2013 folder or fer2013.csv")
-    parser.add_argument("--split", default="val", choices=("train", "val", "test"),
-                        help="which FER2013 split (ignored for a plain labelled folder)")
-    parser.add_argument("--model", type=Path, required=True, help=".tflite or .keras model")
+    parser = evaluation_parser(__doc__, "val")
     parser.add_argument("--json", type=Path, help="write the table here as JSON")
     args = parser.parse_args(argv)
     try:
