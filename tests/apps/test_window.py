@@ -408,13 +408,14 @@ def test_no_display_runs_the_demo_headless_and_writes_outputs(tmp_path: Path, mo
     for name in ("SDL_VIDEODRIVER", "DISPLAY", "WAYLAND_DISPLAY"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr("sys.platform", "linux")
-    options = AppOptions(screenshot_dir=tmp_path / "out", headless_seconds=0.5)
+    monkeypatch.chdir(tmp_path)
+    options = AppOptions(screenshot_dir=Path("out"), headless_seconds=0.5)  # relative: the message says where in full
     pipeline = FakePipeline()
     assert run_app(pipeline, lambda: pytest.fail("no source is opened without a display"), options) == 0
     output = capsys.readouterr().out
     assert "No window (DISPLAY and WAYLAND_DISPLAY are not set)" in output
-    (screenshot,) = (tmp_path / "out").glob("screenshot-*.png")
-    (recording,) = (tmp_path / "out").glob("recording-*.mp4")
+    (screenshot,) = (tmp_path / "out").resolve().glob("screenshot-*.png")
+    (recording,) = (tmp_path / "out").resolve().glob("recording-*.mp4")
     assert str(screenshot) in output and str(recording) in output
     assert cv2.imread(str(screenshot)).shape == (480, 640, 3)
     capture = cv2.VideoCapture(str(recording))

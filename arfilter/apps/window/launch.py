@@ -105,5 +105,5 @@ def run_headless_fallback(lens: Lens, options: AppOptions | None = None, *, reas
         run_headless(lens, source, [recording], max_frames=frame_count, draw=draw, progress=None)
     screenshot = save_screenshot(shown[0], options.screenshot_dir)
     print(f"No window ({reason}): ran the demo headless for {options.headless_seconds:g} s; "
-          f"screenshot {screenshot}, recording {recording.path}")
+          f"screenshot {screenshot.resolve()}, recording {recording.path.resolve()}")
     return 0
