@@ -98,3 +98,19 @@ def test_the_busy_wait_counts_down(server, y4m):
                 seen.add(re.search(r"in (\d+)", third.inner_text("#notice-text")).group(1))
             third.wait_for_timeout(100)
         assert len(seen) >= 2, f"the countdown counts down: {seen}"
+
+
+def test_calibrate_button_and_key_take_the_neutral_face_and_forget_it(server, y4m):
+    """Calibrate (or N, as in the window): the faces read relative to their neutral face, the button says so;
+    again: forgotten."""
+    with chromium_context(y4m) as context:
+        page = context.new_page()
+        page.goto(server)
+        wait_for_frames(page, 5)
+        page.click("#calibrate")
+        page.wait_for_function("() => document.querySelector('#calibrate').getAttribute('aria-pressed') === 'true'")
+        page.wait_for_function("() => window.arfilter.lastResult.faces.length > 0"
+                               " && window.arfilter.lastResult.faces.every((face) => face.calibrated)")
+        page.keyboard.press("n")
+        page.wait_for_function("() => document.querySelector('#calibrate').getAttribute('aria-pressed') === 'false'")
+        page.wait_for_function("() => window.arfilter.lastResult.faces.every((face) => !face.calibrated)")
