@@ -436,9 +436,9 @@ def export_from_checkpoints(checkpoints: list[Path], data_path: Path, models_dir
         threshold, curve, plain = choose_for_model(models_dir / shipped, data_path, seed=seed)
         chosen = next(row for row in curve if row["threshold"] == threshold)
         provenance["neutral_reference"] = {
-            "rule": "neutral unless some class's calibrated probability rose over the person's neutral reference by "
-                    "more than threshold; then the class that rose most (arfilter/vision/neutral.py)",
-            "threshold": threshold, "neutral_label": "neutral",
+            "rule": "neutral unless some class's calibrated log-probability rose over the person's neutral reference by "
+                    "more than log_threshold nats; then the class that rose most (arfilter/vision/neutral.py)",
+            "log_threshold": threshold, "neutral_label": "neutral",
             "chosen_on": f"FER2013 val, FER+ majority labels, reference pairs (training/neutral_rule.py); best "
                          f"balanced accuracy with neutral recall >= {NEUTRAL_RECALL_FLOOR}",
             "val": {"no_reference": {key: round(value, 4) for key, value in plain.items()},

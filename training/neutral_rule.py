@@ -34,7 +34,7 @@ REFERENCE_PHOTOS = 3
 # contrast, gamma), the variation between two frames of one session with one camera, which is how the app
 # records a reference (key N, --neutral-face) and how posed sets are shot.
 RECAPTURE = "light"
-THRESHOLDS = tuple(np.round(np.arange(0.02, 0.51, 0.02), 2))
+THRESHOLDS = tuple(np.round(np.arange(0.1, 3.01, 0.1), 2))  # nats (arfilter/vision/neutral.py)
 
 
 def reference_pairs(images: np.ndarray, labels: np.ndarray, classify, photos: int = REFERENCE_PHOTOS,

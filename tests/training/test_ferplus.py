@@ -162,7 +162,7 @@ def test_the_export_is_one_network_run_once_per_face_with_a_neutral_threshold(fe
     assert metadata["ensemble_members"] == 1 and metadata["network_runs_per_face"] == 1
     assert metadata["test_time"] == "none" and metadata["test_time_flip"] is False
     assert metadata["macs_per_face"] > 0 and "FER+ majority" in metadata["selected_on"]
-    assert 0 < metadata["neutral_reference"]["threshold"] < 1
+    assert 0 < metadata["neutral_reference"]["log_threshold"] <= 10
     assert "test_ferplus_accuracy" in metadata["metrics"][metadata["model_file"]]
     EmotionMetadata.load(ferplus_run / "models" / "emotion.json")  # the app's own validation accepts it
 
@@ -205,7 +205,9 @@ def test_the_threshold_choice_keeps_neutral_recall_over_the_floor():
     probabilities[np.arange(len(labels)), labels] += 0.5
     references = np.tile(np.eye(len(EMOTION_LABELS))[neutral] * 0.6 + 0.4 / len(EMOTION_LABELS), (len(labels), 1))
     neutral_faces = labels == neutral
-    references[neutral_faces] = probabilities[neutral_faces] + rng.normal(0, 0.05, probabilities[neutral_faces].shape)
+    # A neutral face's reference is the same face photographed again: each class a little more or less likely.
+    again = probabilities[neutral_faces] * np.exp(rng.normal(0, 0.2, probabilities[neutral_faces].shape))
+    references[neutral_faces] = again / again.sum(axis=1, keepdims=True)
     threshold, curve = choose_threshold(probabilities, references, labels)
     chosen = next(row for row in curve if row["threshold"] == threshold)
     assert chosen["neutral_recall"] >= 0.9

@@ -26,18 +26,25 @@ def test_the_reference_face_itself_reads_neutral_with_score_one():
 
 
 def test_a_rise_under_the_threshold_stays_neutral_and_over_it_wins():
-    options = NeutralOptions(threshold=0.1)
-    small = np.asarray([0.10, 0.01, 0.04, 0.02, 0.55, 0.25, 0.03])  # angry +0.05
-    large = np.asarray([0.25, 0.01, 0.04, 0.02, 0.45, 0.20, 0.03])  # angry +0.20, still under neutral and sad
+    options = NeutralOptions(threshold=0.75)  # nats: about 2.1 times as likely
+    small = np.asarray([0.10, 0.01, 0.04, 0.02, 0.55, 0.25, 0.03])  # angry x2 (0.69 nats)
+    large = np.asarray([0.25, 0.01, 0.04, 0.02, 0.45, 0.20, 0.03])  # angry x5 (1.61 nats), still under neutral and sad
     assert LABELS[apply(small, reference(), options).argmax()] == "neutral"
     assert LABELS[apply(large, reference(), options).argmax()] == "angry"
 
 
 def test_the_class_that_rose_most_wins_not_the_most_probable():
-    face = np.asarray([0.02, 0.01, 0.22, 0.02, 0.20, 0.50, 0.03])  # sad +0.25, fear +0.18
+    face = np.asarray([0.02, 0.01, 0.08, 0.02, 0.10, 0.74, 0.03])  # sad x3.0 (1.09 nats), fear x2 (0.69)
     assert LABELS[apply(face, reference()).argmax()] == "sad"
-    face = np.asarray([0.02, 0.01, 0.34, 0.02, 0.20, 0.38, 0.03])  # sad +0.13, fear +0.30: fear, though sad is higher
+    face = np.asarray([0.02, 0.01, 0.34, 0.02, 0.20, 0.38, 0.03])  # sad x1.5, fear x8.5: fear, though sad is higher
     assert LABELS[apply(face, reference()).argmax()] == "fear"
+
+
+def test_a_rise_is_measured_as_a_factor_so_a_faint_posed_expression_counts():
+    """Fear from 0.5% to 5% is a small step in probability but ten times as likely: it beats neutral."""
+    calm = [0.02, 0.01, 0.005, 0.02, 0.85, 0.09, 0.005]
+    posed_fear = np.asarray([0.02, 0.01, 0.05, 0.02, 0.80, 0.09, 0.01])
+    assert LABELS[apply(posed_fear, reference(calm)).argmax()] == "fear"
 
 
 def test_scores_are_a_distribution_for_a_batch_and_keep_the_shape_and_dtype():
@@ -66,12 +73,12 @@ def test_mismatched_classes_and_missing_neutral_are_refused():
         apply(np.ones(7) / 7, NeutralReference.from_probs(np.ones(7) / 7, tuple("abcdefg")))
 
 
-@pytest.mark.parametrize("threshold", [0.0, 1.0, -0.1])
-def test_the_threshold_must_lie_strictly_between_zero_and_one(threshold):
+@pytest.mark.parametrize("threshold", [0.0, -0.1, 10.5])
+def test_the_threshold_must_be_positive_and_at_most_ten_nats(threshold):
     with pytest.raises(ValueError, match="threshold"):
         NeutralOptions(threshold=threshold)
 
 
 def test_options_come_from_the_metadata_table_or_default():
-    assert NeutralOptions.from_metadata({"neutral_reference": {"threshold": 0.2}}).threshold == 0.2
+    assert NeutralOptions.from_metadata({"neutral_reference": {"log_threshold": 0.9}}).threshold == 0.9
     assert NeutralOptions.from_metadata({}) == NeutralOptions()
