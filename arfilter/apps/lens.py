@@ -105,14 +105,13 @@ class Lens(Closeable):
     def restart(self) -> None:
         """`reset` for another user's stream: face ids start at 1 again (a server's lenses serve
         many callers, and ids counting across them would reveal the others' traffic)."""
-        self.pipeline.reset()
+        self.reset()
         self.pipeline.tracker.restart_ids()
 
     def close(self) -> None:
         self.pipeline.close()
         if self._segmenter is not None:
             self._segmenter.close()
-
 
 
 class LensFactory:

@@ -81,7 +81,6 @@ class Pipeline(Closeable):
         self.tracker.close()
         self.classifier.close()
 
-
     def calibrate(self, track_id: int) -> bool:
         """Take this face's latest reading as its person's neutral face, for as long as the track
         lasts; False when the face is not tracked (nothing to take)."""

@@ -101,11 +101,11 @@ class Composer:
         """`compose`, and the (x, y, w, h) of every HUD panel drawn: chrome drawn later (the
         window's toasts) keeps clear of them."""
         image = self.lens(result) if lens is None else np.ascontiguousarray(lens).copy()
-        note = untracked_note(len(result.untracked) + len(result.faces), len(result.faces), len(result.faces))
         if layers.empty or (layers.stats is None and not result.faces):
             return image, []
         import pygame
 
+        note = untracked_note(len(result.untracked) + len(result.faces), len(result.faces), len(result.faces))
         areas: list[tuple[int, int, int, int]] = []
         with _FONT_LOCK:
             hud = self._hud_for(image.shape[0])
