@@ -386,7 +386,8 @@ async function loadPacks() {
   try {
     const response = await fetch("/api/packs");
     const body = await response.json();
-    fillPacks(body.packs.map((pack) => pack.name), $("pack").value);
+    // The remembered pack until the server names one: filling the list must not pick its first entry instead.
+    fillPacks(body.packs.map((pack) => pack.name), $("pack").value || storedPack);
     const select = $("pack");
     for (const pack of body.packs) {
       const option = [...select.options].find((item) => item.value === pack.name);
