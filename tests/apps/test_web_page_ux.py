@@ -59,6 +59,16 @@ def test_keys_screenshots_and_remembered_choices(server, y4m, tmp_path):
         page.wait_for_function("() => window.arfilter.lastResult.pack === 'facepaint'")
 
 
+def test_a_first_visit_keeps_the_servers_own_pack(y4m):
+    """Filling the pack list must not send its first entry over the pack the server was started with."""
+    with served("--pack", "facepaint") as (url, _), chromium_context(y4m) as context:
+        page = context.new_page()
+        page.goto(url)
+        wait_for_frames(page, 5)
+        assert page.evaluate("() => window.arfilter.lastResult.pack") == "facepaint"
+        assert page.input_value("#pack") == "facepaint"
+
+
 def test_phone_lists_readable_bars_under_the_frame(server, y4m):
     with chromium_context(y4m, viewport=(390, 844)) as context:
         page = context.new_page()

@@ -56,7 +56,7 @@ let reconnectTimer = 0;
 let busyUntil = 0;
 let countdownTimer = 0;
 let paused = false;
-let storedPack = "";
+let storedPack = "";  // the pack the user picked (here or on an earlier visit); "" keeps the server's
 const shownAt = [];
 // What is wrong, if anything, on each side: [state, status line, notice]. The camera's problem
 // is shown first, as only the user can fix it; then the server's.
@@ -252,7 +252,7 @@ function sendOptions() {
   saveChoices();
   if (!socket || socket.readyState !== WebSocket.OPEN) return;
   // On a phone the bars are listed under the frame rather than drawn on it.
-  socket.send(JSON.stringify({type: "options", pack: $("pack").value || storedPack || undefined,
+  socket.send(JSON.stringify({type: "options", pack: storedPack || undefined,
     bars: $("bars").checked && !narrow.matches, mirror: $("mirror").checked, raw: $("raw").checked, image: true,
     background: $("background").value || undefined}));
   $("facebars").hidden = !($("bars").checked && narrow.matches);
@@ -260,7 +260,7 @@ function sendOptions() {
 
 function saveChoices() {
   try {
-    localStorage.setItem(STORE_KEY, JSON.stringify({pack: $("pack").value || storedPack, bars: $("bars").checked,
+    localStorage.setItem(STORE_KEY, JSON.stringify({pack: storedPack, bars: $("bars").checked,
       mirror: $("mirror").checked, raw: $("raw").checked, capturehud: $("capturehud").checked}));
   } catch (error) {
     // Private browsing or storage turned off: the choices hold for this visit only.
@@ -322,6 +322,7 @@ function onText(message) {
       "The server is busy: " + why + ". Trying again in " + left + "\u00a0s…"]);
   } else if (message.type === "options") {
     live.lastOptions = message;
+    if (storedPack && !message.packs.includes(storedPack)) storedPack = "";  // a pack the server no longer has
     fillPacks(message.packs, message.pack);
     fillBackgrounds(message.backgrounds, message.background);
     saveChoices();
@@ -386,8 +387,8 @@ async function loadPacks() {
   try {
     const response = await fetch("/api/packs");
     const body = await response.json();
-    // The remembered pack until the server names one: filling the list must not pick its first entry instead.
-    fillPacks(body.packs.map((pack) => pack.name), $("pack").value || storedPack);
+    // Filling the list must not pick its first entry over the remembered pack or the server's own.
+    fillPacks(body.packs.map((pack) => pack.name), storedPack || $("pack").value);
     const select = $("pack");
     for (const pack of body.packs) {
       const option = [...select.options].find((item) => item.value === pack.name);
@@ -547,7 +548,8 @@ document.addEventListener("keydown", (event) => {
   action();
 });
 
-for (const id of ["pack", "bars", "mirror", "raw", "capturehud"]) $(id).addEventListener("change", sendOptions);
+$("pack").addEventListener("change", () => { storedPack = $("pack").value; sendOptions(); });
+for (const id of ["bars", "mirror", "raw", "capturehud"]) $(id).addEventListener("change", sendOptions);
 narrow.addEventListener("change", sendOptions);
 $("shot").addEventListener("click", saveScreenshot);
 $("calibrate").addEventListener("click", calibrate);
