@@ -300,7 +300,7 @@ fixed before the mixed runs finished: the FER+ target on val first (majority acc
 highest FER2013 val accuracy among those (the two label sets pull apart, and FER2013's labels are the
 "intended" expression, as a posed set's are); posed-faces-tw is measured, never used to choose.
 
-| candidate (run) | targets | FER+ val (3,372) | FER2013 val (3,589) | FER+ test | FER2013 test | posed balanced, no ref / with ref | decision |
+| candidate (run) | targets | FER+ val (3,372) | FER2013 val (3,589) | FER+ test | FER2013 test | posed balanced, no ref / with ref (first rule: differences of probabilities) | decision |
 |---|---|---|---|---|---|---|---|
 | `member-l5` alone (no fine-tune; calibrated on FER+ val) | FER2013 labels | 75.2% | 64.8% | 73.5% | 66.2% | 49.3% / 50.5% | under the FER+ target |
 | `v3-fp` | FER+ vote shares (`--targets ferplus`) | 84.5% | 59.0% | 82.2% | 60.2% | 44.9% / 50.9% | meets the FER+ target, lower FER2013 val |
@@ -310,6 +310,54 @@ highest FER2013 val accuracy among those (the two label sets pull apart, and FER
 At a FER2013 share of 0.25 the target's argmax follows the FER+ majority on 92.5% of the training faces and
 FER2013's label where the annotators were split (e.g. 5 neutral / 4 anger votes on a face FER2013 calls
 angry); at 0.3 and 0.5 on 89% and 67%.
+
+## A candidate not shipped: v3.1, v3 mixed back with the network it was fine-tuned from
+
+`python training/interpolate.py --from V23.keras:3 --to V3.keras --out runs/v3.1` sets every weight to
+`(1 - alpha) * member-l5 + alpha * v3` (WiSE-FT, Wortsman et al. 2022: a network and its own fine-tune share their
+start, so their weights average into one network of the same size and cost, often more robust off the
+fine-tuning data than either). It scores each alpha on val by **the mean of the two label sets' balanced
+accuracies** (FER2013's labels and the FER+ majority: the two disagree on 38% of the images, neither alone is the
+expression the person meant, and balanced accuracy weighs every class alike, as the posed set's headline does).
+The exported candidates were then run through `python -m bench.stability` (the dev face videos); the rule: the
+best val score among those that keep every stability target. Float weights, no logit biases, on val:
+
+| alpha (share of v3) | FER2013 val | FER2013 val balanced | FER+ val | FER+ val balanced | rule score | exported: stability (worst change shown after; switches per talking face-s) |
+|---|---|---|---|---|---|---|
+| 0 (`member-l5`) | 69.0% | 67.9% | 66.3% | 69.1% | 68.5% | |
+| 0.2 | 69.6% | 68.2% | 69.5% | 71.5% | 69.9% | |
+| **0.3 (the rule's choice: v3.1)** | **69.6%** | **68.1%** | **71.0%** | **72.4%** | **70.3%** | **0.34 s, 0.06: pass** |
+| 0.4 (best val score) | 69.3% | 67.8% | 72.3% | 73.3% | 70.6% | 0.59 s, 0.03: fails (<= 0.5 s) |
+| 0.5 | 68.3% | 66.5% | 74.1% | 74.4% | 70.4% | 0.59 s, 0.03: fails |
+| 0.6 | 67.4% | 65.4% | 76.7% | 74.9% | 70.1% | 0.38 s, 0.02: pass |
+| 0.8 | 65.5% | 62.6% | 79.6% | 75.8% | 69.2% | |
+| 1 (v3, shipped) | 62.9% | 59.1% | 83.0% | 76.2% | 67.7% | 0.29 s, 0.06: pass |
+
+The failing change is one event: clip 01's laugh at 10.3 s, where alpha 0.4 and 0.5 first read the opening mouth
+as surprise and show happy after 0.59 s (the gate is one transition, so it is noisy: 0.3 and 0.6 pass). Measured
+after the choice, each export int8 with its own calibration (FER+ val), test sets and posed-faces-tw:
+
+| export | FER2013 test | FER+ test | FER+ test ECE | posed balanced, no ref / with ref | lowest posed recall |
+|---|---|---|---|---|---|
+| alpha 0.3 (v3.1 candidate) | 68.5% | 72.7% | 0.054 | 52.3% / 60.0% | fear 0.05 |
+| alpha 0.4 | 66.7% | 77.2% | 0.038 | 50.8% / 60.6% | fear 0.05 |
+| alpha 0.5 | 64.4% | 79.3% | 0.034 | 49.7% / 60.4% | fear 0.01 |
+| alpha 0.6 | 64.4% | 80.3% | 0.030 | 48.9% / 60.1% | fear 0.01 |
+| v3 (shipped) | 62.2% | 82.0% | 0.023 | 45.4% / 58.4% | fear 0.01 |
+
+**Why v3 stays shipped:** the mixes read posed photos better, but the dev face videos, looked at frame by frame
+(contact sheets through the app's pipeline), say the lens would get worse where it is used, on people talking and
+smiling on video: every mix reads the grins of clip 02 as neutral (alpha 0.3: 58 of 60 face-frames; 0.6: 59;
+v3: happy on all 60), and alpha 0.3 shows fear on a calm talking woman (clip 07: 45 of 122 face-frames; v3 and
+0.6: none) and sad on a talking woman (clip 09: 73 of 300; 0.6: 8; v3: none). It reads clip 04's acted
+surprise (69 of 310 face-frames, v3 none), the one clip where it is right and v3 is not. A label that contradicts
+the face on live video is the failure a user sees first, so the FER2013-label network's share is not wanted at
+any alpha that fixes the posed figures.
+
+In the open: the mix was tried *because* v3's posed figures fell (the issue's own complaint); alpha 0.3, 0.4,
+0.5, 0.6 and 0.8 had been measured on posed-faces-tw in float before the rule was written, and the rule was not
+changed afterwards. `training/interpolate.py` stays: it is the cheapest way to trade the two label sets, one
+network at no extra cost, for a later fine-tune that forgets less.
 
 ## What did not work, and the next step
 
@@ -322,12 +370,21 @@ angry); at 0.3 and 0.5 on 89% and 67%.
   logit biases fitted on FER+ val (for v3: -0.375 on angry, -0.25 on fear and surprise, +0.125 on happy and
   neutral) cost v3 2.2 points of posed balanced accuracy (47.6% without them) and `v3-mix50` 4.5; they are
   kept, since the posed set may not choose anything.
-- **The neutral reference helps, but far less than on the sets in the issue**: on the posed photos that have a
-  reference, +3.7 points of balanced accuracy for v3 (45.8% -> 49.5%; sad recall 0.43 -> 0.56, surprise 0.38 ->
-  0.46), +5.4 for `v3-fp`, +2.8 for v2.3, neutral kept at 0.98-1.00. Posed fear does not rise over the
-  reference at all and disgust barely: the network's output, not the decision rule, is what misses them. The threshold from FER2013 val pairs (0.16-0.30 across models) is a
-  proxy: FER2013 has no identities, so the pairs are the same face re-photographed (neutral) or an average
+- **The neutral reference helps, but less than on the sets in the issue**: on the posed photos that have a
+  reference, v3 45.8% -> 58.4% balanced (angry 0.29 -> 0.51, sad 0.43 -> 0.66, surprise 0.38 -> 0.60, disgust
+  0.13 -> 0.28), neutral kept at 1.00; v2.3 53.6% -> 56.5%. Posed fear barely rises over the reference (0.01 ->
+  0.05): the network's output, not the decision rule, is what misses it. The threshold from FER2013 val pairs is
+  a proxy: FER2013 has no identities, so the pairs are the same face re-photographed (neutral) or an average
   neutral face (expressive).
+- **Mixing the weights back toward the FER2013-label network (v3.1, above)** gives back 7 points of posed
+  balanced accuracy and 6 of FER2013 for 9 of FER+, but reads grins as neutral and calm talking faces as fear or
+  sad on the dev videos: not shipped.
+- **Tried this round and dropped** (float logits, val to choose, posed measured): a post-hoc class-prior
+  adjustment of the logits (`logits - tau * log prior`, tau on FER2013 val balanced accuracy) moves posed balanced
+  accuracy by 1-2 points; averaging the two networks' *outputs* instead of their weights is no better than the
+  weight mix and costs two runs; a landmark-geometry classifier (the 468 landmarks the app already has, aligned
+  on the eyes, an MLP trained on 12,000 FER2013 training faces) reads posed faces at 29% balanced alone and
+  lowers every mix it joins: FER2013's 48 px faces give noisy landmarks to learn from.
 - **Robustness against v2.1** (FER2013 test faces, the table above): on FER+ labels v3 is above v2.1 under every
   corruption (JPEG q30 80.1%, noise 80.4%, 7 px motion blur 71.9%, against 64.2%, 63.2%, 59.3%); on FER2013 labels
   below it (60.8%, 60.5%, 52.5% against 66.9%, 66.6%, 58.3%), as it is clean. What it loses to motion blur is
@@ -338,9 +395,11 @@ angry); at 0.3 and 0.5 on 89% and 67%.
 - **On FER2013's own labels v3 scores 62.2%** (target 69%): by construction of the targets, not by damage: the
   ensemble of v2.3 that scores 71.7% there scores 68.1% on FER+.
 - Next: data whose labels are the *intended* expression of posed and acted faces (another posed database,
-  film or video frames labelled by intent; never posed-faces-tw), a readout trained on identity-paired frames
-  (the same person neutral and expressive, from video) for the reference instead of the fixed rule, and
-  distillation from a larger FER+ model into the one-run network.
+  film or video frames labelled by intent; never posed-faces-tw); a fine-tune on the FER+ votes that forgets less
+  of `member-l5` (distilling its outputs on the same faces alongside the votes), then mixed with
+  `interpolate.py`; a readout trained on identity-paired frames (the same person neutral and expressive, from
+  video) for the reference instead of the fixed rule; with a GPU, a larger FER+ teacher distilled into the
+  one-run network.
 """
 
 
@@ -406,7 +465,7 @@ def cross_dataset_section(cross: dict[str, dict]) -> list[str]:
         row("posed-faces-tw lowest class recall, with reference",
             lambda r: f"{min(r[posed]['with_reference']['recall'], key=r[posed]['with_reference']['recall'].get)} "
                       f"{r[posed]['with_reference']['min_recall']:.2f}"),
-        row("neutral-reference threshold (chosen on FER2013 val; v3: nats of log-probability rise, the others: probability rise)", lambda r: f"{r[posed]['with_reference']['threshold']:.2f}"),
+        row("neutral-reference threshold (chosen on FER2013 val; v3 and v3.1: nats of log-probability rise, the others: probability rise)", lambda r: f"{r[posed]['with_reference']['threshold']:.2f}"),
     ]
     for corruption in ("JPEG q30", "noise sigma 10", "motion blur 7 px"):
         lines.append(row(f"FER2013 test under {corruption}: FER2013 / FER+ labels",

@@ -12,8 +12,8 @@ becomes relative to that person:
 The rise is measured in log space because a posed expression the model barely believes still moves
 its class by a large factor (fear from 0.5% to 5% is a rise of 2.3 nats) while it moves the
 probabilities by little: measured as a difference of probabilities, such rises drowned under the
-threshold (posed-faces-tw with references, v3: 49.5% balanced; in log space 61.7%, at every threshold
-from 0.75 to 1 nat, a range chosen on FER2013 val, not there). Probabilities are floored at `floor`
+threshold (posed-faces-tw with references, v3: 49.5% balanced; in log space 58.4%, at the 1.4 nats
+chosen on FER2013 val, not there). Probabilities are floored at `floor`
 first, so a class the model calls impossible cannot rise from nothing to anything.
 
 `apply` returns scores that give exactly that decision and can be smoothed like probabilities: each
