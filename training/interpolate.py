@@ -26,6 +26,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import cast
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -34,18 +35,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from arfilter.vision.labels import EMOTION_LABELS
 from training.data import load_image_folder
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ALPHAS = tuple(round(step / 10, 1) for step in range(11))
-
-
-def balanced_accuracy(logits: np.ndarray, labels: np.ndarray) -> float:
-    """Mean recall over the classes present: every class counts alike, however rare."""
-    predicted = logits.argmax(axis=1)
-    return float(np.mean([(predicted[labels == index] == index).mean()
-                          for index in range(len(EMOTION_LABELS)) if (labels == index).any()]))
 
 
 def load_network(spec: str):
@@ -91,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="weights of --to to try, comma-separated, each in [0, 1]")
     parser.add_argument("--out", type=Path, required=True, help="a new run folder for best.keras and the val curve")
     args = parser.parse_args(argv)
+    from training.cross_eval import recall_report
     from training.evaluate import keras_logits
     from training.ferplus import FERPLUS_FILE, majority_labels, read_ferplus, votes_for
 
@@ -121,12 +115,14 @@ def main(argv: list[str] | None = None) -> int:
     curve = []
     for alpha in alphas:
         mixed.set_weights(interpolate(start, end, alpha))
-        logits = keras_logits(mixed, val.images)
+        predicted = keras_logits(mixed, val.images).argmax(axis=1)
+        fer2013 = recall_report(predicted, val.labels)
+        ferplus = recall_report(predicted[has_majority], majority[has_majority])
         row = {"alpha": alpha,
-               "fer2013_accuracy": float((logits.argmax(axis=1) == val.labels).mean()),
-               "fer2013_balanced": balanced_accuracy(logits, val.labels),
-               "ferplus_accuracy": float((logits[has_majority].argmax(axis=1) == majority[has_majority]).mean()),
-               "ferplus_balanced": balanced_accuracy(logits[has_majority], majority[has_majority])}
+               "fer2013_accuracy": cast(float, fer2013["accuracy"]),
+               "fer2013_balanced": cast(float, fer2013["balanced_accuracy"]),
+               "ferplus_accuracy": cast(float, ferplus["accuracy"]),
+               "ferplus_balanced": cast(float, ferplus["balanced_accuracy"])}
         row["score"] = (row["fer2013_balanced"] + row["ferplus_balanced"]) / 2
         curve.append(row)
         print(" ".join(f"{key} {value:.4f}" for key, value in row.items()), flush=True)
