@@ -426,6 +426,11 @@ network at no extra cost, for a later fine-tune that forgets less.
     raised brows, wide eyes) reads neutral on 310 of 310 face-frames with v3.2 and `v3-kd50`, on 95% with v2.3;
     clip 05 (acted disgust) neutral 69% / angry 31% with v3.2, angry 85% with v2.3. Every network here reads
     moderate acted expressions as neutral, as FER+'s annotators would; none reads them as intended.
+  - *How much of the posed gap is the neutral class* (a diagnostic, nothing chosen): lowering v3.2's neutral
+    log-probability by 0.5, 1, 2 and 3 nats moves posed balanced accuracy from 45.3% to 46.6%, 47.9%, 49.9% and
+    50.2% while FER+ test falls to 84.0%, 82.4%, 78.9% and 73.5%; fear stays at 0.01. Past the neutral sink the
+    posed faces are confused among the expressions themselves (disgust read as sad, fear as sad or happy): no
+    neutral threshold gets near 62%, which needs a network that has seen intended expressions.
 - Next: data whose labels are the *intended* expression of posed and acted faces (another posed database,
   film or video frames labelled by intent; never posed-faces-tw); a readout trained on identity-paired frames
   (the same person neutral and expressive, from video) for the reference instead of the fixed rule; with a
