@@ -416,7 +416,7 @@ network at no extra cost, for a later fine-tune that forgets less.
     seeds 40, 41 and 42 the recipe scores 84.3%, 83.2% and 82.7% on FER+ test (mean 83.4%): the shipped network,
     the one with the highest val of the three, meets the 84% target; the recipe on an unseen seed does not yet.
   - *Weight soups of the 40-epoch runs* (seeds 40 and 41 and the 60-epoch run, every pair and all three, float,
-    no biases): FER+ val 84.9-85.6%, never above the best single run on the same footing (85.8%); posed balanced
+    no biases; a throw-away script, not in the repository: the uniform mean of the weights, then `keras_logits`): FER+ val 84.9-85.6%, never above the best single run on the same footing (85.8%); posed balanced
     accuracy 45.2-47.0% (the single runs: 44.9-46.9%). Not a lever here.
   - *Distillation from the six-network v2.3* (`v3-kd50`, the issue's suggestion): half of each target from
     v2.3's softened probabilities. It gains 1.3 points of FER2013 val and loses 1.2 of FER+ val, and reads posed
@@ -426,7 +426,8 @@ network at no extra cost, for a later fine-tune that forgets less.
     raised brows, wide eyes) reads neutral on 310 of 310 face-frames with v3.2 and `v3-kd50`, on 95% with v2.3;
     clip 05 (acted disgust) neutral 69% / angry 31% with v3.2, angry 85% with v2.3. Every network here reads
     moderate acted expressions as neutral, as FER+'s annotators would; none reads them as intended.
-  - *How much of the posed gap is the neutral class* (a diagnostic, nothing chosen): lowering v3.2's neutral
+  - *How much of the posed gap is the neutral class* (a diagnostic, nothing chosen; a throw-away script: the
+    shipped `EmotionClassifier`'s log-probabilities with the neutral column shifted, on FER+ test and posed crops): lowering v3.2's neutral
     log-probability by 0.5, 1, 2 and 3 nats moves posed balanced accuracy from 45.3% to 46.6%, 47.9%, 49.9% and
     50.2% while FER+ test falls to 84.0%, 82.4%, 78.9% and 73.5%; fear stays at 0.01. Past the neutral sink the
     posed faces are confused among the expressions themselves (disgust read as sad, fear as sad or happy): no
